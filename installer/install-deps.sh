@@ -1,0 +1,43 @@
+#!/bin/sh
+# install-deps.sh: install every Debian package Berth's build, tests and runtime need.
+#
+# Run as root on Debian 12. Idempotent: when everything is installed already it changes
+# nothing and needs no network; otherwise it runs `apt-get update` and installs what is
+# missing. The lists are installer/packages/{build,test,runtime}.txt.
+#
+#   installer/install-deps.sh            everything
+#   installer/install-deps.sh build      only what the build needs (also: test, runtime)
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+sets=${*:-build test runtime}
+
+if [ "$(id -u)" -ne 0 ]; then
+    echo "install-deps.sh: run me as root (apt-get installs packages)" >&2
+    exit 1
+fi
+
+wanted=""
+for s in $sets; do
+    list="$here/packages/$s.txt"
+    if [ ! -f "$list" ]; then
+        echo "install-deps.sh: no package list \"$s\" (have: build, test, runtime)" >&2
+        exit 1
+    fi
+    wanted="$wanted $(sed -e 's/#.*//' "$list" | tr -s ' \n' ' ')"
+done
+
+missing=""
+for p in $wanted; do
+    status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+    [ "$status" = "installed" ] || missing="$missing $p"
+done
+
+if [ -z "$missing" ]; then
+    echo "install-deps.sh: all packages are installed"
+    exit 0
+fi
+echo "install-deps.sh: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update
+# shellcheck disable=SC2086
+apt-get install -y --no-install-recommends $missing
