@@ -1,0 +1,192 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The end-to-end harness: isolated sandboxes for the real binaries and the real clients.
+
+A Sandbox owns everything a test starts: a private temporary directory, a fresh network
+namespace (only loopback, so traffic never reaches the machine's own addresses), the processes
+started in it and the mounts made under its directory. cleanup() undoes all of it, in reverse,
+even after a failure, and only ever touches what the sandbox itself made:
+
+- processes are ended by the PIDs the sandbox recorded (SIGTERM, then SIGKILL), never by name;
+- mounts under the sandbox directory are unmounted (deepest first);
+- the network namespace is deleted;
+- the directory is removed.
+
+An Engine is berthd started in a sandbox with its own data root, exec root and unix socket,
+and the docker CLI pointed at it with DOCKER_HOST.
+
+Engines in the test netns are started with `nsenter --net=/run/netns/NAME`, not `ip netns exec`:
+the latter remounts /sys and hides /sys/fs/cgroup, which an engine needs.
+"""
+import itertools
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+SOURCE_DIR = os.environ.get(
+    "BERTH_SOURCE_DIR", os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
+BIN_DIR = os.environ.get("BERTH_BIN_DIR", os.path.join(SOURCE_DIR, "build", "bin"))
+BERTH = os.path.join(BIN_DIR, "berth")
+BERTHD = os.path.join(BIN_DIR, "berthd")
+
+_counter = itertools.count()
+
+
+def is_root():
+    return os.geteuid() == 0
+
+
+def docker_cli():
+    """The docker CLI first on PATH, or None."""
+    return shutil.which("docker")
+
+
+def mounts_under(path):
+    """Mount points at or below path, deepest first (from /proc/self/mountinfo)."""
+    path = os.path.realpath(path)
+    found = []
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            mnt = line.split()[4].encode().decode("unicode_escape")
+            if mnt == path or mnt.startswith(path + "/"):
+                found.append(mnt)
+    return sorted(found, key=lambda m: m.count("/"), reverse=True)
+
+
+class Sandbox:
+    def __init__(self, name="t", netns=True):
+        self.dir = tempfile.mkdtemp(prefix="berth-e2e-%s-" % name)
+        self.netns = None
+        self.procs = []
+        if netns:
+            self.netns = "berth-e2e-%d-%d" % (os.getpid(), next(_counter))
+            subprocess.run(["ip", "netns", "add", self.netns], check=True)
+            subprocess.run(["ip", "-n", self.netns, "link", "set", "lo", "up"], check=True)
+
+    @property
+    def netns_path(self):
+        return "/run/netns/%s" % self.netns if self.netns else None
+
+    def path(self, *parts):
+        return os.path.join(self.dir, *parts)
+
+    def wrap(self, argv):
+        """argv run inside the sandbox's network namespace."""
+        if not self.netns:
+            return list(argv)
+        return ["nsenter", "--net=%s" % self.netns_path, "--"] + list(argv)
+
+    def run(self, argv, **kw):
+        kw.setdefault("capture_output", True)
+        kw.setdefault("text", True)
+        kw.setdefault("timeout", 120)
+        return subprocess.run(self.wrap(argv), **kw)
+
+    def start(self, argv, log_name=None, **kw):
+        """Start a long-running process in the sandbox; it is ended by cleanup()."""
+        log = open(self.path(log_name or "proc-%d.log" % len(self.procs)), "wb")
+        kw.setdefault("stdout", log)
+        kw.setdefault("stderr", subprocess.STDOUT)
+        p = subprocess.Popen(self.wrap(argv), start_new_session=True, **kw)
+        p.log_path = log.name
+        log.close()
+        self.procs.append(p)
+        return p
+
+    def stop(self, p, timeout=10):
+        if p.poll() is not None:
+            return p.returncode
+        p.send_signal(signal.SIGTERM)
+        try:
+            return p.wait(timeout)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            return p.wait(timeout)
+
+    def cleanup(self):
+        errors = []
+        for p in reversed(self.procs):
+            try:
+                self.stop(p)
+            except Exception as e:  # keep cleaning
+                errors.append("stop pid %d: %s" % (p.pid, e))
+        for mnt in mounts_under(self.dir):
+            r = subprocess.run(["umount", "-l", mnt], capture_output=True, text=True)
+            if r.returncode != 0:
+                errors.append("umount %s: %s" % (mnt, r.stderr.strip()))
+        if self.netns:
+            r = subprocess.run(["ip", "netns", "delete", self.netns], capture_output=True,
+                               text=True)
+            if r.returncode != 0:
+                errors.append("netns delete %s: %s" % (self.netns, r.stderr.strip()))
+        shutil.rmtree(self.dir, ignore_errors=True)
+        if errors:
+            raise RuntimeError("sandbox cleanup: " + "; ".join(errors))
+
+
+class Engine:
+    """berthd in a sandbox, and the docker CLI pointed at it."""
+
+    def __init__(self, sandbox, extra_args=()):
+        self.sb = sandbox
+        self.data_root = sandbox.path("data")
+        self.exec_root = sandbox.path("exec")
+        self.sock = sandbox.path("berth.sock")
+        self.host = "unix://" + self.sock
+        self.extra_args = list(extra_args)
+        self.proc = None
+
+    def start(self, timeout=20):
+        os.makedirs(self.data_root, exist_ok=True)
+        os.makedirs(self.exec_root, exist_ok=True)
+        argv = [BERTHD, "--data-root", self.data_root, "--exec-root", self.exec_root,
+                "-H", self.host, "--pidfile", self.sb.path("berthd.pid")] + self.extra_args
+        self.proc = self.sb.start(argv, log_name="berthd.log")
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("berthd exited with %d:\n%s" % (self.proc.returncode,
+                                                                   self.log()))
+            if self.ping():
+                return self
+            time.sleep(0.05)
+        raise RuntimeError("berthd did not answer /_ping within %ds:\n%s" % (timeout, self.log()))
+
+    def ping(self):
+        try:
+            s = socket.socket(socket.AF_UNIX)
+            s.settimeout(2)
+            s.connect(self.sock)
+            s.sendall(b"GET /_ping HTTP/1.1\r\nHost: berth\r\nConnection: close\r\n\r\n")
+            data = s.recv(4096)
+            s.close()
+            return data.startswith(b"HTTP/1.1 200")
+        except OSError:
+            return False
+
+    def log(self):
+        try:
+            with open(self.proc.log_path, errors="replace") as f:
+                return f.read()
+        except (OSError, AttributeError):
+            return ""
+
+    def env(self):
+        e = dict(os.environ)
+        e["DOCKER_HOST"] = self.host
+        e.pop("DOCKER_CONTEXT", None)
+        e.pop("DOCKER_TLS_VERIFY", None)
+        e["DOCKER_CONFIG"] = self.sb.path("docker-config")
+        return e
+
+    def docker(self, *args, check=False, timeout=120, input=None):
+        """Run the real docker CLI against this engine; returns CompletedProcess."""
+        return self.sb.run([docker_cli()] + list(args), env=self.env(), check=check,
+                           timeout=timeout, input=input)
+
+    def berth(self, *args, check=False, timeout=120, input=None):
+        return self.sb.run([BERTH] + list(args), env=self.env(), check=check,
+                           timeout=timeout, input=input)
