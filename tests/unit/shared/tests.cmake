@@ -1,0 +1,13 @@
+# SPDX-License-Identifier: Apache-2.0
+# Unit tests of shared/ (included by tests/CMakeLists.txt; paths relative to tests/)
+berth_unit_test(test_err unit/shared/test_err.c bt_base)
+berth_unit_test(test_strbuf unit/shared/test_strbuf.c bt_base)
+berth_unit_test(test_log unit/shared/test_log.c bt_fs)
+berth_unit_test(test_path unit/shared/test_path.c bt_base)
+berth_unit_test(test_file unit/shared/test_file.c bt_fs)
+berth_unit_test(test_json unit/shared/test_json.c bt_json)
+berth_unit_test(test_resolve unit/shared/test_resolve.c bt_fs)
+berth_unit_test(test_digest unit/shared/test_digest.c bt_crypto)
+berth_unit_test(test_archive unit/shared/test_archive.c bt_archive)
+berth_unit_test(test_reference unit/shared/test_reference.c bt_reference)
+berth_unit_test(test_flags unit/shared/test_flags.c bt_flags)
