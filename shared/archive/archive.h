@@ -96,6 +96,12 @@ int bt_tar_extract_mem(const void *data, size_t len, const char *dest,
  * than -1 is ignored). Digests as for extraction. */
 int bt_tar_list_fd(int in_fd, const struct bt_extract_opts *opts, bt_err **err);
 
+/* Decompress a stream (gzip, zstd, xz, bzip2, or plain, as detected) from in_fd to out_fd:
+ * a stored layer blob back to its tar (docker save wants the uncompressed layer). digest
+ * (BT_DIGEST_STR_SIZE, optional) receives the sha256 of what was written, size (optional) its
+ * length. Data that does not decompress is BT_E_CORRUPT. */
+int bt_tar_decompress_fd(int in_fd, int out_fd, char *digest, int64_t *size, bt_err **err);
+
 /* ---- writing ---- */
 
 enum bt_tar_compression {

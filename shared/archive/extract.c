@@ -564,3 +564,60 @@ int bt_tar_list_fd(int in_fd, const struct bt_extract_opts *opts, bt_err **err)
 {
     return bt_tar_extract_fd(in_fd, NULL, opts, err);
 }
+
+int bt_tar_decompress_fd(int in_fd, int out_fd, char *digest, int64_t *size, bt_err **err)
+{
+    struct source *s = bt_xzalloc(sizeof(*s));
+    s->fd = in_fd;
+    bt_autoptr(bt_sha256) h = digest ? bt_sha256_new() : NULL;
+    int64_t total = 0;
+    int rc = -1;
+    s->outer = archive_read_new();
+    archive_read_support_filter_all(s->outer);
+    archive_read_support_format_raw(s->outer);
+    /* an empty blob is an empty stream, not an error */
+    archive_read_support_format_empty(s->outer);
+    struct archive_entry *raw;
+    if (archive_read_open(s->outer, s, NULL, outer_read, NULL) != ARCHIVE_OK) {
+        archive_fail(s->outer, s, err, "decompress");
+        goto out;
+    }
+    int r = archive_read_next_header(s->outer, &raw);
+    while (r == ARCHIVE_OK) {
+        const void *buf;
+        size_t len;
+        la_int64_t off;
+        r = archive_read_data_block(s->outer, &buf, &len, &off);
+        if (r == ARCHIVE_EOF)
+            break;
+        if (r < ARCHIVE_WARN)
+            break;
+        if (h)
+            bt_sha256_update(h, buf, len);
+        if (bt_fd_write_all(out_fd, buf, len, err) < 0)
+            goto out;
+        total += (int64_t)len;
+        r = ARCHIVE_OK;
+    }
+    if (r != ARCHIVE_EOF) {
+        if (s->err) {
+            bt_err_move(err, &s->err);
+            bt_err_wrap(err, "decompress");
+        } else {
+            bt_err_set(err, BT_E_CORRUPT, "decompress: %s",
+                       archive_error_string(s->outer) ? archive_error_string(s->outer)
+                                                      : "unreadable data");
+        }
+        goto out;
+    }
+    if (h)
+        bt_sha256_final(h, digest);
+    if (size)
+        *size = total;
+    rc = 0;
+out:
+    archive_read_free(s->outer);
+    bt_err_free(s->err);
+    free(s);
+    return rc;
+}

@@ -3,10 +3,10 @@
 
 #include <errno.h>
 #include <openssl/evp.h>
-#include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 struct bt_sha256 {
@@ -141,10 +141,19 @@ const char *bt_digest_hex(const char *digest)
 
 char *bt_random_hex(size_t nbytes)
 {
+    /* The kernel's generator (what OpenSSL seeds from anyway): IDs need no more, and it
+     * keeps berthd from starting OpenSSL's random machinery, megabytes of memory, for them. */
     unsigned char *raw = bt_xmalloc(nbytes);
-    if (RAND_bytes(raw, (int)nbytes) != 1) {
-        fprintf(stderr, "fatal: OpenSSL has no random bytes\n");
-        abort();
+    size_t got = 0;
+    while (got < nbytes) {
+        ssize_t n = getrandom(raw + got, nbytes - got, 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            fprintf(stderr, "fatal: no random bytes from the kernel\n");
+            abort();
+        }
+        got += (size_t)n;
     }
     char *out = bt_xmalloc(2 * nbytes + 1);
     for (size_t i = 0; i < nbytes; i++)

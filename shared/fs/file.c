@@ -35,6 +35,12 @@ int bt_fsync_dir(const char *dir, bt_err **err)
 
 int bt_file_write_atomic(const char *path, const void *data, size_t len, mode_t mode, bt_err **err)
 {
+    return bt_file_write_atomic_flags(path, data, len, mode, 0, err);
+}
+
+int bt_file_write_atomic_flags(const char *path, const void *data, size_t len, mode_t mode,
+                               unsigned flags, bt_err **err)
+{
     bt_autofree char *dir = bt_path_dirname(path);
     bt_autofree char *base = bt_path_basename(path);
     bt_autofree char *tmp = bt_xasprintf("%s/.%s.tmp-XXXXXX", dir, base);
@@ -49,7 +55,7 @@ int bt_file_write_atomic(const char *path, const void *data, size_t len, mode_t 
         bt_err_wrap(err, "write \"%s\"", tmp);
         goto fail;
     }
-    if (fsync(fd) < 0) {
+    if (!(flags & BT_FILE_NO_SYNC) && fsync(fd) < 0) {
         bt_err_errno(err, errno, "fsync \"%s\"", tmp);
         goto fail;
     }
@@ -59,7 +65,7 @@ int bt_file_write_atomic(const char *path, const void *data, size_t len, mode_t 
         bt_err_errno(err, errno, "rename \"%s\" to \"%s\"", tmp, path);
         goto fail;
     }
-    return bt_fsync_dir(dir, err);
+    return flags & BT_FILE_NO_SYNC ? 0 : bt_fsync_dir(dir, err);
 fail:
     bt_fd_close(fd);
     unlink(tmp);

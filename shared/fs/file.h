@@ -20,6 +20,18 @@ int bt_file_read(const char *path, struct bt_strbuf *out, size_t max, bt_err **e
 /* Replace path with data, atomically and durably (see above). */
 int bt_file_write_atomic(const char *path, const void *data, size_t len, mode_t mode, bt_err **err);
 
+enum {
+    /* Atomic but not durable: no fsync of the file or its directory. For state that only
+     * matters while the machine is up (a container's running state: after a reboot nothing
+     * runs anyway); a crash of the process still leaves the old or the new content, never a
+     * mix. Each fsync costs milliseconds on a real disk. */
+    BT_FILE_NO_SYNC = 1 << 0,
+};
+
+/* bt_file_write_atomic() with flags (BT_FILE_NO_SYNC). */
+int bt_file_write_atomic_flags(const char *path, const void *data, size_t len, mode_t mode,
+                               unsigned flags, bt_err **err);
+
 /* fsync a directory, making renames and creations inside it durable. */
 int bt_fsync_dir(const char *dir, bt_err **err);
 

@@ -57,9 +57,18 @@ int64_t bt_json_get_int(const json_t *obj, const char *key, int64_t def)
     json_t *v = json_object_get(obj, key);
     if (json_is_integer(v))
         return (int64_t)json_integer_value(v);
-    /* Docker clients send some integers as floats (JavaScript, Python's 1e9). */
-    if (json_is_real(v))
-        return (int64_t)json_real_value(v);
+    /* Docker clients send some integers as floats (JavaScript, Python's 1e9). A float beyond
+     * int64 would be undefined to convert: it saturates. */
+    if (json_is_real(v)) {
+        double d = json_real_value(v);
+        if (d != d)
+            return def;
+        if (d >= 9223372036854775807.0)
+            return INT64_MAX;
+        if (d <= -9223372036854775808.0)
+            return INT64_MIN;
+        return (int64_t)d;
+    }
     return def;
 }
 
@@ -160,6 +169,12 @@ json_t *bt_json_load_file(const char *path, bt_err **err)
 
 int bt_json_save_file(const char *path, const json_t *v, mode_t mode, bt_err **err)
 {
+    return bt_json_save_file_flags(path, v, mode, 0, err);
+}
+
+int bt_json_save_file_flags(const char *path, const json_t *v, mode_t mode, unsigned flags,
+                            bt_err **err)
+{
     bt_autofree char *text = bt_json_dumps(v);
-    return bt_file_write_atomic(path, text, strlen(text), mode, err);
+    return bt_file_write_atomic_flags(path, text, strlen(text), mode, flags, err);
 }

@@ -58,3 +58,6 @@ char **bt_json_to_strv(const json_t *arr, bt_err **err);
 json_t *bt_json_load_file(const char *path, bt_err **err);
 /* Write v to path atomically (temp file, fsync, rename, fsync of the directory). */
 int bt_json_save_file(const char *path, const json_t *v, mode_t mode, bt_err **err);
+/* The same with bt_file_write_atomic_flags() flags (BT_FILE_NO_SYNC). */
+int bt_json_save_file_flags(const char *path, const json_t *v, mode_t mode, unsigned flags,
+                            bt_err **err);
