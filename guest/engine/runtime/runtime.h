@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+/*
+ * The low-level container runtime: Berth's crun/runc. Given an OCI runtime spec (a bundle's
+ * config.json, opencontainers/runtime-spec) it creates and starts the container's first
+ * process, execs further processes into a running container, and manages the container's
+ * cgroup (v1 or v2, detected at run time).
+ *
+ * Who uses it: the per-container monitor (rt_start, rt_exec, rt_cgroup_remove) and berthd
+ * (the Docker defaults below, when it builds a spec; the cgroup functions).
+ *
+ * Contract:
+ *  - Specs and processes are parsed once into immutable values (rt_spec_from_json,
+ *    rt_process_from_json) that keep no reference to the JSON they came from. Malformed
+ *    members fail with BT_E_INVALID and a message naming the member ("spec: mounts[2].options:
+ *    expected an array of strings"); members this runtime does not know are ignored, as the
+ *    OCI spec asks. rt_spec_free()/rt_process_free() accept NULL.
+ *  - rt_start() and rt_exec() fork. Their caller must be single-threaded (setns(2) into a
+ *    mount namespace and the fork itself require it), must be root, and becomes the parent
+ *    of the new process: it reaps it with waitpid(2) (so it must not ignore SIGCHLD), and it
+ *    owns the returned pty master. Signal dispositions and the signal mask are reset in the
+ *    new process; only its stdio is inherited.
+ *  - Either the process has exec'd when they return 0, or they return -1 and nothing is left
+ *    behind: no process, no cgroup created by the call, no mount outside the container.
+ *  - Failures to find or run the command read like runc's, because the docker CLI derives
+ *    `docker run`'s exit code (127, 126) from the wording:
+ *      exec: "nonexistent": executable file not found in $PATH     (BT_E_NOT_FOUND)
+ *      exec: "/nope": stat /nope: no such file or directory         (BT_E_NOT_FOUND)
+ *      exec: "/etc": permission denied                              (EACCES)
+ *  - Errors of the container's set-up name the step ("mount \"/proc\": ...").
+ *
+ * Thread safety: parsed specs are read-only and may be shared; everything else follows the
+ * single-threaded caller rule above.
+ */
+#include <jansson.h>
+#include <sys/types.h>
+
+#include "shared/base/cleanup.h"
+#include "shared/base/err.h"
+
+/* A parsed OCI config.json. */
+struct rt_spec;
+
+/* Parse config (the whole config.json). bundle_dir is where relative paths in it (root.path,
+ * bind-mount sources) are resolved from; it is copied. */
+struct rt_spec *rt_spec_from_json(const json_t *config, const char *bundle_dir, bt_err **err);
+void rt_spec_free(struct rt_spec *s);
+BT_DEFINE_AUTOPTR(rt_spec, struct rt_spec, rt_spec_free);
+
+/* A parsed OCI "process" object: what `exec` runs in a running container. */
+struct rt_process;
+
+struct rt_process *rt_process_from_json(const json_t *process, bt_err **err);
+void rt_process_free(struct rt_process *p);
+BT_DEFINE_AUTOPTR(rt_process, struct rt_process, rt_process_free);
+
+/* stdin, stdout, stderr of the new process; -1 gives /dev/null. The fds are not closed or
+ * taken over. Ignored when the process has a terminal (process.terminal). */
+struct rt_stdio {
+    int fds[3];
+};
+
+/* What a successful start or exec hands back. */
+struct rt_started {
+    pid_t pid;      /* in the caller's pid namespace; the caller reaps it */
+    int pty_master; /* the terminal's master side when process.terminal, else -1; the
+                       caller's to close. Its slave is the process's controlling terminal. */
+};
+
+/* Create and start the container: cgroup (created, limits applied, the child placed in it
+ * before it runs any of its set-up), namespaces (new ones, or joined by path), mounts inside
+ * the root with symlinks resolved inside it, /dev, pivot_root, hostname, sysctls, masked and
+ * read-only paths, rlimits, the user and groups, capabilities, no_new_privs, seccomp, the
+ * working directory, then execve(process.args) after a $PATH lookup inside the container.
+ * Returns 0 once the process has exec'd (out filled in), or -1 with nothing left behind.
+ * io may be NULL (all three are /dev/null). */
+int rt_start(const struct rt_spec *spec, const struct rt_stdio *io, struct rt_started *out,
+             bt_err **err);
+
+/* Run proc inside the running container whose first process is init_pid (a pid in the
+ * caller's pid namespace). spec is that container's spec: the process joins the namespaces it
+ * lists (those of init_pid), its cgroup, and gets its seccomp profile; proc gives the rest
+ * (user, capabilities, rlimits, env, cwd, terminal, no_new_privs). Same return and cleanup
+ * contract as rt_start(). */
+int rt_exec(const struct rt_spec *spec, pid_t init_pid, const struct rt_process *proc,
+            const struct rt_stdio *io, struct rt_started *out, bt_err **err);
+
+/* Keep compiled seccomp filters in dir (created 0700 when missing; it must belong to the
+ * caller and be writable by no one else, or BT_E_FORBIDDEN). Compiling Docker's default
+ * profile takes longer than the rest of a container's start; with the cache, every start after
+ * the first with the same profile loads the stored program. Process-wide; call it once before
+ * rt_start()/rt_exec(). Without it, every start compiles. The engine's exec root
+ * (/run/berth/seccomp) is the place: it is gone after a reboot, as it should be after a
+ * kernel or library upgrade. */
+int rt_seccomp_cache_init(const char *dir, bt_err **err);
+
+/*
+ * Cgroups. cgroupsPath (linux.cgroupsPath) must be absolute; it names the container's cgroup
+ * below the root of every v1 hierarchy, or below the cgroup2 root. Without it the container
+ * stays in its caller's cgroups (and may not ask for resources).
+ */
+
+/* Remove the container's cgroup after its processes exited (retrying briefly while the
+ * kernel still counts exiting tasks). A cgroup that is already gone is not an error. Parent
+ * cgroups are left alone: other containers share them. */
+int rt_cgroup_remove(const struct rt_spec *spec, bt_err **err);
+
+/* The container's cgroup directory on the host for a v1 controller ("memory", "pids", ...);
+ * the controller is ignored on a cgroup v2 host. NULL with BT_E_NOT_FOUND when the spec has
+ * no cgroupsPath or the controller is not mounted. The caller frees. */
+char *rt_cgroup_dir(const struct rt_spec *spec, const char *controller, bt_err **err);
+
+/* Capability names ("CAP_CHOWN") and numbers, for the engine's --cap-add/--cap-drop. */
+/* The capability number for "CAP_CHOWN" (case-insensitive, "CAP_" required), or -1. */
+int rt_cap_from_name(const char *name);
+/* "CAP_CHOWN" for 0; NULL beyond the table. */
+const char *rt_cap_name(int cap);
+/* The highest capability this kernel knows (probed once with PR_CAPBSET_READ). */
+int rt_cap_last(void);
+
+/*
+ * Docker's defaults, as data for the engine when it builds a spec (moby's
+ * daemon/pkg/oci/defaults.go and caps/defaults.go). NULL-terminated. moby also masks
+ * /sys/devices/system/cpu/cpuN/thermal_throttle for each CPU where it exists: that depends on
+ * the host, so the engine adds those paths itself.
+ */
+extern const char *const rt_docker_default_caps[];   /* the 14 capabilities of `docker run` */
+extern const char *const rt_docker_masked_paths[];   /* /proc/acpi, /proc/kcore, ... */
+extern const char *const rt_docker_readonly_paths[]; /* /proc/bus, /proc/sys, ... */
+
+/* The OCI "linux.seccomp" object equal to what moby makes of its default profile
+ * (profiles/seccomp/default.json) for a container whose bounding set is caps (names like
+ * "CAP_SYS_ADMIN", NULL-terminated), on this machine's architecture and kernel. New
+ * reference; never NULL. */
+json_t *rt_docker_default_seccomp(const char *const *caps);
