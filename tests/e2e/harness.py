@@ -182,10 +182,11 @@ class Engine:
         e["DOCKER_CONFIG"] = self.sb.path("docker-config")
         return e
 
-    def docker(self, *args, check=False, timeout=120, input=None):
-        """Run the real docker CLI against this engine; returns CompletedProcess."""
+    def docker(self, *args, check=False, timeout=120, input=None, raw=False):
+        """Run the real docker CLI against this engine; returns CompletedProcess (bytes with
+        raw=True: text mode would turn the \r\n of a terminal into \n)."""
         return self.sb.run([docker_cli()] + list(args), env=self.env(), check=check,
-                           timeout=timeout, input=input)
+                           timeout=timeout, input=input, text=not raw)
 
     def berth(self, *args, check=False, timeout=120, input=None):
         return self.sb.run([BERTH] + list(args), env=self.env(), check=check,

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+/*
+ * berthd's configuration: command-line flags in dockerd's words, and the JSON configuration
+ * file (--config-file, default /etc/berth/daemon.json) with the same keys, as dockerd's
+ * daemon.json has them. A setting given both ways is an error, as in dockerd.
+ */
+#include <stdbool.h>
+
+#include "shared/base/err.h"
+
+struct daemon_config {
+    const char *data_root;
+    const char *exec_root;
+    const char **hosts; /* NULL-terminated */
+    const char *pidfile;
+    const char *log_level;
+    const char *log_file;
+    const char *config_file;
+    bool debug;
+    bool version;
+    /* positional arguments ("dial-stdio" later) */
+    char **args;
+    /* storage for strings read from the file */
+    void *owned;
+};
+
+enum { CONFIG_OK = 0, CONFIG_HELP = 1 };
+
+/* Parse argv and the configuration file. Returns CONFIG_OK, CONFIG_HELP (help printed), or
+ * -1 with err (the caller prints it and exits 1, as dockerd does). */
+int daemon_config_load(struct daemon_config *c, int argc, char **argv, bt_err **err);
+void daemon_config_free(struct daemon_config *c);

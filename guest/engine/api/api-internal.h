@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+/* Shared by the handler files of api/; not for other modules. */
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "guest/engine/api/api.h"
+#include "guest/engine/api/filters.h"
+
+/* go-units' HumanDuration ("Less than a second", "5 seconds", "About a minute", ...) */
+void api_human_duration(int64_t seconds, char *out, size_t size);
+/* RFC 3339 -> Unix seconds (0 for Go's zero time or junk) */
+int64_t api_parse_time(const char *rfc3339);
+/* docker top: run ps with args and keep the rows of pids: {"Titles":[...],"Processes":[[...]]} */
+json_t *api_top_table(const char *ps_args, const pid_t *pids, size_t n, bt_err **err);
+
+/* containers */
+void api_container_create(struct api_call *call);
+void api_container_list(struct api_call *call);
+void api_container_inspect(struct api_call *call);
+void api_container_start(struct api_call *call);
+void api_container_stop(struct api_call *call);
+void api_container_restart(struct api_call *call);
+void api_container_kill(struct api_call *call);
+void api_container_wait(struct api_call *call);
+void api_container_delete(struct api_call *call);
+void api_container_rename(struct api_call *call);
+void api_container_prune(struct api_call *call);
+void api_container_resize(struct api_call *call);
+void api_container_attach(struct api_call *call);
+void api_container_logs(struct api_call *call);
+void api_container_top(struct api_call *call);
+
+/* exec */
+void api_exec_create(struct api_call *call);
+void api_exec_start(struct api_call *call);
+void api_exec_resize(struct api_call *call);
+void api_exec_inspect(struct api_call *call);
+
+/* images */
+void api_image_create(struct api_call *call);
+void api_image_list(struct api_call *call);
+void api_image_inspect(struct api_call *call);
+void api_image_history(struct api_call *call);
+void api_image_tag(struct api_call *call);
+void api_image_delete(struct api_call *call);
+void api_image_prune(struct api_call *call);
+void api_image_save(struct api_call *call);
+void api_image_save_one(struct api_call *call);
+void api_image_load(struct api_call *call);

@@ -1,0 +1,178 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+/* Internals of guest/engine/container/, shared by its files; not for other modules. */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "guest/engine/container/container.h"
+
+enum ctr_status {
+    CTR_CREATED,
+    CTR_RUNNING,
+    CTR_PAUSED,
+    CTR_RESTARTING,
+    CTR_REMOVING,
+    CTR_EXITED,
+    CTR_DEAD,
+};
+
+/* An attach client berthd handed (or will hand) to a monitor, waiting for "detached". */
+struct attach_wait {
+    char token[32];
+    bool awaiting;  /* registered, its socket not there yet (see ctr_attach_begin) */
+    bool abandoned; /* a start stopped waiting for it */
+    int sock;       /* until handed over (stopped containers); then -1 */
+    char flags[4];  /* "ioe" subset or "-" */
+    char keys[40];  /* detach keys in hex, or "-" */
+    bool done;
+    struct attach_wait *next;
+};
+
+struct ctr_exec;
+
+/* What the supervisor's epoll has registered: a container's or an exec's monitor. */
+struct watch {
+    bool is_exec;
+    struct ctr *c;
+    struct ctr_exec *e;
+};
+
+struct ctr {
+    atomic_int refs;
+    struct ctr_manager *m;
+    pthread_mutex_t lock; /* everything below */
+    pthread_cond_t cond;  /* signalled on every state change and attach completion */
+    char id[65];
+    char *name;    /* "/x" */
+    json_t *rec;   /* the record, inspect-shaped */
+    char *dir;     /* <data-root>/containers/<id> */
+    char *run_dir; /* <exec-root>/<id> */
+    enum ctr_status status;
+    bool busy; /* a start/stop/remove is under way: others wait on cond */
+    int ctl;   /* control connection to the monitor, -1 */
+    struct watch watch;
+    pid_t pid;
+    uint64_t exit_gen; /* bumped at every exit */
+    int exit_status;
+    bool mounted; /* the rootfs is mounted at <dir>/rootfs/merged */
+    bool removed;
+    struct attach_wait *attaches;
+};
+
+struct ctr_exec {
+    char id[65];
+    struct ctr *c;  /* a reference */
+    json_t *config; /* the create body */
+    char **args;
+    bool tty, in, out, err;
+    bool started, running;
+    int exit_code; /* -1 until it exited */
+    pid_t pid;
+    int ctl;
+    struct watch watch;
+    char *dir; /* <run_dir>/exec-<id> */
+    struct attach_wait *attach;
+    struct ctr_exec *next;
+};
+
+struct ctr_manager {
+    char *data_root, *exec_root, *monitor_path, *ctr_root;
+    struct image_store *images;
+    pthread_mutex_t lock; /* the index and the exec list */
+    struct ctr **all;
+    size_t n, cap;
+    struct ctr_exec *execs;
+    /* the trash: directories deleted in the background (trash.c) */
+    char *trash_dir;
+    pthread_t trash_thread;
+    pthread_mutex_t trash_lock;
+    pthread_cond_t trash_cond;
+    bool trash_pending, trash_stop, trash_started;
+    /* the supervisor */
+    int epfd;
+    int wake[2];
+    pthread_t thread;
+    bool thread_started;
+};
+
+/* manager.c */
+struct ctr *ctr_new(struct ctr_manager *m, const char *id);
+void ctr_index_add(struct ctr_manager *m, struct ctr *c);
+void ctr_index_remove(struct ctr_manager *m, struct ctr *c);
+/* the container holding this name ("/x"), or NULL; the caller holds m->lock */
+struct ctr *ctr_by_name_locked(struct ctr_manager *m, const char *name);
+int ctr_save(struct ctr *c, bt_err **err);             /* durably; c->lock held */
+int ctr_save_state(struct ctr *c, bt_err **err);       /* run state, without fsync; c->lock held */
+void ctr_set_status(struct ctr *c, enum ctr_status s); /* c->lock held; updates rec */
+const char *ctr_status_name(enum ctr_status s);
+/* wait on c->cond until !c->busy, then take it; c->lock held */
+void ctr_acquire(struct ctr *c);
+void ctr_release(struct ctr *c);
+
+/* create.c: the Config and HostConfig of a create request, checked as dockerd checks them and
+ * with the defaults it fills in; the image is not looked at yet. Pure (for tests and fuzzing). */
+int ctr_config_from_request(const json_t *body, json_t **config, json_t **host_config,
+                            char ***warnings, bt_err **err);
+
+/* names.c */
+char *ctr_random_name(void);
+int ctr_validate_name(const char *name, bt_err **err);
+
+/* time.c helpers */
+char *ctr_time_rfc3339(int64_t unix_ns);
+int64_t ctr_now_ns(void);
+
+/* oci.c: build bundle files for a start (rootfs mounted); c->lock held */
+int ctr_write_bundle(struct ctr *c, const char *rootfs, bt_err **err);
+/* user.c: resolve "user[:group]" inside rootfs */
+struct ctr_user {
+    uid_t uid;
+    gid_t gid;
+    gid_t *groups;
+    size_t ngroups;
+    char *home;
+};
+int ctr_resolve_user(int rootfd, const char *spec, char *const *group_add, struct ctr_user *u,
+                     bt_err **err);
+void ctr_user_free(struct ctr_user *u);
+
+/* supervise.c */
+int ctr_supervisor_start(struct ctr_manager *m, bt_err **err);
+void ctr_supervisor_stop(struct ctr_manager *m);
+void ctr_watch(struct ctr_manager *m, struct watch *w, int fd);
+void ctr_unwatch(struct ctr_manager *m, int fd);
+/* spawn a monitor: argv after the program name; returns the control socket */
+int ctr_spawn_monitor(struct ctr_manager *m, char *const *args, const char *log_path, bt_err **err);
+/* the exit of a container (from the monitor's message or its exit file); c->lock held */
+void ctr_on_exit(struct ctr *c, int status, bool oom, int64_t finished_ns, const char *error);
+void ctr_readopt(struct ctr_manager *m, struct ctr *c);
+/* The monitor's answer to "start": 0 with *pid once the process runs; -1 with the monitor's
+ * message and *status (127, 126, ...) when it could not start it, or with an error of its own
+ * when the monitor did not answer. "detached" messages on the way go to on_detached. what
+ * names the container or exec in errors. */
+int ctr_await_start(int ctl, const char *what, pid_t *pid, int *status,
+                    void (*on_detached)(void *arg, const char *token), void *arg, bt_err **err);
+
+/* trash.c */
+int ctr_trash_start(struct ctr_manager *m, bt_err **err);
+void ctr_trash_stop(struct ctr_manager *m);
+/* Move path into the trash, to be deleted in the background. */
+int ctr_trash(struct ctr_manager *m, const char *path, bt_err **err);
+
+/* lifecycle.c */
+void ctr_finish_removal_async(struct ctr *c); /* AutoRemove after an exit */
+int ctr_unmount(struct ctr *c);               /* c->lock held */
+
+/* attach bookkeeping (lifecycle.c) */
+struct attach_wait *attach_wait_new(int sock, const struct ctr_attach_opts *o);
+void attach_wait_done(struct ctr *c, const char *token); /* c->lock held */
+/* docker's term.ToBytes: "ctrl-p,ctrl-q" -> "1011" (hex) in out */
+int ctr_detach_keys_hex(const char *keys, char *out, size_t size, bt_err **err);
+void attach_wait_all_done(struct ctr *c); /* c->lock held */
+
+/* exec.c */
+void ctr_exec_on_exit(struct ctr_exec *e, int status); /* c->lock held */
+void ctr_execs_forget(struct ctr_manager *m, struct ctr *c);

@@ -1,0 +1,165 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+/*
+ * Containers: their records, names and life cycle (create, start, stop, kill, wait, remove,
+ * rename), their monitors, exec instances and logs.
+ *
+ * The data model is Docker's own: a container's configuration is kept as the Config and
+ * HostConfig objects of the Docker Engine API (merged with the image's defaults at create,
+ * as dockerd does), and its record on disk (containers/<id>/container.json) has the shape of
+ * `docker inspect`. That keeps inspect faithful, including fields Berth does not act on yet.
+ * The HTTP side (api/) shapes responses; this module decides what happens.
+ *
+ * Processes: a container runs under a berth-monitor (see guest/monitor/monitor.h), which
+ * berthd spawns at start and talks to over the control protocol (monproto.h). A supervisor
+ * thread watches every monitor and records exits; when berthd starts it re-adopts the monitors
+ * that still run and settles the containers whose monitors exited meanwhile.
+ *
+ * References: ctr_get() returns a counted reference, released with ctr_unref(); a removed
+ * container stays valid for those still holding it.
+ *
+ * Errors use dockerd's wording: "No such container: x" (BT_E_NOT_FOUND), "Conflict. The
+ * container name \"/x\" is already in use by container \"<id>\". You have to remove (or
+ * rename) that container to be able to reuse that name." (BT_E_CONFLICT), ...
+ *
+ * Thread safety: every function may be called from any thread.
+ */
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "shared/base/cleanup.h"
+#include "shared/base/err.h"
+
+struct image_store;
+struct ctr_manager;
+struct ctr;
+
+struct ctr_manager_opts {
+    const char *data_root;    /* containers/ lives here */
+    const char *exec_root;    /* monitors' sockets and runtime files */
+    const char *monitor_path; /* the berth-monitor program */
+    struct image_store *images;
+};
+
+/* Load every container, re-adopt running monitors, start the supervisor. */
+struct ctr_manager *ctr_manager_open(const struct ctr_manager_opts *opts, bt_err **err);
+/* Stop supervising (containers keep running) and free everything. */
+void ctr_manager_close(struct ctr_manager *m);
+
+/* ---- lookup ---- */
+
+/* By full ID, unique ID prefix, or name (with or without its "/"). Name first for an exact
+ * name, as dockerd. */
+struct ctr *ctr_get(struct ctr_manager *m, const char *ref, bt_err **err);
+struct ctr *ctr_ref(struct ctr *c);
+void ctr_unref(struct ctr *c);
+BT_DEFINE_AUTOPTR(ctr, struct ctr, ctr_unref);
+
+const char *ctr_id(const struct ctr *c);
+
+/* A consistent copy of the container's record (the inspect shape: Id, Name, Created, Path,
+ * Args, State, Image, Config, HostConfig, RestartCount, ...) plus "LogPath",
+ * "ResolvConfPath", "HostnamePath", "HostsPath", "ExecIDs". New reference. */
+json_t *ctr_snapshot(struct ctr *c);
+
+/* All containers (references, newest first); free with ctr_list_free(). */
+struct ctr **ctr_list(struct ctr_manager *m, size_t *n);
+void ctr_list_free(struct ctr **list, size_t n);
+
+/* ---- life cycle ---- */
+
+/* Create from a create request's body (Config fields at the top, "HostConfig",
+ * "NetworkingConfig"), name optional. warnings: NULL-terminated, the caller frees. */
+struct ctr *ctr_create(struct ctr_manager *m, const char *name, const json_t *body,
+                       char ***warnings, bt_err **err);
+
+/* Start; BT_E_NOT_MODIFIED when it already runs. Failures of the command set the container's
+ * exit status as Docker does (127, 126) and return an error whose wording the docker CLI reads. */
+int ctr_start(struct ctr_manager *m, struct ctr *c, bt_err **err);
+
+/* Stop: the stop signal, then SIGKILL after timeout seconds (-1: the container's own
+ * StopTimeout, else 10). BT_E_NOT_MODIFIED when it is not running. */
+int ctr_stop(struct ctr_manager *m, struct ctr *c, int timeout, bt_err **err);
+int ctr_restart(struct ctr_manager *m, struct ctr *c, int timeout, bt_err **err);
+/* signal: a name ("KILL", "SIGHUP") or number; NULL is SIGKILL. */
+int ctr_kill(struct ctr_manager *m, struct ctr *c, const char *signal, bt_err **err);
+
+enum ctr_wait_condition {
+    CTR_WAIT_NOT_RUNNING,
+    CTR_WAIT_NEXT_EXIT,
+    CTR_WAIT_REMOVED,
+};
+
+/* Wait for the condition; *status gets the exit status. canceled(arg) is polled about twice
+ * a second (a client that went away), and the wait then fails with BT_E_CANCELED. */
+int ctr_wait(struct ctr_manager *m, struct ctr *c, enum ctr_wait_condition cond, int *status,
+             bool (*canceled)(void *), void *arg, bt_err **err);
+
+int ctr_remove(struct ctr_manager *m, struct ctr *c, bool force, bool volumes, bt_err **err);
+int ctr_rename(struct ctr_manager *m, struct ctr *c, const char *name, bt_err **err);
+
+/* Remove all stopped containers; their IDs are appended to *ids (NULL-terminated). */
+int ctr_prune(struct ctr_manager *m, char ***ids, int64_t *reclaimed, bt_err **err);
+
+/* ---- attach, resize, top ---- */
+
+struct ctr_attach_opts {
+    bool in, out, err;
+    bool logs;               /* replay the log first */
+    const char *detach_keys; /* "ctrl-p,ctrl-q" form; NULL: the default */
+};
+
+struct ctr_attach;
+
+/* Register an attach client before its connection is taken over: the docker CLI starts the
+ * container as soon as it sees the 101, and the registration makes the start wait for this
+ * client's socket, so no output is lost. Errors (bad detach keys, a container going away)
+ * come here, while an HTTP error can still be answered. */
+struct ctr_attach *ctr_attach_begin(struct ctr_manager *m, struct ctr *c,
+                                    const struct ctr_attach_opts *o, bt_err **err);
+/* Serve the client on sock (the hijacked connection; -1 when the takeover failed) until the
+ * monitor is done with it: the container ended, the client detached or went away. Attaching
+ * to a container that is not running waits for its next start. Frees a. */
+void ctr_attach_serve(struct ctr_manager *m, struct ctr *c, struct ctr_attach *a, int sock);
+int ctr_resize(struct ctr_manager *m, struct ctr *c, int rows, int cols, bt_err **err);
+/* PIDs of the container's processes (host pid namespace). */
+int ctr_pids(struct ctr_manager *m, struct ctr *c, pid_t **pids, size_t *n, bt_err **err);
+
+/* ---- logs ---- */
+
+struct ctr_logs_opts {
+    bool stdout_, stderr_;
+    bool follow;
+    bool timestamps;
+    long long tail;             /* -1: all */
+    int64_t since_ns, until_ns; /* 0: unbounded */
+};
+
+/* Write the container's log to fd as the logs endpoint does (multiplexed frames, or raw for a
+ * TTY container) until the end, or with follow until the container stops or gone(fd). */
+int ctr_logs(struct ctr_manager *m, struct ctr *c, const struct ctr_logs_opts *o, int fd,
+             bool (*gone)(int fd), bt_err **err);
+
+/* ---- exec ---- */
+
+/* Create an exec instance from the exec create body; returns its ID (64 hex). */
+char *ctr_exec_create(struct ctr_manager *m, struct ctr *c, const json_t *body, bt_err **err);
+/* Start it. sock: the hijacked client connection, or -1 (detached). With a client, returns
+ * when the process ended and the client got everything. */
+int ctr_exec_start(struct ctr_manager *m, const char *exec_id, int sock, bool detach, bt_err **err);
+/* The inspect shape of an exec instance (ID, Running, ExitCode, ProcessConfig, OpenStdin,
+ * ..., ContainerID, Pid). */
+json_t *ctr_exec_inspect(struct ctr_manager *m, const char *exec_id, bt_err **err);
+int ctr_exec_resize(struct ctr_manager *m, const char *exec_id, int rows, int cols, bt_err **err);
+
+/* ---- for other modules ---- */
+
+/* For the image store's in-use checks: one entry per container (image_user shape). */
+struct ctr_image_use {
+    char *container_id;
+    char *image_id;
+    bool running;
+};
+struct ctr_image_use *ctr_image_uses(struct ctr_manager *m, size_t *n);
+void ctr_image_uses_free(struct ctr_image_use *u, size_t n);

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+/* Building OCI runtime specs from Docker configuration (internal to container/). */
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "guest/engine/container/container-internal.h"
+
+struct oci_input {
+    const char *dir; /* where the container's hostname, hosts and resolv.conf files are */
+    const char *id;
+    const json_t *config;      /* Docker Config */
+    const json_t *host_config; /* Docker HostConfig */
+    char *const *args;
+    char *const *env;
+    const struct ctr_user *user;
+    const char *hostname;
+    const char *rootfs;
+};
+
+/* The whole config.json. */
+int oci_build(const struct oci_input *in, json_t **out, bt_err **err);
+/* The capability set of a HostConfig: Docker's defaults, CapAdd/CapDrop ("ALL" allowed),
+ * everything when Privileged. Errors: unknown capability: "CAP_FOO". */
+int oci_capabilities(const json_t *host_config, char ***out, bt_err **err);
+/* The process environment as dockerd makes it: PATH, HOSTNAME, TERM (with a tty), then
+ * Config.Env over them, and HOME from the user's entry if still unset. */
+char **oci_process_env(const json_t *config, const char *hostname, bool tty, const char *home);
+/* dockerd's ReplaceOrAppendEnvValues for one "KEY=value" ("KEY" alone removes KEY). */
+void oci_env_set(char ***env, const char *kv);

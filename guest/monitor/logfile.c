@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "guest/monitor/logfile.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "shared/base/cleanup.h"
+#include "shared/base/fd.h"
+#include "shared/base/strbuf.h"
+
+#define MAX_LINE 16384
+
+struct pending {
+    const char *stream;
+    struct bt_strbuf buf;
+};
+
+struct logfile {
+    int fd;
+    struct pending out, err;
+};
+
+struct logfile *logfile_open(const char *path, bt_err **err)
+{
+    struct logfile *l = bt_xzalloc(sizeof(*l));
+    l->fd = -1;
+    l->out.stream = "stdout";
+    l->err.stream = "stderr";
+    if (path) {
+        l->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+        if (l->fd < 0) {
+            bt_err_errno(err, errno, "open log \"%s\"", path);
+            free(l);
+            return NULL;
+        }
+    }
+    return l;
+}
+
+/* the length of a valid UTF-8 sequence at s (at most n bytes), or 0 */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+    unsigned char c = s[0];
+    size_t len;
+    unsigned min;
+    unsigned cp;
+    if (c < 0x80)
+        return 1;
+    if ((c & 0xe0) == 0xc0) {
+        len = 2, min = 0x80, cp = c & 0x1f;
+    } else if ((c & 0xf0) == 0xe0) {
+        len = 3, min = 0x800, cp = c & 0x0f;
+    } else if ((c & 0xf8) == 0xf0) {
+        len = 4, min = 0x10000, cp = c & 0x07;
+    } else {
+        return 0;
+    }
+    if (n < len)
+        return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[i] & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    return len;
+}
+
+char *logfile_sanitize_utf8(const char *s, size_t len, size_t *out_len)
+{
+    struct bt_strbuf sb = BT_STRBUF_INIT;
+    size_t i = 0;
+    while (i < len) {
+        size_t n = utf8_len((const unsigned char *)s + i, len - i);
+        if (n == 0) {
+            bt_strbuf_append(&sb, "\xef\xbf\xbd");
+            i++;
+        } else {
+            bt_strbuf_append_n(&sb, s + i, n);
+            i += n;
+        }
+    }
+    *out_len = sb.len;
+    return bt_strbuf_steal(&sb);
+}
+
+static void emit(struct logfile *l, const char *stream, const char *data, size_t len)
+{
+    if (l->fd < 0)
+        return;
+    struct timespec ts;
+    struct tm tm;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    gmtime_r(&ts.tv_sec, &tm);
+    char stamp[64];
+    size_t k = strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
+    /* RFC 3339 with nanoseconds, trailing zeros trimmed, as Go marshals a time */
+    if (ts.tv_nsec) {
+        char frac[16];
+        snprintf(frac, sizeof(frac), ".%09ld", ts.tv_nsec);
+        size_t f = strlen(frac);
+        while (frac[f - 1] == '0')
+            frac[--f] = '\0';
+        snprintf(stamp + k, sizeof(stamp) - k, "%sZ", frac);
+    } else {
+        snprintf(stamp + k, sizeof(stamp) - k, "Z");
+    }
+    size_t clean_len;
+    bt_autofree char *clean = logfile_sanitize_utf8(data, len, &clean_len);
+    json_t *line =
+            json_pack("{s:s%, s:s, s:s}", "log", clean, clean_len, "stream", stream, "time", stamp);
+    char *text = json_dumps(line, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(line);
+    if (!text)
+        return;
+    size_t tl = strlen(text);
+    text[tl] = '\n'; /* replaces the NUL: the buffer is written with its length */
+    /* a log that cannot be written (disk full) must not stop the container */
+    bt_fd_write_all(l->fd, text, tl + 1, NULL);
+    free(text);
+}
+
+static void write_stream(struct logfile *l, struct pending *p, const char *data, size_t len)
+{
+    bt_strbuf_append_n(&p->buf, data, len);
+    size_t start = 0;
+    for (size_t i = 0; i < p->buf.len; i++) {
+        if (p->buf.buf[i] == '\n') {
+            emit(l, p->stream, p->buf.buf + start, i + 1 - start);
+            start = i + 1;
+        } else if (i + 1 - start >= MAX_LINE) {
+            emit(l, p->stream, p->buf.buf + start, i + 1 - start);
+            start = i + 1;
+        }
+    }
+    if (start) {
+        memmove(p->buf.buf, p->buf.buf + start, p->buf.len - start);
+        bt_strbuf_truncate(&p->buf, p->buf.len - start);
+    }
+}
+
+void logfile_write(struct logfile *l, const char *stream, const char *data, size_t len)
+{
+    write_stream(l, strcmp(stream, "stderr") == 0 ? &l->err : &l->out, data, len);
+}
+
+void logfile_flush(struct logfile *l)
+{
+    struct pending *ps[2] = {&l->out, &l->err};
+    for (int i = 0; i < 2; i++) {
+        if (ps[i]->buf.len)
+            emit(l, ps[i]->stream, ps[i]->buf.buf, ps[i]->buf.len);
+        bt_strbuf_reset(&ps[i]->buf);
+    }
+}
+
+void logfile_close(struct logfile *l)
+{
+    if (!l)
+        return;
+    logfile_flush(l);
+    bt_fd_close(l->fd);
+    bt_strbuf_free(&l->out.buf);
+    bt_strbuf_free(&l->err.buf);
+    free(l);
+}

@@ -1,0 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
+# Unit tests of guest/engine/ modules that need no root (paths relative to tests/)
+berth_unit_test(test_router unit/engine/test_router.c eng_router)
+berth_unit_test(test_container_config unit/engine/test_container_config.c eng_container)
