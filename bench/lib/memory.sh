@@ -5,7 +5,9 @@
 #
 # rss PID: VmRSS in kB (0 when gone)
 rss() {
-	awk '/^VmRSS:/ {print $2; exit}' "/proc/$1/status" 2>/dev/null || echo 0
+	local v
+	v=$(awk '/^VmRSS:/ {print $2; exit}' "/proc/$1/status" 2>/dev/null) || true
+	echo "${v:-0}"
 }
 
 # children PID NAME: pids of processes named NAME whose parent is PID
@@ -16,14 +18,18 @@ children_named() {
 		[[ $(awk '/^PPid:/ {print $2}' "$p/status" 2>/dev/null) == "$parent" ]] || continue
 		echo "${p#/proc/}"
 	done
+	return 0
 }
 
 # pids_named NAME: every process named NAME (the comm, 15 chars at most)
 pids_named() {
 	local p
 	for p in /proc/[0-9]*; do
-		[[ $(cat "$p/comm" 2>/dev/null) == "$1" ]] && echo "${p#/proc/}"
+		if [[ $(cat "$p/comm" 2>/dev/null) == "$1" ]]; then
+			echo "${p#/proc/}"
+		fi
 	done
+	return 0
 }
 
 sum_rss() {
@@ -56,11 +62,11 @@ bench_memory_report() {
 		d_shim=$(rss "${shim:-0}")
 		$DOCKER_CLI -H "unix://$RUN_DIR/docker.sock" rm -f bench-mem >/dev/null
 	fi
-	podman run -d --name bench-mem --network none busybox sleep 60 >/dev/null 2>&1 && {
+	if podman run -d --name bench-mem --network none busybox sleep 60 >/dev/null 2>&1; then
 		sleep 1
 		p_conmon=$(rss "$(pids_named conmon | head -n 1)")
-		podman rm -f bench-mem >/dev/null 2>&1
-	}
+		podman rm -f bench-mem >/dev/null 2>&1 || true
+	fi
 	{
 		echo
 		echo "| memory (RSS) | berth | docker | podman |"
