@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #pragma once
 /*
- * SHA-256 digests (nettle) in the OCI form "sha256:<64 lower-case hex>", computed in a stream (layers
- * are hashed while they are downloaded or unpacked, never read twice).
+ * SHA-256 digests (nettle) in the OCI form "sha256:<64 lower-case hex>", computed in a stream
+ * (layers are hashed while they are downloaded or unpacked, never read twice).
  *
  * A struct bt_sha256 is one running hash; it belongs to one thread. Allocation never fails.
  */
