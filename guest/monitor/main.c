@@ -158,14 +158,16 @@ static void write_exit_file(const char *path, int status, bool oom, struct times
     bt_json_set_int(doc, "ExitCode", status);
     bt_json_set_bool(doc, "OOMKilled", oom);
     bt_json_set_int(doc, "FinishedAtNanos", (int64_t)ts->tv_sec * 1000000000 + ts->tv_nsec);
-    bt_json_save_file(path, doc, 0600, NULL);
+    /* No fsync: the exec root is run-time state (a tmpfs, gone at reboot), and the file only
+     * has to outlive berthd, which the page cache does. */
+    bt_json_save_file_flags(path, doc, 0600, BT_FILE_NO_SYNC, NULL);
 }
 
 /* Whether the kernel's OOM killer struck in the container's cgroup: the oom_kill counter of
  * memory.events (v2) or memory.oom_control (v1, kernel 4.13 and later). */
-static bool oom_killed(const struct rt_spec *spec)
+static bool oom_killed(const char *cgroups_path)
 {
-    bt_autofree char *dir = rt_cgroup_dir(spec, "memory", NULL);
+    bt_autofree char *dir = rt_cgroup_dir(cgroups_path, "memory", NULL);
     if (!dir)
         return false;
     static const char *const files[] = {"memory.events", "memory.oom_control"};
@@ -241,7 +243,9 @@ static int run_container(const char *bundle)
     }
     after_start(&m, &st, child_ends);
     /* The spec (a big seccomp profile among it) is not needed while the container runs: give
-     * its memory back, and read it again at the end for the cgroup. */
+     * its memory back, keeping the cgroup's path for the end. */
+    const char *cg = rt_spec_cgroups_path(spec);
+    bt_autofree char *cgroups_path = cg ? bt_xstrdup(cg) : NULL;
     rt_spec_free(spec);
     spec = NULL;
     json_decref(cfg);
@@ -252,11 +256,8 @@ static int run_container(const char *bundle)
 
     struct timespec done;
     clock_gettime(CLOCK_REALTIME, &done);
-    cfg = load_json(bundle, "config.json");
-    spec = rt_spec_from_json(cfg, bundle, NULL);
-    bool oom = spec && oom_killed(spec);
-    if (spec)
-        rt_cgroup_remove(spec, NULL);
+    bool oom = oom_killed(cgroups_path);
+    rt_cgroup_remove(cgroups_path, NULL);
     write_exit_file(bt_json_get_str(mcfg, "exit_file", NULL), m.status, oom, &done);
     mon_broadcast(&m, "exited %d %d %lld", m.status, oom ? 1 : 0,
                   (long long)done.tv_sec * 1000000000 + done.tv_nsec);
@@ -264,7 +265,6 @@ static int run_container(const char *bundle)
     mon_close_clients(&m);
     if (ctl_path)
         unlink(ctl_path);
-    rt_spec_free(spec);
     return 0;
 }
 

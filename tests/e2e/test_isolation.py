@@ -237,6 +237,44 @@ def test_cpu_and_pids_limits(running):
         assert read(host_cgroup_file("pids", cid, "pids.max")) == "20"
 
 
+def host_cgroups(pid):
+    """/proc/PID/cgroup as {controllers: path}, seen from the host."""
+    out = {}
+    for line in read("/proc/%d/cgroup" % pid).splitlines():
+        _, controllers, path = line.split(":", 2)
+        out[controllers] = path
+    return out
+
+
+def test_main_and_exec_processes_are_in_the_containers_cgroup(running, docker):
+    """Every hierarchy with a controller holds the container's first process and the ones
+    `docker exec` adds (the runtime has them join by themselves: see cgroup.h)."""
+    cid = running()
+    docker("exec", "-d", cid, "sleep", "311")
+    main = int(docker("inspect", "-f", "{{.State.Pid}}", cid).stdout)
+    want = "/berth/" + cid
+    deadline = time.time() + 10
+    execd = None
+    while execd is None and time.time() < deadline:
+        for p in os.listdir("/proc"):
+            try:
+                if p.isdigit() and read("/proc/%s/cmdline" % p).rstrip("\x00") == "sleep\x00311":
+                    execd = int(p)
+            except OSError:
+                pass
+        time.sleep(0.05)
+    assert execd, "the exec'd sleep never showed up"
+    for pid in (main, execd):
+        groups = host_cgroups(pid)
+        if cgroup_v2():
+            assert groups[""] == want, groups
+        else:
+            for controllers in ("cpu", "cpuacct", "cpuset", "memory", "devices", "freezer",
+                                "blkio", "pids"):
+                hit = [p for c, p in groups.items() if controllers in c.split(",")]
+                assert hit == [want], (controllers, groups)
+
+
 def test_pids_limit_stops_a_fork_bomb(docker):
     script = "i=0; while [ $i -lt 40 ]; do sleep 5 & i=$((i+1)); done; echo all forked"
     r = sh(docker, script, "--pids-limit", "10")

@@ -178,7 +178,7 @@ static int cmd_run(int argc, char **argv)
             bt_err_report(bt_steal_ptr(&err), "berth-rt-run");
     }
     int status = wait_status(&st);
-    if (rt_cgroup_remove(spec, &err) < 0)
+    if (rt_cgroup_remove(rt_spec_cgroups_path(spec), &err) < 0)
         bt_err_report(err, "berth-rt-run");
     return status;
 }

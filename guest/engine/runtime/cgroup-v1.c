@@ -35,6 +35,7 @@ struct hierarchy {
 #define MAX_HIERARCHIES 32
 
 static struct hierarchy hierarchies[MAX_HIERARCHIES];
+_Static_assert(MAX_HIERARCHIES <= RT_CGROUP_MAX_JOIN, "a join holds one fd per hierarchy");
 static size_t n_hierarchies;
 static bool discovered;
 
@@ -307,6 +308,26 @@ static int v1_enter(const char *path, pid_t pid, bt_err **err)
     return 0;
 }
 
+static int v1_join_open(const char *path, struct rt_cgroup_join *j, bt_err **err)
+{
+    discover();
+    *j = (struct rt_cgroup_join){.dir_fd = -1};
+    for (size_t i = 0; i < n_hierarchies; i++) {
+        if (!hierarchies[i].managed)
+            continue;
+        bt_autofree char *dir = dir_of(&hierarchies[i], path);
+        bt_autofree char *file = bt_xasprintf("%s/tasks", dir);
+        int fd = open(file, O_WRONLY | O_CLOEXEC);
+        if (fd < 0) {
+            bt_err_errno(err, errno, "open \"%s\"", file);
+            rt_cgroup_join_close(j);
+            return -1;
+        }
+        j->fds[j->n++] = fd;
+    }
+    return 0;
+}
+
 static int v1_remove(const char *path, bt_err **err)
 {
     discover();
@@ -395,6 +416,7 @@ static int v1_mount(int rootfd, const char *rel, unsigned long flags, bool own_n
 
 const struct rt_cgroup_driver rt_cgroup_v1 = {
         .create = v1_create,
+        .join_open = v1_join_open,
         .enter = v1_enter,
         .remove = v1_remove,
         .dir = v1_dir,

@@ -170,6 +170,16 @@ static int v2_enter(const char *path, pid_t pid, bt_err **err)
     return rt_cgroup_write(dir, "cgroup.procs", buf, err);
 }
 
+static int v2_join_open(const char *path, struct rt_cgroup_join *j, bt_err **err)
+{
+    *j = (struct rt_cgroup_join){.dir_fd = -1};
+    bt_autofree char *dir = dir_of(path);
+    j->dir_fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (j->dir_fd < 0)
+        return bt_err_errno(err, errno, "open \"%s\"", dir);
+    return 0;
+}
+
 static int v2_remove(const char *path, bt_err **err)
 {
     bt_autofree char *dir = dir_of(path);
@@ -206,6 +216,7 @@ static int v2_mount(int rootfd, const char *rel, unsigned long flags, bool own_n
 
 const struct rt_cgroup_driver rt_cgroup_v2 = {
         .create = v2_create,
+        .join_open = v2_join_open,
         .enter = v2_enter,
         .remove = v2_remove,
         .dir = v2_dir,

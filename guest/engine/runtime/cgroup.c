@@ -55,6 +55,29 @@ int rt_cgroup_write(const char *dir, const char *file, const char *value, bt_err
     return 0;
 }
 
+void rt_cgroup_join_close(struct rt_cgroup_join *j)
+{
+    for (size_t i = 0; i < j->n; i++)
+        close(j->fds[i]);
+    j->n = 0;
+    if (j->dir_fd >= 0)
+        close(j->dir_fd);
+    j->dir_fd = -1;
+}
+
+int rt_cgroup_join_self(const struct rt_cgroup_join *j, bt_err **err)
+{
+    for (size_t i = 0; i < j->n; i++) {
+        ssize_t n;
+        do {
+            n = write(j->fds[i], "0", 1);
+        } while (n < 0 && errno == EINTR);
+        if (n != 1)
+            return bt_err_errno(err, n < 0 ? errno : EIO, "join the container's cgroup");
+    }
+    return 0;
+}
+
 int rt_cgroup_rmdir(const char *dir, bt_err **err)
 {
     /* Up to ~2 s: time enough for the kernel to finish off a pid namespace's last tasks. */
@@ -185,18 +208,23 @@ int rt_memory_swap_to_v2(int64_t swap, bool has_limit, int64_t limit, int64_t *o
     return 0;
 }
 
-int rt_cgroup_remove(const struct rt_spec *spec, bt_err **err)
+const char *rt_spec_cgroups_path(const struct rt_spec *spec)
 {
-    if (!spec->cgroups_path)
-        return 0;
-    return rt_cgroup_driver()->remove(spec->cgroups_path, err);
+    return spec->cgroups_path;
 }
 
-char *rt_cgroup_dir(const struct rt_spec *spec, const char *controller, bt_err **err)
+int rt_cgroup_remove(const char *cgroups_path, bt_err **err)
 {
-    if (!spec->cgroups_path) {
+    if (!cgroups_path)
+        return 0;
+    return rt_cgroup_driver()->remove(cgroups_path, err);
+}
+
+char *rt_cgroup_dir(const char *cgroups_path, const char *controller, bt_err **err)
+{
+    if (!cgroups_path) {
         bt_err_set(err, BT_E_NOT_FOUND, "cgroup: the spec has no linux.cgroupsPath");
         return NULL;
     }
-    return rt_cgroup_driver()->dir(spec->cgroups_path, controller, err);
+    return rt_cgroup_driver()->dir(cgroups_path, controller, err);
 }

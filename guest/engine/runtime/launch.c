@@ -5,8 +5,9 @@
  *   parent                                   child (clone(2), in its new namespaces)
  *   ------                                   -----
  *   socketpair (SEQPACKET, cloexec)
- *   clone(CLONE_NEW*) ---------------------> waits for GO
- *   write pid to the cgroup's cgroup.procs
+ *   open the cgroup's join fds (cgroup.h)
+ *   clone(CLONE_NEW*) ---------------------> joins its v1 cgroups itself ("0" to tasks)
+ *     (v2: clone3 CLONE_INTO_CGROUP)         waits for GO
  *   send GO --------------------------------> joins namespaces, mounts, pivot_root, ...
  *   compile seccomp, send SECCOMP + memfd --> (read when the filter is due)
  *                    <----------------------- PTY + master fd (with a terminal)
@@ -34,6 +35,8 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <linux/sched.h>
+#include <stdint.h>
 #include <unistd.h>
 
 #include "guest/engine/runtime/cgroup.h"
@@ -47,8 +50,9 @@ static void kill_and_reap(pid_t pid)
         ;
 }
 
-static __attribute__((noreturn)) void child_main(const struct rt_launch *l, int sync, int other,
-                                                 int devnull)
+static __attribute__((noreturn)) void child_main(const struct rt_launch *l,
+                                                 const struct rt_cgroup_join *join, int sync,
+                                                 int other, int devnull)
 {
     bt_err *err = NULL;
     close(other);
@@ -56,6 +60,10 @@ static __attribute__((noreturn)) void child_main(const struct rt_launch *l, int 
     prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
     rt_signals_reset();
     umask(0);
+    if (join && rt_cgroup_join_self(join, &err) < 0) {
+        rt_sync_send_error(sync, err);
+        _exit(1);
+    }
     struct rt_msg msg;
     int fd;
     if (rt_sync_recv(sync, &msg, &fd, &err) <= 0 || msg.type != RT_MSG_GO)
@@ -67,8 +75,22 @@ static __attribute__((noreturn)) void child_main(const struct rt_launch *l, int 
     _exit(1);
 }
 
-/* Fork the child; with a pid namespace fd, born inside that namespace. */
-static pid_t spawn(const struct rt_launch *l, int sv[2], int devnull, bt_err **err)
+/* clone3 into the cgroup open at dir_fd. -1 with errno; ENOSYS or E2BIG when the kernel has
+ * no clone3 or no CLONE_INTO_CGROUP (before 5.7). */
+static pid_t clone_into_cgroup(int flags, int dir_fd)
+{
+    struct clone_args args = {
+            .flags = (uint64_t)(unsigned)flags | CLONE_INTO_CGROUP,
+            .exit_signal = SIGCHLD,
+            .cgroup = (uint64_t)dir_fd,
+    };
+    return (pid_t)syscall(SYS_clone3, &args, sizeof(args));
+}
+
+/* Fork the child; with a pid namespace fd, born inside that namespace; with a v2 join, born in
+ * its cgroup (*joined tells whether it was, or whether the caller must still move it). */
+static pid_t spawn(const struct rt_launch *l, const struct rt_cgroup_join *join, int sv[2],
+                   int devnull, bool *joined, bt_err **err)
 {
     bt_autoclose int own_pidns = -1;
     int target = l->ns_fds[RT_NS_PID];
@@ -79,10 +101,20 @@ static pid_t spawn(const struct rt_launch *l, int sv[2], int devnull, bt_err **e
         if (setns(target, CLONE_NEWPID) < 0)
             return bt_err_errno(err, errno, "join the pid namespace");
     }
-    pid_t pid = (pid_t)syscall(SYS_clone, (unsigned long)l->clone_flags | SIGCHLD, NULL, NULL, NULL,
-                               NULL);
-    if (pid == 0)
-        child_main(l, sv[1], sv[0], devnull);
+    pid_t pid = -1;
+    *joined = join && join->dir_fd < 0; /* v1: the child joins by itself */
+    if (join && join->dir_fd >= 0) {
+        pid = clone_into_cgroup(l->clone_flags, join->dir_fd);
+        *joined = pid >= 0;
+        if (pid == 0)
+            child_main(l, NULL, sv[1], sv[0], devnull);
+    }
+    if (pid < 0 && (!join || join->dir_fd < 0 || errno == ENOSYS || errno == E2BIG)) {
+        pid = (pid_t)syscall(SYS_clone, (unsigned long)l->clone_flags | SIGCHLD, NULL, NULL, NULL,
+                             NULL);
+        if (pid == 0)
+            child_main(l, join && join->dir_fd < 0 ? join : NULL, sv[1], sv[0], devnull);
+    }
     int saved = errno;
     if (target >= 0 && setns(own_pidns, CLONE_NEWPID) < 0) {
         /* Every later fork of the caller would land in the container: say so loudly. */
@@ -141,21 +173,30 @@ int rt_launch(const struct rt_launch *l, struct rt_started *out, bt_err **err)
             !terminal && (!l->io || l->io->fds[0] < 0 || l->io->fds[1] < 0 || l->io->fds[2] < 0);
     if (need_null && (devnull = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0)
         return bt_err_errno(err, errno, "open \"/dev/null\"");
+    struct rt_cgroup_join join = {.dir_fd = -1};
+    const struct rt_cgroup_driver *cg = l->enter_cgroup ? rt_cgroup_driver() : NULL;
+    if (cg && cg->join_open(l->spec->cgroups_path, &join, err) < 0)
+        return -1;
     int sv[2];
-    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+        rt_cgroup_join_close(&join);
         return bt_err_errno(err, errno, "socketpair");
+    }
     bt_autoclose int sync = sv[0];
-    pid_t pid = spawn(l, sv, devnull, err);
+    bool joined = false;
+    pid_t pid = spawn(l, cg ? &join : NULL, sv, devnull, &joined, err);
     close(sv[1]);
+    rt_cgroup_join_close(&join);
     if (pid < 0)
         return -1;
 
     int pty = -1;
     bool reaped = false;
-    if (l->enter_cgroup && rt_cgroup_driver()->enter(l->spec->cgroups_path, pid, err) < 0)
+    if (cg && !joined && cg->enter(l->spec->cgroups_path, pid, err) < 0)
         goto out;
-    if (rt_sync_send(sync, RT_MSG_GO, -1, err) < 0)
-        goto out;
+    /* A child that is gone already (it could not join its cgroup) left its reason in the
+     * socket: await_exec() reads it. */
+    rt_sync_send(sync, RT_MSG_GO, -1, NULL);
     if (l->spec->seccomp) {
         /* Compiled while the child sets the container up. If the child is already gone, the
          * send fails and await_exec() says why. */

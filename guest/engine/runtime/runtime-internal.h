@@ -323,7 +323,7 @@ struct rt_launch {
     int clone_flags;         /* CLONE_NEW* the child is created with */
     int ns_fds[RT_NS_COUNT]; /* namespaces to join (-1: none); the pid one is joined for the
                                 child by the parent, the others by the child */
-    bool enter_cgroup;       /* put the child into spec's cgroup before it goes on */
+    bool enter_cgroup;       /* the child joins spec's cgroup before it goes on (cgroup.h) */
     /* The child's work after RT_MSG_GO; returns only on failure. devnull is an fd of
      * /dev/null for stdio (or -1 when not needed). */
     int (*child)(const struct rt_launch *l, int sync, int devnull, bt_err **err);
@@ -335,10 +335,10 @@ int rt_launch(const struct rt_launch *l, struct rt_started *out, bt_err **err);
 
 /* ---- the parent-child protocol (sync.c) ----
  * A SOCK_SEQPACKET pair, close-on-exec on both sides. The parent sends RT_MSG_GO once the child
- * is in its cgroup, then RT_MSG_SECCOMP (with a memfd of the compiled filter) when there is
- * one; the child sends RT_MSG_PTY (with the master fd) when it has a terminal, RT_MSG_EXEC
- * just before execve, or RT_MSG_ERROR and exits. The socket closing after RT_MSG_EXEC means
- * execve succeeded (close-on-exec); an RT_MSG_ERROR after it means execve itself failed. */
+ * is in its cgroup or joins it by itself, then RT_MSG_SECCOMP (with a memfd of the compiled filter)
+ * when there is one; the child sends RT_MSG_PTY (with the master fd) when it has a terminal,
+ * RT_MSG_EXEC just before execve, or RT_MSG_ERROR and exits. The socket closing after RT_MSG_EXEC
+ * means execve succeeded (close-on-exec); an RT_MSG_ERROR after it means execve itself failed. */
 enum rt_msg_type {
     RT_MSG_GO = 1,
     RT_MSG_SECCOMP,

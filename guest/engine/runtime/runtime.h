@@ -100,15 +100,19 @@ int rt_seccomp_cache_init(const char *dir, bt_err **err);
  * stays in its caller's cgroups (and may not ask for resources).
  */
 
-/* Remove the container's cgroup after its processes exited (retrying briefly while the
- * kernel still counts exiting tasks). A cgroup that is already gone is not an error. Parent
- * cgroups are left alone: other containers share them. */
-int rt_cgroup_remove(const struct rt_spec *spec, bt_err **err);
+/* The spec's linux.cgroupsPath, or NULL. A copy of it is all the cgroup calls below need:
+ * a monitor keeps that, not the spec, for the container's exit. */
+const char *rt_spec_cgroups_path(const struct rt_spec *spec);
+
+/* Remove the container's cgroup (a cgroupsPath, NULL for none) after its processes exited
+ * (retrying briefly while the kernel still counts exiting tasks). A cgroup that is already
+ * gone is not an error. Parent cgroups are left alone: other containers share them. */
+int rt_cgroup_remove(const char *cgroups_path, bt_err **err);
 
 /* The container's cgroup directory on the host for a v1 controller ("memory", "pids", ...);
- * the controller is ignored on a cgroup v2 host. NULL with BT_E_NOT_FOUND when the spec has
- * no cgroupsPath or the controller is not mounted. The caller frees. */
-char *rt_cgroup_dir(const struct rt_spec *spec, const char *controller, bt_err **err);
+ * the controller is ignored on a cgroup v2 host. NULL with BT_E_NOT_FOUND when cgroups_path
+ * is NULL or the controller is not mounted. The caller frees. */
+char *rt_cgroup_dir(const char *cgroups_path, const char *controller, bt_err **err);
 
 /* Capability names ("CAP_CHOWN") and numbers, for the engine's --cap-add/--cap-drop. */
 /* The capability number for "CAP_CHOWN" (case-insensitive, "CAP_" required), or -1. */
