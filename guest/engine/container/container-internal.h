@@ -58,6 +58,10 @@ struct ctr {
     uint64_t exit_gen; /* bumped at every exit */
     int exit_status;
     bool mounted; /* the rootfs is mounted at <dir>/rootfs/merged */
+    /* An exit left its run state (rootfs mount, run directory) to undo: done after the exit is
+     * reported, so that `docker wait` does not wait for it (ctr_exit_cleanup). */
+    bool exit_cleanup;
+    bool cleaning; /* ctr_exit_cleanup is at work without the lock */
     bool removed;
     struct attach_wait *attaches;
 };
@@ -146,8 +150,13 @@ void ctr_watch(struct ctr_manager *m, struct watch *w, int fd);
 void ctr_unwatch(struct ctr_manager *m, int fd);
 /* spawn a monitor: argv after the program name; returns the control socket */
 int ctr_spawn_monitor(struct ctr_manager *m, char *const *args, const char *log_path, bt_err **err);
-/* the exit of a container (from the monitor's message or its exit file); c->lock held */
+/* the exit of a container (from the monitor's message or its exit file); c->lock held. It
+ * records the exit and wakes the waiters; the run state is undone by ctr_exit_cleanup. */
 void ctr_on_exit(struct ctr *c, int status, bool oom, int64_t finished_ns, const char *error);
+/* Undo what the last exit left (unmount the rootfs, remove the run directory), or wait until
+ * whoever is at it is done. c->lock held; let go during the work. Whatever mounts the rootfs
+ * or removes the container calls this first. */
+void ctr_exit_cleanup(struct ctr *c);
 void ctr_readopt(struct ctr_manager *m, struct ctr *c);
 /* The monitor's answer to "start": 0 with *pid once the process runs; -1 with the monitor's
  * message and *status (127, 126, ...) when it could not start it, or with an error of its own

@@ -244,6 +244,7 @@ static void wait_attach_sockets(struct ctr *c)
 
 static int start_locked(struct ctr_manager *m, struct ctr *c, bt_err **err)
 {
+    ctr_exit_cleanup(c);
     bt_autoptr(image_mount) mnt = image_rw_layer_get(m->images, c->id, err);
     if (!mnt)
         return -1;
@@ -479,6 +480,7 @@ int ctr_wait(struct ctr_manager *m, struct ctr *c, enum ctr_wait_condition cond,
 
 static int remove_locked(struct ctr_manager *m, struct ctr *c, bt_err **err)
 {
+    ctr_exit_cleanup(c);
     ctr_set_status(c, CTR_REMOVING);
     if (ctr_unmount(c) < 0) {
         ctr_set_status(c, CTR_DEAD);
@@ -650,7 +652,7 @@ int ctr_pids(struct ctr_manager *m, struct ctr *c, pid_t **pids, size_t *n, bt_e
     bt_autoptr(rt_spec) spec = rt_spec_from_json(cfg, c->run_dir, err);
     if (!spec)
         return -1;
-    bt_autofree char *dir = rt_cgroup_dir(spec, "pids", err);
+    bt_autofree char *dir = rt_cgroup_dir(rt_spec_cgroups_path(spec), "pids", err);
     if (!dir)
         return -1;
     bt_autofree char *procs = bt_xasprintf("%s/cgroup.procs", dir);

@@ -6,7 +6,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <pthread.h>
 #include <spawn.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +29,17 @@
 #include "shared/json/json.h"
 
 extern char **environ;
+
+static void *reap_first_process(void *arg)
+{
+    pid_t pid = (pid_t)(intptr_t)arg;
+    int st = 0;
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+        ;
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        bt_warn("monitor start-up process %d failed (status %d)", (int)pid, st);
+    return NULL;
+}
 
 int ctr_spawn_monitor(struct ctr_manager *m, char *const *args, const char *log_path, bt_err **err)
 {
@@ -70,15 +83,17 @@ int ctr_spawn_monitor(struct ctr_manager *m, char *const *args, const char *log_
         close(sv[0]);
         return bt_err_errno(err, rc, "start monitor \"%s\"", m->monitor_path);
     }
-    /* the first process only forks the monitor proper and exits */
-    int st;
-    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-        ;
-    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-        close(sv[0]);
-        return bt_err_set(err, BT_E_INTERNAL, "monitor \"%s\" failed to start (status %d)",
-                          m->monitor_path, st);
-    }
+    /* The first process only forks the monitor proper and exits. It is reaped on a thread of
+     * its own: waiting here cost most of a millisecond of every start, while the monitor is
+     * already at work. If it failed, the control socket closes unanswered: the caller's
+     * ctr_await_start() says so. */
+    pthread_t t;
+    pthread_attr_t ta;
+    pthread_attr_init(&ta);
+    pthread_attr_setdetachstate(&ta, PTHREAD_CREATE_DETACHED);
+    if (pthread_create(&t, &ta, reap_first_process, (void *)(intptr_t)pid) != 0)
+        reap_first_process((void *)(intptr_t)pid);
+    pthread_attr_destroy(&ta);
     return sv[0];
 }
 
@@ -114,8 +129,7 @@ void ctr_on_exit(struct ctr *c, int status, bool oom, int64_t finished_ns, const
     c->pid = 0;
     c->exit_status = status;
     c->exit_gen++;
-    ctr_unmount(c);
-    bt_rm_rf(c->run_dir, NULL);
+    c->exit_cleanup = true;
     attach_wait_all_done(c);
     ctr_set_status(c, CTR_EXITED);
     bt_autoerr bt_err *err = NULL;
@@ -124,6 +138,23 @@ void ctr_on_exit(struct ctr *c, int status, bool oom, int64_t finished_ns, const
     bt_debug("container %s exited with status %d", c->id, status);
     if (bt_json_get_bool(bt_json_get_obj(c->rec, "HostConfig"), "AutoRemove", false))
         ctr_finish_removal_async(c);
+}
+
+void ctr_exit_cleanup(struct ctr *c)
+{
+    while (c->cleaning)
+        pthread_cond_wait(&c->cond, &c->lock);
+    if (!c->exit_cleanup)
+        return;
+    /* c->cleaning keeps everyone else off the mount and the run directory meanwhile */
+    c->cleaning = true;
+    pthread_mutex_unlock(&c->lock);
+    ctr_unmount(c);
+    bt_rm_rf(c->run_dir, NULL);
+    pthread_mutex_lock(&c->lock);
+    c->cleaning = false;
+    c->exit_cleanup = false;
+    pthread_cond_broadcast(&c->cond);
 }
 
 /* The exit file the monitor leaves behind, for exits berthd did not see. */
@@ -224,6 +255,9 @@ static void service(struct ctr_manager *m, struct watch *w)
             handle_container_msg(c, buf);
         fd = w->is_exec ? w->e->ctl : c->ctl;
     }
+    /* after the exit was reported: the waiters run while this unmounts */
+    if (!w->is_exec)
+        ctr_exit_cleanup(c);
     pthread_mutex_unlock(&c->lock);
 }
 
@@ -330,6 +364,7 @@ void ctr_readopt(struct ctr_manager *m, struct ctr *c)
     }
     bt_info("container %s: exited while berthd was away", c->id);
     monitor_gone(c);
+    ctr_exit_cleanup(c);
     pthread_mutex_unlock(&c->lock);
 }
 

@@ -13,11 +13,12 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "guest/engine/image/image-internal.h"
@@ -247,29 +248,34 @@ int image_rw_layer_remove(struct image_store *s, const char *key, bt_err **err)
     return rc;
 }
 
+/* The mount runs on a thread of its own that first takes a private copy of the filesystem
+ * context (unshare(CLONE_FS)): it can chdir to the store for the short relative lowerdirs while
+ * berthd's other threads keep their working directory. A thread costs tens of microseconds
+ * where fork() of the whole daemon cost most of a millisecond. */
+struct mount_job {
+    const struct image_mount *m;
+    const char *target;
+    int error;
+};
+
+static void *mount_thread(void *arg)
+{
+    struct mount_job *j = arg;
+    if (unshare(CLONE_FS) < 0 || chdir(j->m->dir) < 0 ||
+        mount("overlay", j->target, "overlay", 0, j->m->data) < 0)
+        j->error = errno;
+    return NULL;
+}
+
 int image_mount_overlay(const struct image_mount *m, const char *target, bt_err **err)
 {
-    /* fork(), not a thread: the working directory is shared by all of berthd's threads, and
-     * other threads resolve relative paths. The child only makes async-signal-safe calls. */
-    pid_t pid = fork();
-    if (pid < 0)
-        return bt_err_errno(err, errno, "fork");
-    if (pid == 0) {
-        if (chdir(m->dir) < 0)
-            _exit(errno);
-        if (mount("overlay", target, "overlay", 0, m->data) < 0)
-            _exit(errno);
-        _exit(0);
-    }
-    int status;
-    while (waitpid(pid, &status, 0) < 0) {
-        if (errno != EINTR)
-            return bt_err_errno(err, errno, "wait for mount helper");
-    }
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-        return 0;
-    if (WIFEXITED(status))
-        return bt_err_errno(err, WEXITSTATUS(status), "mount overlay on \"%s\"", target);
-    return bt_err_set(err, BT_E_INTERNAL, "mount overlay on \"%s\": helper killed by signal %d",
-                      target, WTERMSIG(status));
+    struct mount_job j = {.m = m, .target = target};
+    pthread_t t;
+    int rc = pthread_create(&t, NULL, mount_thread, &j);
+    if (rc != 0)
+        return bt_err_errno(err, rc, "mount overlay on \"%s\": thread", target);
+    pthread_join(t, NULL);
+    if (j.error)
+        return bt_err_errno(err, j.error, "mount overlay on \"%s\"", target);
+    return 0;
 }
