@@ -56,6 +56,30 @@ def mounts_under(path):
     return sorted(found, key=lambda m: m.count("/"), reverse=True)
 
 
+def children(pid):
+    """The PIDs whose parent is pid."""
+    out = []
+    for p in os.listdir("/proc"):
+        if not p.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % p) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            out.append(int(p))
+    return out
+
+
+def zombie(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
+
+
 class Sandbox:
     def __init__(self, name="t", netns=True):
         self.dir = tempfile.mkdtemp(prefix="berth-e2e-%s-" % name)
@@ -106,6 +130,44 @@ class Sandbox:
             p.kill()
             return p.wait(timeout)
 
+    def monitors(self):
+        """PIDs of the berth-monitor processes of engines in this sandbox: they outlive berthd
+        by design, and a test that failed half-way leaves its containers running."""
+        found = []
+        for p in os.listdir("/proc"):
+            if not p.isdigit():
+                continue
+            try:
+                with open("/proc/%s/cmdline" % p, "rb") as f:
+                    argv = f.read().split(b"\0")
+            except OSError:
+                continue
+            if (len(argv) >= 3 and argv[0].endswith(b"berth-monitor")
+                    and argv[2].startswith(self.dir.encode() + b"/")):
+                found.append(int(p))
+        return found
+
+    def end_monitors(self, timeout=5):
+        """Kill the containers of leftover monitors, let the monitors record that and go,
+        then kill those that did not."""
+        mons = self.monitors()
+        for pid in mons:
+            for child in children(pid):
+                try:
+                    os.kill(child, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+        deadline = time.time() + timeout
+        while mons and time.time() < deadline:
+            mons = [m for m in mons if os.path.exists("/proc/%d" % m) and not zombie(m)]
+            time.sleep(0.05)
+        for pid in mons:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        return mons
+
     def cleanup(self):
         errors = []
         for p in reversed(self.procs):
@@ -113,6 +175,9 @@ class Sandbox:
                 self.stop(p)
             except Exception as e:  # keep cleaning
                 errors.append("stop pid %d: %s" % (p.pid, e))
+        stuck = self.end_monitors()
+        if stuck:
+            errors.append("monitors that had to be killed: %s" % stuck)
         for mnt in mounts_under(self.dir):
             r = subprocess.run(["umount", "-l", mnt], capture_output=True, text=True)
             if r.returncode != 0:

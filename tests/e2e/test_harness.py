@@ -71,6 +71,28 @@ def test_cleanup_undoes_processes_mounts_netns_and_files():
     assert_all_gone(mess)
 
 
+def test_cleanup_ends_containers_berthd_left_running(bins, busybox_tar):
+    """berthd leaves its containers running when it stops (they outlive it by design): the
+    sandbox ends those it started, and their monitors, so no test leaks a container."""
+    if not harness.is_root():
+        pytest.skip("needs root for network namespaces and mounts")
+    if not harness.docker_cli():
+        pytest.skip("the docker CLI is not on PATH")
+    sb = harness.Sandbox("leftover")
+    try:
+        eng = harness.Engine(sb).start()
+        assert eng.docker("import", busybox_tar, "busybox").returncode == 0
+        r = eng.docker("run", "-d", "busybox", "sleep", "300")
+        assert r.returncode == 0, r.stderr
+        pid = int(eng.docker("inspect", "-f", "{{.State.Pid}}", r.stdout.strip()).stdout)
+        mons = sb.monitors()
+        assert len(mons) == 1
+    finally:
+        sb.cleanup()
+    for p in [pid] + mons:
+        assert harness.zombie(p), "pid %d outlived the sandbox" % p
+
+
 def test_cleanup_happens_when_the_test_fails(pytester, monkeypatch):
     if not harness.is_root():
         pytest.skip("needs root for network namespaces and mounts")
