@@ -63,6 +63,17 @@ def test_second_daemon_on_the_same_data_root_refuses(engine, sandbox):
     assert engine.ping()
 
 
+def test_second_daemon_leaves_the_firsts_pidfile_and_socket(engine, sandbox):
+    pidfile = engine.sb.path("berthd.pid")
+    r = sandbox.run([harness.BERTHD, "--data-root", engine.data_root, "--exec-root",
+                     sandbox.path("exec2"), "-H", "unix://" + engine.sock, "--pidfile", pidfile],
+                    timeout=20)
+    assert r.returncode == 1, r.stderr
+    with open(pidfile) as f:
+        assert int(f.read()) == engine.proc.pid
+    assert engine.ping()
+
+
 def test_pidfile_is_written_and_removed(engine):
     pidfile = engine.sb.path("berthd.pid")
     with open(pidfile) as f:

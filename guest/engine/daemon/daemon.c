@@ -102,16 +102,15 @@ struct daemon *daemon_open(const struct daemon_paths *paths, bt_err **err)
     d->started = time(NULL);
     d->data_root = bt_xstrdup(paths->data_root);
     d->exec_root = bt_xstrdup(paths->exec_root);
-    d->pidfile = bt_xstrdup_or_null(paths->pidfile);
     if (bt_mkdir_p(d->data_root, 0711, err) < 0 || bt_mkdir_p(d->exec_root, 0700, err) < 0)
         goto fail;
     d->lock_fd = lock_data_root(d->data_root, err);
     if (d->lock_fd < 0)
         goto fail;
-    if (d->pidfile && write_pidfile(d->pidfile, err) < 0) {
-        free(d->pidfile);
-        d->pidfile = NULL; /* not ours: leave it */
-        goto fail;
+    if (paths->pidfile) {
+        if (write_pidfile(paths->pidfile, err) < 0)
+            goto fail;
+        d->pidfile = bt_xstrdup(paths->pidfile); /* ours now: removed at exit */
     }
     d->id = load_id(d->data_root, err);
     if (!d->id)
