@@ -3,7 +3,9 @@
 #
 # Run as root on Debian 12. Idempotent: when everything is installed already it changes
 # nothing and needs no network; otherwise it runs `apt-get update` and installs what is
-# missing. The lists are installer/packages/{build,test,runtime}.txt.
+# missing. The lists are installer/packages/{build,test,runtime}.txt. With test or runtime it
+# also fetches the VM's inputs into a cache (fetch-vm-inputs.sh: the guest kernel, downloaded
+# with apt-get download, not installed).
 #
 #   installer/install-deps.sh            everything
 #   installer/install-deps.sh build      only what the build needs (also: test, runtime)
@@ -34,10 +36,15 @@ done
 
 if [ -z "$missing" ]; then
     echo "install-deps.sh: all packages are installed"
-    exit 0
+else
+    echo "install-deps.sh: installing$missing"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update
+    # shellcheck disable=SC2086
+    apt-get install -y --no-install-recommends $missing
 fi
-echo "install-deps.sh: installing$missing"
-export DEBIAN_FRONTEND=noninteractive
-apt-get update
-# shellcheck disable=SC2086
-apt-get install -y --no-install-recommends $missing
+
+# The VM's inputs (the guest kernel), downloaded, not installed: for the vm tests and the VM.
+case " $sets " in
+*" test "* | *" runtime "*) "$here/fetch-vm-inputs.sh" ;;
+esac
