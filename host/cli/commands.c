@@ -1,20 +1,24 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/* The top level of berth: global options, dispatch, help, errors. The table is table.c. */
 #include "host/cli/commands.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "berth-version.h"
+#include "host/cli/endpoint.h"
 #include "shared/base/cleanup.h"
 #include "shared/base/log.h"
+#include "shared/base/mem.h"
 #include "shared/flags/flags.h"
 
-const struct berth_cmd berth_commands[] = {
-        {"quickstart", "Create and start the default machine, then open a shell for it",
-         berth_cmd_quickstart},
-        {"version", "Show the Berth version information", berth_cmd_version},
-        {NULL, NULL, NULL},
-};
+int berth_nargs(char **args)
+{
+    int n = 0;
+    while (args && args[n])
+        n++;
+    return n;
+}
 
 static void usage_tail(struct berth_cli *cli, const struct bt_flagset *fs, const char *cmd)
 {
@@ -38,9 +42,34 @@ int berth_arg_error(struct berth_cli *cli, const struct bt_flagset *fs, const ch
     return BERTH_EXIT_FAIL;
 }
 
+int berth_check_args(struct berth_cli *cli, const struct bt_flagset *fs, const char *cmd,
+                     char **args, int min, int max)
+{
+    int n = berth_nargs(args);
+    if (n >= min && (max < 0 || n <= max))
+        return 0;
+    bt_autofree char *msg = NULL;
+    if (max == 0)
+        msg = bt_xasprintf("'%s %s' accepts no arguments", cli->prog, cmd);
+    else if (min == max)
+        msg = bt_xasprintf("'%s %s' requires %d argument%s", cli->prog, cmd, min,
+                           min == 1 ? "" : "s");
+    else if (n < min)
+        msg = bt_xasprintf("'%s %s' requires at least %d argument%s", cli->prog, cmd, min,
+                           min == 1 ? "" : "s");
+    else
+        msg = bt_xasprintf("'%s %s' requires at most %d argument%s", cli->prog, cmd, max,
+                           max == 1 ? "" : "s");
+    return berth_arg_error(cli, fs, cmd, msg);
+}
+
 int berth_parse_flags(struct berth_cli *cli, struct bt_flagset *fs, const char *cmd, int argc,
                       char **argv, char ***args)
 {
+    if (cli->describe) {
+        berth_describe_record(cli, fs, cmd);
+        return 0;
+    }
     bt_autoerr bt_err *err = NULL;
     int rc = bt_flags_parse(fs, argc - 1, argv + 1, args, &err);
     if (rc < 0)
@@ -52,54 +81,188 @@ int berth_parse_flags(struct berth_cli *cli, struct bt_flagset *fs, const char *
     return -1;
 }
 
+int berth_fail(struct berth_cli *cli, bt_err *err, int code)
+{
+    if (!err)
+        return code;
+    if (cl_err_is_daemon(err))
+        fprintf(cli->err, "Error response from daemon: %s\n", bt_err_msg(err));
+    else
+        fprintf(cli->err, "%s\n", bt_err_msg(err));
+    bt_err_free(err);
+    return code;
+}
+
+struct cl_client *berth_client(struct berth_cli *cli, bt_err **err)
+{
+    if (cli->client)
+        return cli->client;
+    struct cl_endpoint ep;
+    if (berth_resolve_endpoint(&cli->g, &ep, err) < 0)
+        return NULL;
+    cli->client = cl_client_new(&ep);
+    cl_endpoint_clear(&ep);
+    return cli->client;
+}
+
+/* ---- help ---- */
+
+static void list_group(struct berth_cli *cli, const struct berth_cmd *table, enum berth_cmd_group g,
+                       const char *title)
+{
+    bool any = false;
+    for (const struct berth_cmd *c = table; c->name; c++) {
+        if (c->group != g)
+            continue;
+        if (!any)
+            fprintf(cli->out, "\n%s:\n", title);
+        any = true;
+        fprintf(cli->out, "  %-11s %s\n", c->name, c->summary);
+    }
+}
+
 static void print_help(struct berth_cli *cli, const struct bt_flagset *fs)
 {
-    bt_flags_print_help(fs, cli->out);
-    fprintf(cli->out, "\nCommands:\n");
-    for (const struct berth_cmd *c = berth_commands; c->name; c++)
-        fprintf(cli->out, "  %-11s %s\n", c->name, c->summary);
+    fprintf(cli->out, "\nUsage:  %s\n\n%s\n", fs->usage, fs->description);
+    list_group(cli, berth_commands, BERTH_GROUP_COMMON, "Common Commands");
+    list_group(cli, berth_commands, BERTH_GROUP_MANAGEMENT, "Management Commands");
+    list_group(cli, berth_commands, BERTH_GROUP_OTHER, "Commands");
+    fprintf(cli->out, "\nGlobal Options:\n");
+    bt_flags_print_options(fs, cli->out);
     fprintf(cli->out, "\nRun '%s COMMAND --help' for more information on a command.\n", cli->prog);
 }
 
-static const struct berth_cmd *find_command(const char *name)
+static int management_help(struct berth_cli *cli, const struct berth_cmd *m)
 {
-    for (const struct berth_cmd *c = berth_commands; c->name; c++)
+    fprintf(cli->out, "\nUsage:  %s %s COMMAND\n\n%s\n", cli->prog, m->name, m->summary);
+    list_group(cli, m->sub, BERTH_GROUP_OTHER, "Commands");
+    fprintf(cli->out, "\nRun '%s %s COMMAND --help' for more information on a command.\n",
+            cli->prog, m->name);
+    return 0;
+}
+
+static const struct berth_cmd *find_command(const struct berth_cmd *table, const char *name)
+{
+    for (const struct berth_cmd *c = table; c->name; c++)
         if (strcmp(c->name, name) == 0)
             return c;
     return NULL;
 }
 
-int berth_main(int argc, char **argv)
+/* `berth container ls ...`: the management command's own dispatch. */
+static int run_management(struct berth_cli *cli, const struct berth_cmd *m, int argc, char **argv)
 {
-    struct berth_cli cli = {.prog = "berth", .out = stdout, .err = stderr};
-    bool version = false, debug = false;
-    const char *log_level = "info";
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
+        return management_help(cli, m);
+    const struct berth_cmd *c = find_command(m->sub, argv[1]);
+    static char path[128];
+    if (c) {
+        snprintf(path, sizeof(path), "%s %s", m->name, c->name);
+        cli->path = path;
+    }
+    if (!c) {
+        fprintf(cli->err,
+                "%s: unknown command: %s %s %s\n\nRun '%s %s --help' for more information\n",
+                cli->prog, cli->prog, m->name, argv[1], cli->prog, m->name);
+        return BERTH_EXIT_FAIL;
+    }
+    return c->run(cli, argc - 1, argv + 1);
+}
+
+int berth_run_command(struct berth_cli *cli, const struct berth_cmd *c, int argc, char **argv)
+{
+    cli->path = c->name;
+    if (c->sub)
+        return run_management(cli, c, argc, argv);
+    return c->run(cli, argc, argv);
+}
+
+/* ---- main ---- */
+
+static struct bt_flag *global_flags(struct berth_globals *g)
+{
+    static char config_def[4096];
+    snprintf(config_def, sizeof(config_def), "%s", berth_default_config_dir());
     struct bt_flag flags[] = {
+            {.name = "config",
+             .type = BT_FLAG_STRING,
+             .value = &g->config_dir,
+             .usage = "Location of client config files",
+             .def_text = config_def},
+            {.name = "context",
+             .shorthand = 'c',
+             .type = BT_FLAG_STRING,
+             .value = &g->context,
+             .usage = "Name of the context to use to connect to the daemon (overrides "
+                      "DOCKER_HOST env var and default context set with \"berth context use\")"},
             {.name = "debug",
              .shorthand = 'D',
              .type = BT_FLAG_BOOL,
-             .value = &debug,
+             .value = &g->debug,
              .usage = "Enable debug mode"},
+            {.name = "host",
+             .shorthand = 'H',
+             .type = BT_FLAG_STRINGS,
+             .value = &g->hosts,
+             .usage = "Daemon socket to connect to",
+             .metavar = "list"},
             {.name = "log-level",
              .shorthand = 'l',
              .type = BT_FLAG_STRING,
-             .value = &log_level,
+             .value = &g->log_level,
              .usage = "Set the logging level (\"debug\", \"info\", \"warn\", \"error\", \"fatal\")",
              .def_text = "info"},
+            {.name = "tls",
+             .type = BT_FLAG_BOOL,
+             .value = &g->tls,
+             .usage = "Use TLS; implied by --tlsverify"},
+            {.name = "tlscacert",
+             .type = BT_FLAG_STRING,
+             .value = &g->tls_ca,
+             .usage = "Trust certs signed only by this CA",
+             .def_text = berth_default_cert("ca.pem")},
+            {.name = "tlscert",
+             .type = BT_FLAG_STRING,
+             .value = &g->tls_cert,
+             .usage = "Path to TLS certificate file",
+             .def_text = berth_default_cert("cert.pem")},
+            {.name = "tlskey",
+             .type = BT_FLAG_STRING,
+             .value = &g->tls_key,
+             .usage = "Path to TLS key file",
+             .def_text = berth_default_cert("key.pem")},
+            {.name = "tlsverify",
+             .type = BT_FLAG_BOOL,
+             .value = &g->tls_verify,
+             .usage = "Use TLS and verify the remote"},
             {.name = "version",
              .shorthand = 'v',
              .type = BT_FLAG_BOOL,
-             .value = &version,
              .usage = "Print version information and quit"},
             {0},
     };
+    struct bt_flag *copy = bt_xmalloc(sizeof(flags));
+    memcpy(copy, flags, sizeof(flags));
+    return copy;
+}
+
+int berth_main(int argc, char **argv)
+{
+    struct berth_cli cli = {.prog = "berth", .out = stdout, .err = stderr};
+    struct berth_globals *g = &cli.g;
+    g->log_level = "info";
+    g->tls = getenv("DOCKER_TLS") && *getenv("DOCKER_TLS");
+    g->tls_verify = getenv("DOCKER_TLS_VERIFY") && *getenv("DOCKER_TLS_VERIFY");
+    bool version = false;
+    bt_autofree struct bt_flag *flags = global_flags(g);
     struct bt_flagset fs = {
-            .usage = "berth [OPTIONS] COMMAND [ARG...]",
+            .usage = "berth [OPTIONS] COMMAND",
             .options_title = "Global Options",
-            .description = "Berth: containers on your machine, driven by the docker CLI you know",
+            .description = "Containers on your machine, driven by the docker CLI you know",
             .flags = flags,
             .interspersed = false,
     };
+    bt_flags_find(&fs, "version")->value = &version;
     bt_autoerr bt_err *err = NULL;
     bt_autofree char **args = NULL;
     int rc = bt_flags_parse(&fs, argc - 1, argv + 1, &args, &err);
@@ -109,13 +272,18 @@ int berth_main(int argc, char **argv)
         print_help(&cli, &fs);
         return 0;
     }
+    g->tls_ca_set = bt_flags_find(&fs, "tlscacert")->changed;
+    g->tls_cert_set = bt_flags_find(&fs, "tlscert")->changed;
+    g->tls_key_set = bt_flags_find(&fs, "tlskey")->changed;
+    if (bt_flags_find(&fs, "tlsverify")->changed || g->tls_verify)
+        g->tls = true;
     if (version) {
         fprintf(cli.out, "Berth version %s, build %s\n", BERTH_VERSION, BERTH_GIT_COMMIT);
         return 0;
     }
     enum bt_log_level level;
-    if (bt_log_parse_level(debug ? "debug" : log_level, &level, &err) < 0) {
-        fprintf(cli.err, "Unable to parse logging level: %s\n", log_level);
+    if (bt_log_parse_level(g->debug ? "debug" : g->log_level, &level, &err) < 0) {
+        fprintf(cli.err, "Unable to parse logging level: %s\n", g->log_level);
         return BERTH_EXIT_FAIL;
     }
     bt_log_set_level(level);
@@ -124,14 +292,15 @@ int berth_main(int argc, char **argv)
         print_help(&cli, &fs);
         return 0;
     }
-    const struct berth_cmd *cmd = find_command(args[0]);
+    const struct berth_cmd *cmd = find_command(berth_commands, args[0]);
     if (!cmd) {
         fprintf(cli.err, "%s: unknown command: %s %s\n\nRun '%s --help' for more information\n",
                 cli.prog, cli.prog, args[0], cli.prog);
-        return BERTH_EXIT_FAIL;
+        rc = BERTH_EXIT_FAIL;
+    } else {
+        rc = berth_run_command(&cli, cmd, berth_nargs(args), args);
     }
-    int n = 0;
-    while (args[n])
-        n++;
-    return cmd->run(&cli, n, args);
+    cl_client_free(cli.client);
+    free(g->hosts);
+    return rc;
 }

@@ -225,7 +225,16 @@ void bt_flags_print_help(const struct bt_flagset *fs, FILE *out)
     fprintf(out, "Usage:  %s\n\n", fs->usage);
     if (fs->description)
         fprintf(out, "%s\n\n", fs->description);
+    bool any = false;
+    for (const struct bt_flag *f = fs->flags; f && f->name; f++)
+        any = any || !f->hidden;
+    if (any)
+        fprintf(out, "%s:\n", fs->options_title ? fs->options_title : "Options");
+    bt_flags_print_options(fs, out);
+}
 
+void bt_flags_print_options(const struct bt_flagset *fs, FILE *out)
+{
     size_t n = 0;
     for (const struct bt_flag *f = fs->flags; f && f->name; f++)
         n++;
@@ -249,8 +258,6 @@ void bt_flags_print_help(const struct bt_flagset *fs, FILE *out)
         if (strlen(heads[k]) > width)
             width = strlen(heads[k]);
     }
-    if (m)
-        fprintf(out, "%s:\n", fs->options_title ? fs->options_title : "Options");
     for (size_t k = 0; k < m; k++) {
         const struct bt_flag *f = sorted[k];
         fprintf(out, "%-*s   %s", (int)width, heads[k], f->usage ? f->usage : "");

@@ -71,3 +71,6 @@ struct bt_flag *bt_flags_find(struct bt_flagset *fs, const char *name);
 /* Write the help text: Usage, description, Options (sorted, aligned as pflag does; -h/--help
  * is accepted by every flag set but, as in the docker CLI, not listed). */
 void bt_flags_print_help(const struct bt_flagset *fs, FILE *out);
+
+/* Only the option lines of the help (sorted, aligned), without a title. */
+void bt_flags_print_options(const struct bt_flagset *fs, FILE *out);

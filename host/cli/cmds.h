@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+/* Every command function, one per cmd-<verb>.c (a few files hold close relatives). */
+#include "host/cli/commands.h"
+
+int berth_cmd_create(struct berth_cli *cli, int argc, char **argv);
+int berth_cmd_kill(struct berth_cli *cli, int argc, char **argv);
+int berth_cmd_pause(struct berth_cli *cli, int argc, char **argv);
+int berth_cmd_rename(struct berth_cli *cli, int argc, char **argv);
+int berth_cmd_restart(struct berth_cli *cli, int argc, char **argv);
+int berth_cmd_rm(struct berth_cli *cli, int argc, char **argv);
+int berth_cmd_run(struct berth_cli *cli, int argc, char **argv);
+int berth_cmd_stop(struct berth_cli *cli, int argc, char **argv);
+int berth_cmd_unpause(struct berth_cli *cli, int argc, char **argv);
+int berth_cmd_wait(struct berth_cli *cli, int argc, char **argv);

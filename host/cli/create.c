@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* What `create` and `run` share: the create request, pulling a missing image, warnings. */
+#include "host/cli/create.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "host/cli/util.h"
+#include "host/term/term.h"
+#include "shared/base/cleanup.h"
+#include "shared/base/mem.h"
+#include "shared/json/json.h"
+#include "shared/reference/reference.h"
+
+/* The engine's progress messages (JSON lines) of a pull: shown on out, an "error" ends it. */
+struct pull_sink {
+    FILE *out;
+    struct bt_strbuf line;
+    char *error;
+};
+
+static int pull_line(struct pull_sink *p, const char *line, size_t len)
+{
+    bt_autoptr(json_t) doc = bt_json_parse(line, len, NULL);
+    if (!doc)
+        return 0;
+    const char *e = bt_json_get_str(doc, "error", NULL);
+    if (e) {
+        free(p->error);
+        p->error = bt_xstrdup(e);
+        return 0;
+    }
+    const char *status = bt_json_get_str(doc, "status", NULL);
+    const char *id = bt_json_get_str(doc, "id", NULL);
+    if (status && p->out) {
+        if (id)
+            fprintf(p->out, "%s: %s\n", id, status);
+        else
+            fprintf(p->out, "%s\n", status);
+    }
+    return 0;
+}
+
+static int pull_sink(void *arg, const char *data, size_t len)
+{
+    struct pull_sink *p = arg;
+    for (size_t i = 0; i < len; i++) {
+        if (data[i] == '\n') {
+            pull_line(p, p->line.buf ? p->line.buf : "", p->line.len);
+            bt_strbuf_reset(&p->line);
+        } else {
+            bt_strbuf_append_c(&p->line, data[i]);
+        }
+    }
+    return 0;
+}
+
+int berth_pull(struct berth_cli *cli, struct cl_client *c, const char *image, const char *platform,
+               bool quiet, bt_err **err)
+{
+    bt_autoptr(bt_ref) ref = bt_ref_parse_docker(image, err);
+    if (!ref)
+        return -1;
+    bt_autofree char *name = bt_ref_familiar_name(ref);
+    bt_autofree char *en = berth_escape(name);
+    bt_autostrbuf struct bt_strbuf path = BT_STRBUF_INIT;
+    bt_strbuf_appendf(&path, "/images/create?fromImage=%s", en);
+    berth_query(&path, "tag", ref->digest ? ref->digest : ref->tag);
+    if (platform && *platform)
+        berth_query(&path, "platform", platform);
+    struct pull_sink ps = {.out = quiet ? NULL : cli->err};
+    struct cl_request req = {
+            .method = "POST", .path = bt_strbuf_str(&path), .sink = pull_sink, .sink_arg = &ps};
+    struct cl_response resp;
+    int rc = cl_call(c, &req, &resp, err);
+    if (rc >= 0) {
+        cl_response_clear(&resp);
+        if (ps.line.len)
+            pull_line(&ps, ps.line.buf, ps.line.len);
+        if (ps.error) {
+            bt_err_set(err, BT_E_INTERNAL, "%s", ps.error);
+            rc = -1;
+        }
+    }
+    bt_strbuf_free(&ps.line);
+    free(ps.error);
+    return rc < 0 ? -1 : 0;
+}
+
+static int create_once(struct cl_client *c, const json_t *body, const char *path, json_t **out,
+                       bt_err **err)
+{
+    json_decref(*out);
+    *out = cl_json(c, "POST", path, body, NULL, err);
+    return *out ? 0 : -1;
+}
+
+char *berth_create(struct berth_cli *cli, struct cl_client *c, json_t *body,
+                   const struct berth_create_opts *o, bt_err **err)
+{
+    const char *image = bt_json_get_str(body, "Image", "");
+    bt_autoptr(bt_ref) named = bt_ref_parse_docker(image, NULL);
+    bt_autofree char *familiar = named ? bt_ref_familiar_string(named) : NULL;
+    int cid_fd = -1;
+    json_t *resp = NULL;
+    bt_err *cerr = NULL;
+    bt_autostrbuf struct bt_strbuf path = BT_STRBUF_INIT;
+    bt_strbuf_append(&path, "/containers/create");
+    if (o->name)
+        berth_query(&path, "name", o->name);
+    if (o->platform && *o->platform)
+        berth_query(&path, "platform", o->platform);
+    if (o->cidfile && *o->cidfile) {
+        if (access(o->cidfile, F_OK) == 0) {
+            bt_err_set(err, BT_E_CONFLICT,
+                       "container ID file found, make sure the other "
+                       "container isn't running or delete %s",
+                       o->cidfile);
+            return NULL;
+        }
+        cid_fd = open(o->cidfile, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        if (cid_fd < 0) {
+            bt_err_set(err, BT_E_INVALID, "failed to create the container ID file: %s",
+                       strerror(errno));
+            return NULL;
+        }
+    }
+    if (strcmp(o->pull, "always") == 0 && named &&
+        berth_pull(cli, c, image, o->platform, o->quiet, err) < 0)
+        goto fail;
+    unsigned rows = 0, cols = 0;
+    if (term_size(fileno(cli->out), &rows, &cols)) {
+        json_t *hc = bt_json_get_obj(body, "HostConfig");
+        json_object_set_new(hc, "ConsoleSize", json_pack("[i, i]", (int)rows, (int)cols));
+    }
+    if (create_once(c, body, bt_strbuf_str(&path), &resp, &cerr) < 0) {
+        if (cl_err_kind(cerr) != BT_E_NOT_FOUND || !named || strcmp(o->pull, "missing") != 0) {
+            bt_err_move(err, &cerr);
+            goto fail;
+        }
+        bt_err_free(cerr);
+        if (!o->quiet)
+            fprintf(cli->err, "Unable to find image '%s' locally\n", familiar);
+        if (berth_pull(cli, c, image, o->platform, o->quiet, err) < 0 ||
+            create_once(c, body, bt_strbuf_str(&path), &resp, err) < 0)
+            goto fail;
+    }
+    const char *id = bt_json_get_str(resp, "Id", NULL);
+    json_t *warnings = bt_json_get_arr(resp, "Warnings");
+    size_t i;
+    json_t *w;
+    if (!id) {
+        bt_err_set(err, BT_E_CORRUPT, "the engine's answer to create has no Id");
+        goto fail;
+    }
+    json_array_foreach (warnings, i, w) {
+        if (json_is_string(w))
+            fprintf(cli->err, "WARNING: %s\n", json_string_value(w));
+    }
+    if (cid_fd >= 0) {
+        if (write(cid_fd, id, strlen(id)) < 0) {
+            bt_err_set(err, BT_E_INTERNAL, "failed to write the container ID to the file: %s",
+                       strerror(errno));
+            close(cid_fd);
+            json_decref(resp);
+            return NULL;
+        }
+        close(cid_fd);
+    }
+    char *ret = bt_xstrdup(id);
+    json_decref(resp);
+    return ret;
+fail:
+    json_decref(resp);
+    if (cid_fd >= 0) {
+        close(cid_fd);
+        unlink(o->cidfile);
+    }
+    return NULL;
+}

@@ -1,0 +1,600 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "host/copts/copts.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "shared/base/cleanup.h"
+#include "shared/base/mem.h"
+#include "shared/base/strbuf.h"
+#include "shared/fs/file.h"
+#include "shared/json/json.h"
+
+/* ---- value parsers (pflag Var types of the docker CLI) ---- */
+
+int copts_parse_size(const char *s, int64_t *out, bt_err **err)
+{
+    /* go-units: ^(\d+(\.\d+)*) ?([kKmMgGtTpP])?[iI]?[bB]?$, binary multipliers */
+    const char *p = s;
+    char *end = NULL;
+    if (*p < '0' || *p > '9')
+        return bt_err_set(err, BT_E_INVALID, "invalid size: '%s'", s);
+    errno = 0;
+    double v = strtod(p, &end);
+    if (errno || end == p)
+        return bt_err_set(err, BT_E_INVALID, "invalid size: '%s'", s);
+    p = end;
+    if (*p == ' ')
+        p++;
+    double mult = 1;
+    const char *units = "kmgtp";
+    char u = *p >= 'A' && *p <= 'Z' ? (char)(*p - 'A' + 'a') : *p;
+    const char *at = u ? strchr(units, u) : NULL;
+    if (at) {
+        for (const char *q = units; q <= at; q++)
+            mult *= 1024;
+        p++;
+    }
+    if (*p == 'i' || *p == 'I')
+        p++;
+    if (*p == 'b' || *p == 'B')
+        p++;
+    if (*p)
+        return bt_err_set(err, BT_E_INVALID, "invalid size: '%s'", s);
+    *out = (int64_t)(v * mult);
+    return 0;
+}
+
+static int set_size(void *value, const char *arg, bt_err **err)
+{
+    return copts_parse_size(arg, value, err);
+}
+
+/* MemSwapBytes: a size or -1 */
+static int set_swap(void *value, const char *arg, bt_err **err)
+{
+    if (strcmp(arg, "-1") == 0) {
+        *(int64_t *)value = -1;
+        return 0;
+    }
+    return copts_parse_size(arg, value, err);
+}
+
+/* NanoCPUs: a decimal number of CPUs */
+static int set_cpus(void *value, const char *arg, bt_err **err)
+{
+    char *end = NULL;
+    errno = 0;
+    double v = strtod(arg, &end);
+    if (!*arg || *end || errno || !isfinite(v))
+        return bt_err_set(err, BT_E_INVALID, "failed to parse %s as a rational number", arg);
+    double nano = v * 1e9;
+    if (nano != floor(nano))
+        return bt_err_set(err, BT_E_INVALID, "value is too precise");
+    *(int64_t *)value = (int64_t)nano;
+    return 0;
+}
+
+/* ---- the table ---- */
+
+#define LIST(n, s, field, u)                                                                \
+    {                                                                                       \
+        .name = n, .shorthand = s, .type = BT_FLAG_STRINGS, .value = &o->field, .usage = u, \
+        .metavar = "list"                                                                   \
+    }
+#define STR(n, s, field, u)                                                               \
+    {                                                                                     \
+        .name = n, .shorthand = s, .type = BT_FLAG_STRING, .value = &o->field, .usage = u \
+    }
+#define BOOL(n, s, field, u)                                                            \
+    {                                                                                   \
+        .name = n, .shorthand = s, .type = BT_FLAG_BOOL, .value = &o->field, .usage = u \
+    }
+#define INT(n, s, field, u)                                                            \
+    {                                                                                  \
+        .name = n, .shorthand = s, .type = BT_FLAG_INT, .value = &o->field, .usage = u \
+    }
+#define FUNC(n, s, field, fn, mv, u)                                                    \
+    {                                                                                   \
+        .name = n, .shorthand = s, .type = BT_FLAG_FUNC, .value = &o->field, .set = fn, \
+        .metavar = mv, .usage = u                                                       \
+    }
+
+struct bt_flag *copts_flags(struct copts *o)
+{
+    *o = (struct copts){.memory_swappiness = -1, .restart = "no", .pull = "missing"};
+    struct bt_flag flags[] = {
+            LIST("add-host", 0, add_host, "Add a custom host-to-IP mapping (host:ip)"),
+            LIST("attach", 'a', attach, "Attach to STDIN, STDOUT or STDERR"),
+            INT("blkio-weight", 0, blkio_weight,
+                "Block IO (relative weight), between 10 and 1000, or 0 to disable (default 0)"),
+            LIST("cap-add", 0, cap_add, "Add Linux capabilities"),
+            LIST("cap-drop", 0, cap_drop, "Drop Linux capabilities"),
+            STR("cgroup-parent", 0, cgroup_parent, "Optional parent cgroup for the container"),
+            STR("cgroupns", 0, cgroupns,
+                "Cgroup namespace to use (host|private)\n'host':    Run the container in the "
+                "Docker host's cgroup namespace\n'private': Run the container in its own "
+                "private cgroup namespace\n'':        Use the cgroup namespace as configured "
+                "by the\n           default-cgroupns-mode option on the daemon (default)"),
+            STR("cidfile", 0, cidfile, "Write the container ID to the file"),
+            INT("cpu-period", 0, cpu_period, "Limit CPU CFS (Completely Fair Scheduler) period"),
+            INT("cpu-quota", 0, cpu_quota, "Limit CPU CFS (Completely Fair Scheduler) quota"),
+            INT("cpu-shares", 'c', cpu_shares, "CPU shares (relative weight)"),
+            FUNC("cpus", 0, nano_cpus, set_cpus, "decimal", "Number of CPUs"),
+            STR("cpuset-cpus", 0, cpuset_cpus, "CPUs in which to allow execution (0-3, 0,1)"),
+            STR("cpuset-mems", 0, cpuset_mems, "MEMs in which to allow execution (0-3, 0,1)"),
+            LIST("dns", 0, dns, "Set custom DNS servers"),
+            LIST("dns-option", 0, dns_option, "Set DNS options"),
+            LIST("dns-search", 0, dns_search, "Set custom DNS search domains"),
+            STR("domainname", 0, domainname, "Container NIS domain name"),
+            STR("entrypoint", 0, entrypoint, "Overwrite the default ENTRYPOINT of the image"),
+            LIST("env", 'e', env, "Set environment variables"),
+            LIST("env-file", 0, env_file, "Read in a file of environment variables"),
+            LIST("group-add", 0, group_add, "Add additional groups to join"),
+            STR("hostname", 'h', hostname, "Container host name"),
+            BOOL("init", 0, init,
+                 "Run an init inside the container that forwards signals and reaps processes"),
+            BOOL("interactive", 'i', interactive, "Keep STDIN open even if not attached"),
+            STR("ipc", 0, ipc, "IPC mode to use"),
+            LIST("label", 'l', labels, "Set meta data on a container"),
+            LIST("label-file", 0, label_file, "Read in a line delimited file of labels"),
+            STR("log-driver", 0, log_driver, "Logging driver for the container"),
+            LIST("log-opt", 0, log_opt, "Log driver options"),
+            FUNC("memory", 'm', memory, set_size, "bytes", "Memory limit"),
+            FUNC("memory-reservation", 0, memory_reservation, set_size, "bytes",
+                 "Memory soft limit"),
+            FUNC("memory-swap", 0, memory_swap, set_swap, "bytes",
+                 "Swap limit equal to memory plus swap: '-1' to enable unlimited swap"),
+            INT("memory-swappiness", 0, memory_swappiness,
+                "Tune container memory swappiness (0 to 100)"),
+            STR("network", 0, network, "Connect a container to a network"),
+            BOOL("oom-kill-disable", 0, oom_kill_disable, "Disable OOM Killer"),
+            INT("oom-score-adj", 0, oom_score_adj, "Tune host's OOM preferences (-1000 to 1000)"),
+            STR("pid", 0, pid, "PID namespace to use"),
+            INT("pids-limit", 0, pids_limit, "Tune container pids limit (set -1 for unlimited)"),
+            STR("platform", 0, platform, "Set platform if server is multi-platform capable"),
+            BOOL("privileged", 0, privileged, "Give extended privileges to this container"),
+            STR("pull", 0, pull, "Pull image before running (\"always\", \"missing\", \"never\")"),
+            BOOL("quiet", 'q', quiet, "Suppress the pull output"),
+            BOOL("read-only", 0, read_only, "Mount the container's root filesystem as read only"),
+            STR("restart", 0, restart, "Restart policy to apply when a container exits"),
+            BOOL("rm", 0, rm,
+                 "Automatically remove the container and its associated anonymous volumes when "
+                 "it exits"),
+            STR("runtime", 0, runtime, "Runtime to use for this container"),
+            LIST("security-opt", 0, security_opt, "Security Options"),
+            FUNC("shm-size", 0, shm_size, set_size, "bytes", "Size of /dev/shm"),
+            STR("stop-signal", 0, stop_signal, "Signal to stop the container"),
+            INT("stop-timeout", 0, stop_timeout, "Timeout (in seconds) to stop a container"),
+            LIST("sysctl", 0, sysctl, "Sysctl options"),
+            LIST("tmpfs", 0, tmpfs, "Mount a tmpfs directory"),
+            BOOL("tty", 't', tty, "Allocate a pseudo-TTY"),
+            LIST("ulimit", 0, ulimit, "Ulimit options"),
+            STR("user", 'u', user, "Username or UID (format: <name|uid>[:<group|gid>])"),
+            STR("userns", 0, userns, "User namespace to use"),
+            STR("uts", 0, uts, "UTS namespace to use"),
+            STR("workdir", 'w', workdir, "Working directory inside the container"),
+            {0},
+    };
+    struct bt_flag *t = bt_xmalloc(sizeof(flags));
+    memcpy(t, flags, sizeof(flags));
+    for (struct bt_flag *f = t; f->name; f++) {
+        if (strcmp(f->name, "restart") == 0)
+            f->def_text = "no";
+        else if (strcmp(f->name, "pull") == 0)
+            f->def_text = "missing";
+        else if (strcmp(f->name, "memory-swappiness") == 0)
+            f->def_text = "-1";
+    }
+    return t;
+}
+
+void copts_clear(struct copts *o)
+{
+    const char ***lists[] = {&o->attach,   &o->cap_add, &o->cap_drop,   &o->env,
+                             &o->env_file, &o->labels,  &o->label_file, &o->security_opt,
+                             &o->sysctl,   &o->tmpfs,   &o->ulimit,     &o->group_add,
+                             &o->volumes,  &o->dns,     &o->dns_option, &o->dns_search,
+                             &o->add_host, &o->log_opt, &o->publish,    &o->expose,
+                             &o->link,     &o->device};
+    for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
+        free(*lists[i]);
+        *lists[i] = NULL;
+    }
+}
+
+/* ---- files of variables and labels ---- */
+
+int copts_read_env_file(const char *path, char ***list, bool env_style, bt_err **err)
+{
+    bt_autostrbuf struct bt_strbuf sb = BT_STRBUF_INIT;
+    if (bt_file_read(path, &sb, 64 << 20, err) < 0)
+        return bt_err_set(err, BT_E_INVALID, "open %s: no such file or directory", path);
+    char *save = NULL;
+    char *text = sb.buf ? sb.buf : (char *)"";
+    int lineno = 0;
+    for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        lineno++;
+        size_t n = strlen(line);
+        if (n && line[n - 1] == '\r')
+            line[--n] = '\0';
+        const char *l = line;
+        while (*l == ' ' || *l == '\t')
+            l++;
+        if (!*l || *l == '#')
+            continue;
+        const char *eq = strchr(l, '=');
+        if (eq == l)
+            return bt_err_set(err, BT_E_INVALID, "no variable name on line '%s'", line);
+        bt_autofree char *name = bt_xstrndup(l, eq ? (size_t)(eq - l) : strlen(l));
+        if (strpbrk(name, " \t"))
+            return bt_err_set(err, BT_E_INVALID, "variable '%s' contains whitespaces", name);
+        if (eq) {
+            bt_strv_push(list, l);
+        } else if (env_style) {
+            const char *v = getenv(name);
+            if (v) {
+                bt_autofree char *kv = bt_xasprintf("%s=%s", name, v);
+                bt_strv_push(list, kv);
+            }
+        } else {
+            bt_strv_push(list, l);
+        }
+    }
+    return 0;
+}
+
+/* ---- building the body ---- */
+
+static json_t *strs_or_null(const char **v)
+{
+    return v && v[0] ? bt_json_strv((char *const *)v) : json_null();
+}
+
+static json_t *strs_or_empty(const char **v)
+{
+    return v && v[0] ? bt_json_strv((char *const *)v) : json_array();
+}
+
+static bool has(const char **v, const char *s)
+{
+    for (; v && *v; v++)
+        if (strcasecmp(*v, s) == 0)
+            return true;
+    return false;
+}
+
+/* "-e NAME" takes NAME from the environment, or drops it (docker's ValidateEnv). */
+static json_t *env_list(struct copts *o, bt_err **err)
+{
+    bt_autostrv char **all = bt_xzalloc(sizeof(char *));
+    for (const char **f = o->env_file; f && *f; f++)
+        if (copts_read_env_file(*f, &all, true, err) < 0)
+            return NULL;
+    for (const char **e = o->env; e && *e; e++) {
+        if (strchr(*e, '=')) {
+            bt_strv_push(&all, *e);
+        } else if (!**e) {
+            bt_err_set(err, BT_E_INVALID, "invalid environment variable: %s", *e);
+            return NULL;
+        } else {
+            const char *v = getenv(*e);
+            if (v) {
+                bt_autofree char *kv = bt_xasprintf("%s=%s", *e, v);
+                bt_strv_push(&all, kv);
+            }
+        }
+    }
+    return all[0] ? bt_json_strv(all) : json_null();
+}
+
+static json_t *label_map(struct copts *o, bt_err **err)
+{
+    bt_autostrv char **all = bt_xzalloc(sizeof(char *));
+    for (const char **f = o->label_file; f && *f; f++)
+        if (copts_read_env_file(*f, &all, false, err) < 0)
+            return NULL;
+    for (const char **l = o->labels; l && *l; l++)
+        bt_strv_push(&all, *l);
+    json_t *m = json_object();
+    for (char **l = all; *l; l++) {
+        const char *eq = strchr(*l, '=');
+        bt_autofree char *k = bt_xstrndup(*l, eq ? (size_t)(eq - *l) : strlen(*l));
+        json_object_set_new(m, k, json_string(eq ? eq + 1 : ""));
+    }
+    return m;
+}
+
+static int restart_policy(const char *s, json_t **out, bt_err **err)
+{
+    const char *colon = strchr(s, ':');
+    bt_autofree char *name = bt_xstrndup(s, colon ? (size_t)(colon - s) : strlen(s));
+    int64_t max = 0;
+    if (!name[0]) {
+        free(name);
+        name = bt_xstrdup("no");
+    }
+    if (strcmp(name, "no") && strcmp(name, "always") && strcmp(name, "unless-stopped") &&
+        strcmp(name, "on-failure"))
+        return bt_err_set(err, BT_E_INVALID, "invalid restart policy '%s'", name);
+    if (colon) {
+        if (strcmp(name, "on-failure") != 0)
+            return bt_err_set(err, BT_E_INVALID,
+                              "invalid restart policy format: maximum retry count can only be "
+                              "used with 'on-failure'");
+        char *end = NULL;
+        max = strtoll(colon + 1, &end, 10);
+        if (!colon[1] || *end)
+            return bt_err_set(err, BT_E_INVALID, "invalid restart policy format: %s", s);
+    }
+    *out = json_pack("{s:s, s:I}", "Name", name, "MaximumRetryCount", (json_int_t)max);
+    return 0;
+}
+
+static json_t *ulimits(struct copts *o, bt_err **err)
+{
+    json_t *a = json_array();
+    for (const char **u = o->ulimit; u && *u; u++) {
+        const char *eq = strchr(*u, '=');
+        long long soft, hard;
+        char extra;
+        int n = eq ? sscanf(eq + 1, "%lld:%lld%c", &soft, &hard, &extra) : 0;
+        if (n == 1)
+            hard = soft;
+        if (!eq || eq == *u || (n != 1 && n != 2)) {
+            json_decref(a);
+            bt_err_set(err, BT_E_INVALID, "invalid ulimit argument: %s", *u);
+            return NULL;
+        }
+        if (soft > hard) {
+            json_decref(a);
+            bt_err_set(err, BT_E_INVALID,
+                       "ulimit soft limit must be less than or equal to hard limit: %lld > %lld",
+                       soft, hard);
+            return NULL;
+        }
+        bt_autofree char *name = bt_xstrndup(*u, (size_t)(eq - *u));
+        json_array_append_new(a, json_pack("{s:s, s:I, s:I}", "Name", name, "Hard",
+                                           (json_int_t)hard, "Soft", (json_int_t)soft));
+    }
+    return a;
+}
+
+static json_t *kv_map(const char **list, const char *what, bt_err **err)
+{
+    json_t *m = json_object();
+    for (const char **s = list; s && *s; s++) {
+        const char *eq = strchr(*s, '=');
+        if (!eq) {
+            json_decref(m);
+            bt_err_set(err, BT_E_INVALID, "invalid %s: %s", what, *s);
+            return NULL;
+        }
+        bt_autofree char *k = bt_xstrndup(*s, (size_t)(eq - *s));
+        json_object_set_new(m, k, json_string(eq + 1));
+    }
+    return m;
+}
+
+/* docker reads a seccomp profile given as a file and sends its content */
+static json_t *security_opts(struct copts *o, bt_err **err)
+{
+    if (!o->security_opt || !o->security_opt[0])
+        return json_null();
+    json_t *a = json_array();
+    for (const char **s = o->security_opt; *s; s++) {
+        const char *eq = strchr(*s, '=');
+        if (!eq)
+            eq = strchr(*s, ':');
+        if (strncmp(*s, "seccomp", 7) == 0 && eq && strcmp(eq + 1, "unconfined") &&
+            strcmp(eq + 1, "builtin")) {
+            bt_autostrbuf struct bt_strbuf sb = BT_STRBUF_INIT;
+            if (bt_file_read(eq + 1, &sb, 16 << 20, NULL) < 0) {
+                json_decref(a);
+                bt_err_set(err, BT_E_INVALID,
+                           "opening seccomp profile (%s) failed: open %s: "
+                           "no such file or directory",
+                           eq + 1, eq + 1);
+                return NULL;
+            }
+            bt_autofree char *compact = NULL;
+            bt_autoptr(json_t) doc = bt_json_parse(sb.buf ? sb.buf : "", sb.len, NULL);
+            compact = doc ? bt_json_dumps(doc) : bt_xstrdup(bt_strbuf_str(&sb));
+            bt_autofree char *v = bt_xasprintf("seccomp=%s", compact);
+            json_array_append_new(a, json_string(v));
+            continue;
+        }
+        if (!eq && strcmp(*s, "no-new-privileges") != 0) {
+            json_decref(a);
+            bt_err_set(err, BT_E_INVALID, "Invalid --security-opt: %s", *s);
+            return NULL;
+        }
+        json_array_append_new(a, json_string(*s));
+    }
+    return a;
+}
+
+static json_t *tmpfs_map(struct copts *o)
+{
+    json_t *m = json_object();
+    for (const char **t = o->tmpfs; t && *t; t++) {
+        const char *colon = strchr(*t, ':');
+        bt_autofree char *k = bt_xstrndup(*t, colon ? (size_t)(colon - *t) : strlen(*t));
+        json_object_set_new(m, k, json_string(colon ? colon + 1 : ""));
+    }
+    return m;
+}
+
+static json_t *endpoint_settings(void)
+{
+    return json_pack("{s:n, s:n, s:n, s:s, s:n, s:i, s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:i, s:n}",
+                     "IPAMConfig", "Links", "Aliases", "MacAddress", "", "DriverOpts", "GwPriority",
+                     0, "NetworkID", "", "EndpointID", "", "Gateway", "", "IPAddress", "",
+                     "IPPrefixLen", 0, "IPv6Gateway", "", "GlobalIPv6Address", "",
+                     "GlobalIPv6PrefixLen", 0, "DNSNames");
+}
+
+static int check(struct copts *o, bt_err **err)
+{
+    if (o->memory_swappiness != -1 && (o->memory_swappiness < 0 || o->memory_swappiness > 100))
+        return bt_err_set(err, BT_E_INVALID,
+                          "invalid value: %lld. Valid memory swappiness range is 0-100",
+                          (long long)o->memory_swappiness);
+    if (strcmp(o->pull, "always") && strcmp(o->pull, "missing") && strcmp(o->pull, "never"))
+        return bt_err_set(err, BT_E_INVALID,
+                          "invalid pull option: '%s': must be one of \"always\", \"missing\" or "
+                          "\"never\"",
+                          o->pull);
+    for (const char **a = o->attach; a && *a; a++)
+        if (strcasecmp(*a, "stdin") && strcasecmp(*a, "stdout") && strcasecmp(*a, "stderr"))
+            return bt_err_set(err, BT_E_INVALID, "valid streams are STDIN, STDOUT and STDERR");
+    return 0;
+}
+
+json_t *copts_build(struct copts *o, const char *image, char **cmd, bt_err **err)
+{
+    if (check(o, err) < 0)
+        return NULL;
+    bool a_in = has(o->attach, "stdin") || o->interactive;
+    bool a_out = !o->attach || !o->attach[0] || has(o->attach, "stdout");
+    bool a_err = !o->attach || !o->attach[0] || has(o->attach, "stderr");
+    bt_autoptr(json_t) env = env_list(o, err);
+    if (!env)
+        return NULL;
+    bt_autoptr(json_t) labels = label_map(o, err);
+    if (!labels)
+        return NULL;
+    json_t *restart = NULL;
+    if (restart_policy(o->restart, &restart, err) < 0)
+        return NULL;
+    bt_autoptr(json_t) rp = restart;
+    if (o->rm && strcmp(bt_json_get_str(rp, "Name", "no"), "no") != 0)
+        return bt_err_set(err, BT_E_INVALID,
+                          "conflicting options: cannot specify both --restart and --rm"),
+               NULL;
+    bt_autoptr(json_t) ul = ulimits(o, err);
+    if (!ul)
+        return NULL;
+    bt_autoptr(json_t) sysctls = kv_map(o->sysctl, "value for sysctl", err);
+    if (!sysctls)
+        return NULL;
+    bt_autoptr(json_t) logopts = kv_map(o->log_opt, "log opt format", err);
+    if (!logopts)
+        return NULL;
+    bt_autoptr(json_t) secopts = security_opts(o, err);
+    if (!secopts)
+        return NULL;
+    bt_autofree char *net = bt_xstrdup(o->network && *o->network ? o->network : "default");
+
+    json_t *entry = json_null();
+    if (o->entrypoint && *o->entrypoint)
+        entry = json_pack("[s]", o->entrypoint);
+    else if (bt_flags_find(o->fs, "entrypoint") && bt_flags_find(o->fs, "entrypoint")->changed)
+        entry = json_pack("[s]", "");
+
+    json_t *hc = json_object();
+    json_object_set_new(hc, "Binds", json_null());
+    bt_json_set_str(hc, "ContainerIDFile", o->cidfile ? o->cidfile : "");
+    json_object_set_new(
+            hc, "LogConfig",
+            json_pack("{s:s, s:O}", "Type", o->log_driver ? o->log_driver : "", "Config", logopts));
+    bt_json_set_str(hc, "NetworkMode", net);
+    json_object_set_new(hc, "PortBindings", json_object());
+    json_object_set(hc, "RestartPolicy", rp);
+    bt_json_set_bool(hc, "AutoRemove", o->rm);
+    bt_json_set_str(hc, "VolumeDriver", "");
+    json_object_set_new(hc, "VolumesFrom", json_null());
+    json_object_set_new(hc, "ConsoleSize", json_pack("[i, i]", 0, 0));
+    json_object_set_new(hc, "CapAdd", strs_or_null(o->cap_add));
+    json_object_set_new(hc, "CapDrop", strs_or_null(o->cap_drop));
+    bt_json_set_str(hc, "CgroupnsMode", o->cgroupns ? o->cgroupns : "");
+    json_object_set_new(hc, "Dns", strs_or_empty(o->dns));
+    json_object_set_new(hc, "DnsOptions", strs_or_empty(o->dns_option));
+    json_object_set_new(hc, "DnsSearch", strs_or_empty(o->dns_search));
+    json_object_set_new(hc, "ExtraHosts", strs_or_null(o->add_host));
+    json_object_set_new(hc, "GroupAdd", strs_or_null(o->group_add));
+    bt_json_set_str(hc, "IpcMode", o->ipc ? o->ipc : "");
+    bt_json_set_str(hc, "Cgroup", "");
+    json_object_set_new(hc, "Links", json_null());
+    bt_json_set_int(hc, "OomScoreAdj", o->oom_score_adj);
+    bt_json_set_str(hc, "PidMode", o->pid ? o->pid : "");
+    bt_json_set_bool(hc, "Privileged", o->privileged);
+    bt_json_set_bool(hc, "PublishAllPorts", o->publish_all);
+    bt_json_set_bool(hc, "ReadonlyRootfs", o->read_only);
+    json_object_set(hc, "SecurityOpt", secopts);
+    if (json_object_size(sysctls))
+        json_object_set(hc, "Sysctls", sysctls);
+    if (o->tmpfs && o->tmpfs[0])
+        json_object_set_new(hc, "Tmpfs", tmpfs_map(o));
+    bt_json_set_str(hc, "UTSMode", o->uts ? o->uts : "");
+    bt_json_set_str(hc, "UsernsMode", o->userns ? o->userns : "");
+    bt_json_set_int(hc, "ShmSize", o->shm_size);
+    if (o->runtime && *o->runtime)
+        bt_json_set_str(hc, "Runtime", o->runtime);
+    bt_json_set_str(hc, "Isolation", "");
+    bt_json_set_int(hc, "CpuShares", o->cpu_shares);
+    bt_json_set_int(hc, "Memory", o->memory);
+    bt_json_set_int(hc, "NanoCpus", o->nano_cpus);
+    bt_json_set_str(hc, "CgroupParent", o->cgroup_parent ? o->cgroup_parent : "");
+    bt_json_set_int(hc, "BlkioWeight", o->blkio_weight);
+    const char *empties[] = {"BlkioWeightDevice", "BlkioDeviceReadBps", "BlkioDeviceWriteBps",
+                             "BlkioDeviceReadIOps", "BlkioDeviceWriteIOps"};
+    for (size_t i = 0; i < 5; i++)
+        json_object_set_new(hc, empties[i], json_array());
+    bt_json_set_int(hc, "CpuPeriod", o->cpu_period);
+    bt_json_set_int(hc, "CpuQuota", o->cpu_quota);
+    bt_json_set_int(hc, "CpuRealtimePeriod", 0);
+    bt_json_set_int(hc, "CpuRealtimeRuntime", 0);
+    bt_json_set_str(hc, "CpusetCpus", o->cpuset_cpus ? o->cpuset_cpus : "");
+    bt_json_set_str(hc, "CpusetMems", o->cpuset_mems ? o->cpuset_mems : "");
+    json_object_set_new(hc, "Devices", json_array());
+    json_object_set_new(hc, "DeviceCgroupRules", json_null());
+    json_object_set_new(hc, "DeviceRequests", json_null());
+    bt_json_set_int(hc, "MemoryReservation", o->memory_reservation);
+    bt_json_set_int(hc, "MemorySwap", o->memory_swap);
+    bt_json_set_int(hc, "MemorySwappiness", o->memory_swappiness);
+    bt_json_set_bool(hc, "OomKillDisable", o->oom_kill_disable);
+    bt_json_set_int(hc, "PidsLimit", o->pids_limit);
+    json_object_set(hc, "Ulimits", ul);
+    bt_json_set_int(hc, "CpuCount", 0);
+    bt_json_set_int(hc, "CpuPercent", 0);
+    bt_json_set_int(hc, "IOMaximumIOps", 0);
+    bt_json_set_int(hc, "IOMaximumBandwidth", 0);
+    json_object_set_new(hc, "MaskedPaths", json_null());
+    json_object_set_new(hc, "ReadonlyPaths", json_null());
+    struct bt_flag *init = bt_flags_find(o->fs, "init");
+    if (init && init->changed)
+        bt_json_set_bool(hc, "Init", o->init);
+
+    json_t *body = json_object();
+    bt_json_set_str(body, "Hostname", o->hostname ? o->hostname : "");
+    bt_json_set_str(body, "Domainname", o->domainname ? o->domainname : "");
+    bt_json_set_str(body, "User", o->user ? o->user : "");
+    bt_json_set_bool(body, "AttachStdin", a_in);
+    bt_json_set_bool(body, "AttachStdout", a_out);
+    bt_json_set_bool(body, "AttachStderr", a_err);
+    bt_json_set_bool(body, "Tty", o->tty);
+    bt_json_set_bool(body, "OpenStdin", o->interactive);
+    bt_json_set_bool(body, "StdinOnce", o->interactive && a_in);
+    json_object_set(body, "Env", env);
+    json_object_set_new(body, "Cmd", cmd && cmd[0] ? bt_json_strv(cmd) : json_null());
+    bt_json_set_str(body, "Image", image);
+    json_object_set_new(body, "Volumes", json_object());
+    bt_json_set_str(body, "WorkingDir", o->workdir ? o->workdir : "");
+    json_object_set_new(body, "Entrypoint", entry);
+    json_object_set_new(body, "OnBuild", json_null());
+    json_object_set(body, "Labels", labels);
+    if (o->stop_signal && *o->stop_signal)
+        bt_json_set_str(body, "StopSignal", o->stop_signal);
+    struct bt_flag *st = bt_flags_find(o->fs, "stop-timeout");
+    if (st && st->changed)
+        bt_json_set_int(body, "StopTimeout", o->stop_timeout);
+    json_object_set_new(body, "HostConfig", hc);
+    json_t *eps = json_object();
+    json_object_set_new(eps, net, endpoint_settings());
+    json_object_set_new(body, "NetworkingConfig", json_pack("{s:o}", "EndpointsConfig", eps));
+    return body;
+}
