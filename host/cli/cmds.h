@@ -3,6 +3,10 @@
 /* Every command function, one per cmd-<verb>.c (a few files hold close relatives). */
 #include "host/cli/commands.h"
 
+int berth_cmd_attach(struct berth_cli *cli, int argc, char **argv);
+int berth_cmd_exec(struct berth_cli *cli, int argc, char **argv);
+int berth_cmd_logs(struct berth_cli *cli, int argc, char **argv);
+int berth_cmd_start(struct berth_cli *cli, int argc, char **argv);
 int berth_cmd_create(struct berth_cli *cli, int argc, char **argv);
 int berth_cmd_kill(struct berth_cli *cli, int argc, char **argv);
 int berth_cmd_pause(struct berth_cli *cli, int argc, char **argv);
