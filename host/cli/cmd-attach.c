@@ -70,12 +70,19 @@ int berth_cmd_attach(struct berth_cli *cli, int argc, char **argv)
     bool no_stdin = false, sig_proxy = true;
     const char *keys = NULL;
     struct bt_flag flags[] = {
-            {.name = "detach-keys", .type = BT_FLAG_STRING, .value = &keys,
+            {.name = "detach-keys",
+             .type = BT_FLAG_STRING,
+             .value = &keys,
              .usage = "Override the key sequence for detaching a container"},
-            {.name = "no-stdin", .type = BT_FLAG_BOOL, .value = &no_stdin,
+            {.name = "no-stdin",
+             .type = BT_FLAG_BOOL,
+             .value = &no_stdin,
              .usage = "Do not attach STDIN"},
-            {.name = "sig-proxy", .type = BT_FLAG_BOOL, .value = &sig_proxy,
-             .usage = "Proxy all received signals to the process", .def_text = "true"},
+            {.name = "sig-proxy",
+             .type = BT_FLAG_BOOL,
+             .value = &sig_proxy,
+             .usage = "Proxy all received signals to the process",
+             .def_text = "true"},
             {0},
     };
     bt_autofree char *usage = bt_xasprintf("%s %s [OPTIONS] CONTAINER", cli->prog, cli->path);
@@ -190,16 +197,24 @@ int berth_cmd_start(struct berth_cli *cli, int argc, char **argv)
     bool attach = false, interactive = false;
     const char *keys = NULL;
     struct bt_flag flags[] = {
-            {.name = "attach", .shorthand = 'a', .type = BT_FLAG_BOOL, .value = &attach,
+            {.name = "attach",
+             .shorthand = 'a',
+             .type = BT_FLAG_BOOL,
+             .value = &attach,
              .usage = "Attach STDOUT/STDERR and forward signals"},
-            {.name = "detach-keys", .type = BT_FLAG_STRING, .value = &keys,
+            {.name = "detach-keys",
+             .type = BT_FLAG_STRING,
+             .value = &keys,
              .usage = "Override the key sequence for detaching a container"},
-            {.name = "interactive", .shorthand = 'i', .type = BT_FLAG_BOOL, .value = &interactive,
+            {.name = "interactive",
+             .shorthand = 'i',
+             .type = BT_FLAG_BOOL,
+             .value = &interactive,
              .usage = "Attach container's STDIN"},
             {0},
     };
-    bt_autofree char *usage = bt_xasprintf("%s %s [OPTIONS] CONTAINER [CONTAINER...]", cli->prog,
-                                           cli->path);
+    bt_autofree char *usage =
+            bt_xasprintf("%s %s [OPTIONS] CONTAINER [CONTAINER...]", cli->prog, cli->path);
     struct bt_flagset fs = {.usage = usage,
                             .description = "Start one or more stopped containers",
                             .flags = flags,

@@ -52,25 +52,43 @@ int berth_cmd_logs(struct berth_cli *cli, int argc, char **argv)
     bool follow = false, timestamps = false, details = false;
     const char *since = NULL, *until = NULL, *tail = "all";
     struct bt_flag flags[] = {
-            {.name = "details", .type = BT_FLAG_BOOL, .value = &details,
+            {.name = "details",
+             .type = BT_FLAG_BOOL,
+             .value = &details,
              .usage = "Show extra details provided to logs"},
-            {.name = "follow", .shorthand = 'f', .type = BT_FLAG_BOOL, .value = &follow,
+            {.name = "follow",
+             .shorthand = 'f',
+             .type = BT_FLAG_BOOL,
+             .value = &follow,
              .usage = "Follow log output"},
-            {.name = "since", .type = BT_FLAG_STRING, .value = &since,
+            {.name = "since",
+             .type = BT_FLAG_STRING,
+             .value = &since,
              .usage = "Show logs since timestamp (e.g. \"2013-01-02T13:23:37Z\") or relative "
                       "(e.g. \"42m\" for 42 minutes)"},
-            {.name = "tail", .shorthand = 'n', .type = BT_FLAG_STRING, .value = &tail,
-             .usage = "Number of lines to show from the end of the logs", .def_text = "all"},
-            {.name = "timestamps", .shorthand = 't', .type = BT_FLAG_BOOL, .value = &timestamps,
+            {.name = "tail",
+             .shorthand = 'n',
+             .type = BT_FLAG_STRING,
+             .value = &tail,
+             .usage = "Number of lines to show from the end of the logs",
+             .def_text = "all"},
+            {.name = "timestamps",
+             .shorthand = 't',
+             .type = BT_FLAG_BOOL,
+             .value = &timestamps,
              .usage = "Show timestamps"},
-            {.name = "until", .type = BT_FLAG_STRING, .value = &until,
+            {.name = "until",
+             .type = BT_FLAG_STRING,
+             .value = &until,
              .usage = "Show logs before a timestamp (e.g. \"2013-01-02T13:23:37Z\") or relative "
                       "(e.g. \"42m\" for 42 minutes)"},
             {0},
     };
     bt_autofree char *usage = bt_xasprintf("%s %s [OPTIONS] CONTAINER", cli->prog, cli->path);
-    struct bt_flagset fs = {.usage = usage, .description = "Fetch the logs of a container",
-                            .flags = flags, .interspersed = true};
+    struct bt_flagset fs = {.usage = usage,
+                            .description = "Fetch the logs of a container",
+                            .flags = flags,
+                            .interspersed = true};
     bt_autofree char **args = NULL;
     int rc = berth_parse_flags(cli, &fs, cli->path, argc, argv, &args);
     if (rc >= 0)

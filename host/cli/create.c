@@ -9,55 +9,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "host/cli/jsonmsg.h"
 #include "host/cli/util.h"
 #include "host/term/term.h"
 #include "shared/base/cleanup.h"
 #include "shared/base/mem.h"
 #include "shared/json/json.h"
 #include "shared/reference/reference.h"
-
-/* The engine's progress messages (JSON lines) of a pull: shown on out, an "error" ends it. */
-struct pull_sink {
-    FILE *out;
-    struct bt_strbuf line;
-    char *error;
-};
-
-static int pull_line(struct pull_sink *p, const char *line, size_t len)
-{
-    bt_autoptr(json_t) doc = bt_json_parse(line, len, NULL);
-    if (!doc)
-        return 0;
-    const char *e = bt_json_get_str(doc, "error", NULL);
-    if (e) {
-        free(p->error);
-        p->error = bt_xstrdup(e);
-        return 0;
-    }
-    const char *status = bt_json_get_str(doc, "status", NULL);
-    const char *id = bt_json_get_str(doc, "id", NULL);
-    if (status && p->out) {
-        if (id)
-            fprintf(p->out, "%s: %s\n", id, status);
-        else
-            fprintf(p->out, "%s\n", status);
-    }
-    return 0;
-}
-
-static int pull_sink(void *arg, const char *data, size_t len)
-{
-    struct pull_sink *p = arg;
-    for (size_t i = 0; i < len; i++) {
-        if (data[i] == '\n') {
-            pull_line(p, p->line.buf ? p->line.buf : "", p->line.len);
-            bt_strbuf_reset(&p->line);
-        } else {
-            bt_strbuf_append_c(&p->line, data[i]);
-        }
-    }
-    return 0;
-}
 
 int berth_pull(struct berth_cli *cli, struct cl_client *c, const char *image, const char *platform,
                bool quiet, bt_err **err)
@@ -72,23 +30,16 @@ int berth_pull(struct berth_cli *cli, struct cl_client *c, const char *image, co
     berth_query(&path, "tag", ref->digest ? ref->digest : ref->tag);
     if (platform && *platform)
         berth_query(&path, "platform", platform);
-    struct pull_sink ps = {.out = quiet ? NULL : cli->err};
+    struct jsonmsg m = {.out = quiet ? NULL : cli->err};
     struct cl_request req = {
-            .method = "POST", .path = bt_strbuf_str(&path), .sink = pull_sink, .sink_arg = &ps};
+            .method = "POST", .path = bt_strbuf_str(&path), .sink = jsonmsg_sink, .sink_arg = &m};
     struct cl_response resp;
-    int rc = cl_call(c, &req, &resp, err);
-    if (rc >= 0) {
-        cl_response_clear(&resp);
-        if (ps.line.len)
-            pull_line(&ps, ps.line.buf, ps.line.len);
-        if (ps.error) {
-            bt_err_set(err, BT_E_INTERNAL, "%s", ps.error);
-            rc = -1;
-        }
+    if (cl_call(c, &req, &resp, err) < 0) {
+        jsonmsg_finish(&m, NULL);
+        return -1;
     }
-    bt_strbuf_free(&ps.line);
-    free(ps.error);
-    return rc < 0 ? -1 : 0;
+    cl_response_clear(&resp);
+    return jsonmsg_finish(&m, err);
 }
 
 static int create_once(struct cl_client *c, const json_t *body, const char *path, json_t **out,

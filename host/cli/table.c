@@ -1,62 +1,83 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The command table: docker's commands and groups, the same function behind an alias
- * ("ps" and "container ls"). */
-#include "host/cli/commands.h"
+/* The command table: docker's commands and groups. One function serves a command wherever it
+ * appears ("ps" and "container ls", "rmi" and "image rm"). */
 #include "host/cli/cmds.h"
+#include "host/cli/commands.h"
+
+#define CMD(name, summary, fn)                     \
+    {                                              \
+        name, summary, fn, BERTH_GROUP_OTHER, NULL \
+    }
+
+#define S_ATTACH  "Attach local standard input, output, and error streams to a running container"
+#define S_CREATE  "Create a new container"
+#define S_EXEC    "Execute a command in a running container"
+#define S_KILL    "Kill one or more running containers"
+#define S_LOGS    "Fetch the logs of a container"
+#define S_PAUSE   "Pause all processes within one or more containers"
+#define S_RENAME  "Rename a container"
+#define S_RESTART "Restart one or more containers"
+#define S_RM      "Remove one or more containers"
+#define S_RUN     "Create and run a new container from an image"
+#define S_START   "Start one or more stopped containers"
+#define S_STOP    "Stop one or more running containers"
+#define S_UNPAUSE "Unpause all processes within one or more containers"
+#define S_WAIT    "Block until one or more containers stop, then print their exit codes"
+#define S_IMPORT  "Import the contents from a tarball to create a filesystem image"
+#define S_LOAD    "Load an image from a tar archive or STDIN"
+#define S_RMI     "Remove one or more images"
+#define S_SAVE    "Save one or more images to a tar archive (streamed to STDOUT by default)"
+#define S_TAG     "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE"
 
 static const struct berth_cmd container_cmds[] = {
-        {"attach", "Attach local standard input, output, and error streams to a running container",
-         berth_cmd_attach, BERTH_GROUP_OTHER, NULL},
-        {"create", "Create a new container", berth_cmd_create, BERTH_GROUP_OTHER, NULL},
-        {"exec", "Execute a command in a running container", berth_cmd_exec, BERTH_GROUP_OTHER,
-         NULL},
-        {"kill", "Kill one or more running containers", berth_cmd_kill, BERTH_GROUP_OTHER, NULL},
-        {"logs", "Fetch the logs of a container", berth_cmd_logs, BERTH_GROUP_OTHER, NULL},
-        {"pause", "Pause all processes within one or more containers", berth_cmd_pause,
-         BERTH_GROUP_OTHER, NULL},
-        {"rename", "Rename a container", berth_cmd_rename, BERTH_GROUP_OTHER, NULL},
-        {"restart", "Restart one or more containers", berth_cmd_restart, BERTH_GROUP_OTHER, NULL},
-        {"rm", "Remove one or more containers", berth_cmd_rm, BERTH_GROUP_OTHER, NULL},
-        {"run", "Create and run a new container from an image", berth_cmd_run, BERTH_GROUP_OTHER,
-         NULL},
-        {"start", "Start one or more stopped containers", berth_cmd_start, BERTH_GROUP_OTHER,
-         NULL},
-        {"stop", "Stop one or more running containers", berth_cmd_stop, BERTH_GROUP_OTHER, NULL},
-        {"unpause", "Unpause all processes within one or more containers", berth_cmd_unpause,
-         BERTH_GROUP_OTHER, NULL},
-        {"wait", "Block until one or more containers stop, then print their exit codes",
-         berth_cmd_wait, BERTH_GROUP_OTHER, NULL},
+        CMD("attach", S_ATTACH, berth_cmd_attach),
+        CMD("create", S_CREATE, berth_cmd_create),
+        CMD("exec", S_EXEC, berth_cmd_exec),
+        CMD("kill", S_KILL, berth_cmd_kill),
+        CMD("logs", S_LOGS, berth_cmd_logs),
+        CMD("pause", S_PAUSE, berth_cmd_pause),
+        CMD("rename", S_RENAME, berth_cmd_rename),
+        CMD("restart", S_RESTART, berth_cmd_restart),
+        CMD("rm", S_RM, berth_cmd_rm),
+        CMD("run", S_RUN, berth_cmd_run),
+        CMD("start", S_START, berth_cmd_start),
+        CMD("stop", S_STOP, berth_cmd_stop),
+        CMD("unpause", S_UNPAUSE, berth_cmd_unpause),
+        CMD("wait", S_WAIT, berth_cmd_wait),
         {NULL, NULL, NULL, 0, NULL},
 };
 
+static const struct berth_cmd image_cmds[] = {
+        CMD("import", S_IMPORT, berth_cmd_import), CMD("load", S_LOAD, berth_cmd_load),
+        CMD("rm", S_RMI, berth_cmd_rmi),           CMD("save", S_SAVE, berth_cmd_save),
+        CMD("tag", S_TAG, berth_cmd_tag),          {NULL, NULL, NULL, 0, NULL},
+};
+
 const struct berth_cmd berth_commands[] = {
-        {"run", "Create and run a new container from an image", berth_cmd_run, BERTH_GROUP_COMMON,
-         NULL},
-        {"exec", "Execute a command in a running container", berth_cmd_exec, BERTH_GROUP_COMMON,
-         NULL},
+        {"run", S_RUN, berth_cmd_run, BERTH_GROUP_COMMON, NULL},
+        {"exec", S_EXEC, berth_cmd_exec, BERTH_GROUP_COMMON, NULL},
         {"version", "Show the Berth version information", berth_cmd_version, BERTH_GROUP_COMMON,
          NULL},
         {"quickstart", "Create and start the default machine, then open a shell for it",
          berth_cmd_quickstart, BERTH_GROUP_COMMON, NULL},
         {"container", "Manage containers", NULL, BERTH_GROUP_MANAGEMENT, container_cmds},
-        {"attach", "Attach local standard input, output, and error streams to a running container",
-         berth_cmd_attach, BERTH_GROUP_OTHER, NULL},
-        {"create", "Create a new container", berth_cmd_create, BERTH_GROUP_OTHER, NULL},
-        {"exec", "Execute a command in a running container", berth_cmd_exec, BERTH_GROUP_OTHER,
-         NULL},
-        {"kill", "Kill one or more running containers", berth_cmd_kill, BERTH_GROUP_OTHER, NULL},
-        {"logs", "Fetch the logs of a container", berth_cmd_logs, BERTH_GROUP_OTHER, NULL},
-        {"pause", "Pause all processes within one or more containers", berth_cmd_pause,
-         BERTH_GROUP_OTHER, NULL},
-        {"rename", "Rename a container", berth_cmd_rename, BERTH_GROUP_OTHER, NULL},
-        {"restart", "Restart one or more containers", berth_cmd_restart, BERTH_GROUP_OTHER, NULL},
-        {"rm", "Remove one or more containers", berth_cmd_rm, BERTH_GROUP_OTHER, NULL},
-        {"start", "Start one or more stopped containers", berth_cmd_start, BERTH_GROUP_OTHER,
-         NULL},
-        {"stop", "Stop one or more running containers", berth_cmd_stop, BERTH_GROUP_OTHER, NULL},
-        {"unpause", "Unpause all processes within one or more containers", berth_cmd_unpause,
-         BERTH_GROUP_OTHER, NULL},
-        {"wait", "Block until one or more containers stop, then print their exit codes",
-         berth_cmd_wait, BERTH_GROUP_OTHER, NULL},
+        {"image", "Manage images", NULL, BERTH_GROUP_MANAGEMENT, image_cmds},
+        CMD("attach", S_ATTACH, berth_cmd_attach),
+        CMD("create", S_CREATE, berth_cmd_create),
+        CMD("import", S_IMPORT, berth_cmd_import),
+        CMD("kill", S_KILL, berth_cmd_kill),
+        CMD("load", S_LOAD, berth_cmd_load),
+        CMD("logs", S_LOGS, berth_cmd_logs),
+        CMD("pause", S_PAUSE, berth_cmd_pause),
+        CMD("rename", S_RENAME, berth_cmd_rename),
+        CMD("restart", S_RESTART, berth_cmd_restart),
+        CMD("rm", S_RM, berth_cmd_rm),
+        CMD("rmi", S_RMI, berth_cmd_rmi),
+        CMD("save", S_SAVE, berth_cmd_save),
+        CMD("start", S_START, berth_cmd_start),
+        CMD("stop", S_STOP, berth_cmd_stop),
+        CMD("tag", S_TAG, berth_cmd_tag),
+        CMD("unpause", S_UNPAUSE, berth_cmd_unpause),
+        CMD("wait", S_WAIT, berth_cmd_wait),
         {NULL, NULL, NULL, 0, NULL},
 };

@@ -15,8 +15,8 @@ bool berth_parse_duration(const char *s, long long *ns)
     static const struct {
         const char *unit;
         double ns;
-    } units[] = {{"ns", 1}, {"us", 1e3}, {"µs", 1e3}, {"μs", 1e3}, {"ms", 1e6},
-                 {"s", 1e9}, {"m", 60e9}, {"h", 3600e9}};
+    } units[] = {{"ns", 1},   {"us", 1e3}, {"µs", 1e3}, {"μs", 1e3},
+                 {"ms", 1e6}, {"s", 1e9},  {"m", 60e9}, {"h", 3600e9}};
     const char *p = s;
     bool neg = false;
     if (*p == '-' || *p == '+')
@@ -142,15 +142,13 @@ char *berth_timestamp(const char *value, bt_err **err)
     long nsec;
     if (strchr(value, '-') && strchr(value, '-') != value) {
         if (!parse_rfc3339(value, &sec, &nsec)) {
-            bt_err_set(err, BT_E_INVALID, "parsing time \"%s\": cannot parse it as a time",
-                       value);
+            bt_err_set(err, BT_E_INVALID, "parsing time \"%s\": cannot parse it as a time", value);
             return NULL;
         }
         return bt_xasprintf("%lld.%09ld", sec, nsec);
     }
     if (!all_numeric(value)) {
-        bt_err_set(err, BT_E_INVALID, "failed to parse value as time or duration: \"%s\"",
-                   value);
+        bt_err_set(err, BT_E_INVALID, "failed to parse value as time or duration: \"%s\"", value);
         return NULL;
     }
     return bt_xstrdup(value);
