@@ -70,6 +70,7 @@ int berth_cmd_rmi(struct berth_cli *cli, int argc, char **argv)
         }
     }
     if (errors.len)
-        fprintf(cli->err, "%s\n", bt_strbuf_str(&errors));
+        fflush(cli->out);
+    fprintf(cli->err, "%s\n", bt_strbuf_str(&errors));
     return rc < 0 ? 0 : rc;
 }

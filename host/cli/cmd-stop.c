@@ -247,6 +247,7 @@ int berth_cmd_wait(struct berth_cli *cli, int argc, char **argv)
         fflush(cli->out);
     }
     if (errors.len)
-        fprintf(cli->err, "%s\n", bt_strbuf_str(&errors));
+        fflush(cli->out);
+    fprintf(cli->err, "%s\n", bt_strbuf_str(&errors));
     return rc < 0 ? 0 : rc;
 }

@@ -85,6 +85,7 @@ int berth_fail(struct berth_cli *cli, bt_err *err, int code)
 {
     if (!err)
         return code;
+    fflush(cli->out); /* docker's stdout is unbuffered: what came before is out first */
     if (cl_err_is_daemon(err))
         fprintf(cli->err, "Error response from daemon: %s\n", bt_err_msg(err));
     else

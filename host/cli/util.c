@@ -7,6 +7,8 @@
 
 #include "shared/base/cleanup.h"
 #include "shared/base/mem.h"
+#include "shared/json/json.h"
+#include "host/format/tabwriter.h"
 
 char *berth_escape(const char *s)
 {
@@ -79,6 +81,78 @@ int berth_each_container_opts(struct berth_cli *cli, char **names, const char *m
             fprintf(cli->out, "%s\n", *n);
     }
     if (errors.len)
-        fprintf(cli->err, "%s\n", bt_strbuf_str(&errors));
+        fflush(cli->out);
+    fprintf(cli->err, "%s\n", bt_strbuf_str(&errors));
     return rc;
+}
+
+char *berth_short_id(const char *id)
+{
+    const char *colon = strchr(id, ':');
+    if (colon)
+        id = colon + 1;
+    return bt_xstrndup(id, 12);
+}
+
+char *berth_ellipsis(const char *s, size_t max)
+{
+    if (max == 0)
+        return bt_xstrdup("");
+    size_t width = fmt_display_width(s, strlen(s));
+    if (width <= max)
+        return bt_xstrdup(s);
+    /* keep whole characters while they fit in max - 1 columns */
+    size_t keep = 0, w = 0;
+    const unsigned char *p = (const unsigned char *)s;
+    while (p[keep]) {
+        size_t n = 1;
+        if (p[keep] >= 0xf0)
+            n = 4;
+        else if (p[keep] >= 0xe0)
+            n = 3;
+        else if (p[keep] >= 0xc0)
+            n = 2;
+        size_t cw = fmt_display_width(s + keep, n);
+        if (w + cw > max - 1)
+            break;
+        w += cw;
+        keep += n;
+    }
+    return bt_xasprintf("%.*s…", (int)keep, s);
+}
+
+char *berth_filters(const char **list, bt_err **err)
+{
+    if (!list || !list[0])
+        return NULL;
+    bt_autoptr(json_t) f = json_object();
+    for (const char **l = list; *l; l++) {
+        const char *eq = strchr(*l, '=');
+        if (!eq) {
+            bt_err_set(err, BT_E_INVALID, "bad format of filter (expected name=value)");
+            return NULL;
+        }
+        bt_autofree char *k = bt_xstrndup(*l, (size_t)(eq - *l));
+        for (char *p = k; *p; p++)
+            if (*p >= 'A' && *p <= 'Z')
+                *p = (char)(*p - 'A' + 'a');
+        json_t *vals = json_object_get(f, k);
+        if (!vals) {
+            vals = json_object();
+            json_object_set_new(f, k, vals);
+        }
+        json_object_set_new(vals, eq + 1, json_true());
+    }
+    bt_autofree char *text = bt_json_dumps(f);
+    return berth_escape(text);
+}
+
+char *berth_header_label(const char *name)
+{
+    const char *dot = strrchr(name, '.');
+    char *h = bt_xstrdup(dot ? dot + 1 : name);
+    for (char *p = h; *p; p++)
+        if (*p == '-' || *p == '_')
+            *p = ' ';
+    return h;
 }

@@ -24,3 +24,17 @@ int berth_each_container_opts(struct berth_cli *cli, char **names, const char *m
 
 /* Append "&key=value" (or "?key=value" for the first) to a path being built. */
 void berth_query(struct bt_strbuf *path, const char *key, const char *value);
+
+/* stringid.TruncateID: the hex after any "algo:" prefix, cut to 12 characters. */
+char *berth_short_id(const char *id);
+
+/* The docker CLI's formatter.Ellipsis: s cut to max display columns, ending with "…". */
+char *berth_ellipsis(const char *s, size_t max);
+
+/* A --filter list as the API wants it: {"key": {"value": true}}, URL-escaped JSON; NULL when
+ * the list is empty. Bad entries: "bad format of filter (expected name=value)". */
+char *berth_filters(const char **list, bt_err **err);
+
+/* The header of a {{.Label "a.b-c"}} column (docker's SubHeaderContext.Label): the part after
+ * the last dot, with - and _ as spaces. */
+char *berth_header_label(const char *name);
