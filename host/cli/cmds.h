@@ -17,6 +17,7 @@ int berth_cmd_images(struct berth_cli *cli, int argc, char **argv);
 int berth_cmd_inspect(struct berth_cli *cli, int argc, char **argv);
 int berth_cmd_container_inspect(struct berth_cli *cli, int argc, char **argv);
 int berth_cmd_image_inspect(struct berth_cli *cli, int argc, char **argv);
+int berth_cmd_info(struct berth_cli *cli, int argc, char **argv);
 int berth_cmd_create(struct berth_cli *cli, int argc, char **argv);
 int berth_cmd_kill(struct berth_cli *cli, int argc, char **argv);
 int berth_cmd_pause(struct berth_cli *cli, int argc, char **argv);

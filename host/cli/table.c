@@ -63,6 +63,7 @@ const struct berth_cmd berth_commands[] = {
         {"images", "List images", berth_cmd_images, BERTH_GROUP_COMMON, NULL},
         {"version", "Show the Berth version information", berth_cmd_version, BERTH_GROUP_COMMON,
          NULL},
+        {"info", "Display system-wide information", berth_cmd_info, BERTH_GROUP_COMMON, NULL},
         {"quickstart", "Create and start the default machine, then open a shell for it",
          berth_cmd_quickstart, BERTH_GROUP_COMMON, NULL},
         {"container", "Manage containers", NULL, BERTH_GROUP_MANAGEMENT, container_cmds},
