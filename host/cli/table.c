@@ -27,8 +27,11 @@
 #define S_LOAD    "Load an image from a tar archive or STDIN"
 #define S_RMI     "Remove one or more images"
 #define S_SAVE    "Save one or more images to a tar archive (streamed to STDOUT by default)"
+#define S_HISTORY "Show the history of an image"
+#define S_TOP "Display the running processes of a container"
 #define S_TAG     "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE"
 
+/* clang-format off */
 static const struct berth_cmd container_cmds[] = {
         CMD("attach", S_ATTACH, berth_cmd_attach),
         CMD("create", S_CREATE, berth_cmd_create),
@@ -39,21 +42,31 @@ static const struct berth_cmd container_cmds[] = {
         CMD("logs", S_LOGS, berth_cmd_logs),
         CMD("ls", "List containers", berth_cmd_ps),
         CMD("pause", S_PAUSE, berth_cmd_pause),
+        CMD("prune", "Remove all stopped containers", berth_cmd_container_prune),
         CMD("rename", S_RENAME, berth_cmd_rename),
         CMD("restart", S_RESTART, berth_cmd_restart),
         CMD("rm", S_RM, berth_cmd_rm),
         CMD("run", S_RUN, berth_cmd_run),
         CMD("start", S_START, berth_cmd_start),
         CMD("stop", S_STOP, berth_cmd_stop),
+        CMD("top", S_TOP, berth_cmd_top),
         CMD("unpause", S_UNPAUSE, berth_cmd_unpause),
         CMD("wait", S_WAIT, berth_cmd_wait),
         {NULL, NULL, NULL, 0, NULL},
 };
 
 static const struct berth_cmd image_cmds[] = {
-        CMD("import", S_IMPORT, berth_cmd_import), CMD("load", S_LOAD, berth_cmd_load),
-        CMD("rm", S_RMI, berth_cmd_rmi),           CMD("save", S_SAVE, berth_cmd_save),
-        CMD("tag", S_TAG, berth_cmd_tag),          {NULL, NULL, NULL, 0, NULL},
+        CMD("history", S_HISTORY, berth_cmd_history),
+        CMD("import", S_IMPORT, berth_cmd_import),
+        CMD("inspect", "Display detailed information on one or more images",
+            berth_cmd_image_inspect),
+        CMD("load", S_LOAD, berth_cmd_load),
+        CMD("ls", "List images", berth_cmd_images),
+        CMD("prune", "Remove unused images", berth_cmd_image_prune),
+        CMD("rm", S_RMI, berth_cmd_rmi),
+        CMD("save", S_SAVE, berth_cmd_save),
+        CMD("tag", S_TAG, berth_cmd_tag),
+        {NULL, NULL, NULL, 0, NULL},
 };
 
 const struct berth_cmd berth_commands[] = {
@@ -61,8 +74,7 @@ const struct berth_cmd berth_commands[] = {
         {"exec", S_EXEC, berth_cmd_exec, BERTH_GROUP_COMMON, NULL},
         {"ps", "List containers", berth_cmd_ps, BERTH_GROUP_COMMON, NULL},
         {"images", "List images", berth_cmd_images, BERTH_GROUP_COMMON, NULL},
-        {"version", "Show the Berth version information", berth_cmd_version, BERTH_GROUP_COMMON,
-         NULL},
+        {"version", "Show the Berth version information", berth_cmd_version, BERTH_GROUP_COMMON, NULL},
         {"info", "Display system-wide information", berth_cmd_info, BERTH_GROUP_COMMON, NULL},
         {"quickstart", "Create and start the default machine, then open a shell for it",
          berth_cmd_quickstart, BERTH_GROUP_COMMON, NULL},
@@ -70,6 +82,7 @@ const struct berth_cmd berth_commands[] = {
         {"image", "Manage images", NULL, BERTH_GROUP_MANAGEMENT, image_cmds},
         CMD("attach", S_ATTACH, berth_cmd_attach),
         CMD("create", S_CREATE, berth_cmd_create),
+        CMD("history", S_HISTORY, berth_cmd_history),
         CMD("import", S_IMPORT, berth_cmd_import),
         CMD("inspect", "Return low-level information on Docker objects", berth_cmd_inspect),
         CMD("kill", S_KILL, berth_cmd_kill),
@@ -84,7 +97,9 @@ const struct berth_cmd berth_commands[] = {
         CMD("start", S_START, berth_cmd_start),
         CMD("stop", S_STOP, berth_cmd_stop),
         CMD("tag", S_TAG, berth_cmd_tag),
+        CMD("top", S_TOP, berth_cmd_top),
         CMD("unpause", S_UNPAUSE, berth_cmd_unpause),
         CMD("wait", S_WAIT, berth_cmd_wait),
         {NULL, NULL, NULL, 0, NULL},
 };
+/* clang-format on */
