@@ -69,6 +69,17 @@ static const struct berth_cmd image_cmds[] = {
         {NULL, NULL, NULL, 0, NULL},
 };
 
+static const struct berth_cmd context_cmds[] = {
+        CMD("create", "Create a context", berth_cmd_context_create),
+        CMD("inspect", "Display detailed information on one or more contexts",
+            berth_cmd_context_inspect),
+        CMD("ls", "List contexts", berth_cmd_context_ls),
+        CMD("rm", "Remove one or more contexts", berth_cmd_context_rm),
+        CMD("show", "Print the name of the current context", berth_cmd_context_show),
+        CMD("use", "Set the current docker context", berth_cmd_context_use),
+        {NULL, NULL, NULL, 0, NULL},
+};
+
 const struct berth_cmd berth_commands[] = {
         {"run", S_RUN, berth_cmd_run, BERTH_GROUP_COMMON, NULL},
         {"exec", S_EXEC, berth_cmd_exec, BERTH_GROUP_COMMON, NULL},
@@ -79,6 +90,7 @@ const struct berth_cmd berth_commands[] = {
         {"quickstart", "Create and start the default machine, then open a shell for it",
          berth_cmd_quickstart, BERTH_GROUP_COMMON, NULL},
         {"container", "Manage containers", NULL, BERTH_GROUP_MANAGEMENT, container_cmds},
+        {"context", "Manage contexts", NULL, BERTH_GROUP_MANAGEMENT, context_cmds},
         {"image", "Manage images", NULL, BERTH_GROUP_MANAGEMENT, image_cmds},
         CMD("attach", S_ATTACH, berth_cmd_attach),
         CMD("create", S_CREATE, berth_cmd_create),
