@@ -767,7 +767,9 @@ int fmt_template_exec(const struct fmt_template *t, const json_t *data,
             .max_out = opts->max_output ? opts->max_output : FMT_DEFAULT_MAX_OUTPUT,
             .err = err,
     };
-    struct xv root = {json_incref((json_t *)data), bt_xstrdup_or_null(opts->types ? "" : NULL)};
+    /* JSON null data is Go's nil data */
+    json_t *d = data && !json_is_null(data) ? (json_t *)data : NULL;
+    struct xv root = {json_incref(d), bt_xstrdup_or_null(opts->types ? "" : NULL)};
     push_var(&ex, "$", xv_copy(&root));
     int rc = walk(&ex, &root, t->root);
     pop_vars(&ex, 0);

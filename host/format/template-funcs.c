@@ -292,9 +292,12 @@ static json_t *map_zero(const char *map_type)
         return json_string("");
     if (strcmp(e, "bool") == 0)
         return json_false();
-    if (strncmp(e, "int", 3) == 0 || strncmp(e, "uint", 4) == 0)
-        return json_integer(0);
-    if (strncmp(e, "float", 5) == 0)
+    static const char *const ints[] = {"int",   "int8",   "int16",  "int32",  "int64", "uint",
+                                       "uint8", "uint16", "uint32", "uint64", "byte",  "rune"};
+    for (size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++)
+        if (strcmp(e, ints[i]) == 0)
+            return json_integer(0);
+    if (strcmp(e, "float64") == 0 || strcmp(e, "float32") == 0)
         return json_real(0);
     return NULL;
 }

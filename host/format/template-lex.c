@@ -405,9 +405,10 @@ static bool lex_inside_action(struct lexer *l, bool *done)
         l->paren_depth++;
         return true;
     case ')':
-        emit(l, TOK_RIGHT_PAREN);
+        /* Go replaces the paren's token with the error when there is no open paren */
         if (--l->paren_depth < 0)
             return errorf_rune(l, "unexpected right paren ", ')');
+        emit(l, TOK_RIGHT_PAREN);
         return true;
     case '.':
         if (l->pos >= l->len || l->in[l->pos] < '0' || l->in[l->pos] > '9')

@@ -131,6 +131,15 @@ static struct node *new_node(enum node_type type, const struct tok *t)
     return n;
 }
 
+/* A copy of len bytes that may hold NULs, NUL-terminated. */
+static char *memdup0(const char *s, size_t len)
+{
+    char *p = bt_xmalloc(len + 1);
+    memcpy(p, s, len);
+    p[len] = '\0';
+    return p;
+}
+
 static void add_kid(struct node *n, struct node *kid)
 {
     n->kid = bt_xreallocarray(n->kid, n->nkid + 1, sizeof(*n->kid));
@@ -562,7 +571,7 @@ static struct node *text_or_action(struct parser *p)
     const struct tok *t = next_non_space(p);
     if (t->type == TOK_TEXT) {
         struct node *n = new_node(NODE_TEXT, t);
-        n->str = bt_xstrndup(p->text + t->pos, t->len);
+        n->str = memdup0(p->text + t->pos, t->len);
         n->len = t->len;
         return n;
     }
@@ -633,7 +642,7 @@ struct fmt_template *fmt_template_parse_n(const char *text, size_t len, bt_err *
         return NULL;
     }
     struct fmt_template *t = bt_xzalloc(sizeof(*t));
-    t->text = bt_xstrndup(text, len);
+    t->text = memdup0(text, len);
     t->len = len;
     t->root = root;
     return t;

@@ -51,6 +51,8 @@ const char *xv_type_name(const struct typing *ty, const struct xv *v)
     const char *t = table_type(ty, v->path);
     if (t)
         return t;
+    if (!v->j)
+        return "<nil>";
     switch (json_typeof(v->j)) {
     case JSON_STRING:
         return "string";
@@ -96,6 +98,8 @@ char *xv_child_path(const struct typing *ty, const char *parent, const char *mem
 
 bool xv_truth(const struct typing *ty, const struct xv *v)
 {
+    if (!v->j)
+        return false;
     switch (json_typeof(v->j)) {
     case JSON_STRING:
         return json_string_length(v->j) > 0;
