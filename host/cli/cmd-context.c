@@ -82,7 +82,7 @@ static int context_create(struct berth_cli *cli, int argc, char **argv)
         bt_autofree char *src = from ? bt_xstrdup(from) : berth_context_name(&cli->g);
         if (strcmp(src, CTX_DEFAULT) == 0) {
             struct cl_endpoint ep;
-            if (berth_resolve_endpoint(&cli->g, &ep, &err) == 0) {
+            if (berth_default_endpoint(&cli->g, &ep, &err) == 0) {
                 c.host = bt_xstrdup(ep.url);
                 cl_endpoint_clear(&ep);
             }
@@ -168,9 +168,7 @@ static int context_ls(struct berth_cli *cli, int argc, char **argv)
     /* "default" sorts among the others (natural order; names are simple here) */
     struct cl_endpoint dep = {0};
     bt_err *derr = NULL;
-    struct berth_globals g = cli->g;
-    g.context = NULL;
-    berth_resolve_endpoint(&g, &dep, &derr);
+    berth_default_endpoint(&cli->g, &dep, &derr);
     bool found = strcmp(cur, CTX_DEFAULT) == 0;
     json_t *def = ctx_row(CTX_DEFAULT, "Current DOCKER_HOST based configuration", dep.url,
                           strcmp(cur, CTX_DEFAULT) == 0, derr ? bt_err_msg(derr) : NULL);
@@ -321,9 +319,7 @@ static int context_inspect(struct berth_cli *cli, int argc, char **argv)
         json_t *md = json_object();
         if (strcmp(*n, CTX_DEFAULT) == 0) {
             struct cl_endpoint e = {0};
-            struct berth_globals g = cli->g;
-            g.context = NULL;
-            berth_resolve_endpoint(&g, &e, NULL);
+            berth_default_endpoint(&cli->g, &e, NULL);
             bt_json_set_str(md, "Description", "Current DOCKER_HOST based configuration");
             bt_json_set_str(ep, "Host", e.url ? e.url : "");
             bt_json_set_bool(ep, "SkipTLSVerify", e.tls && !e.tls_verify);

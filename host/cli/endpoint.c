@@ -67,7 +67,7 @@ char *berth_context_name(const struct berth_globals *g)
     return ctx_current(config_dir(g));
 }
 
-static int default_endpoint(const struct berth_globals *g, struct cl_endpoint *ep, bt_err **err)
+int berth_default_endpoint(const struct berth_globals *g, struct cl_endpoint *ep, bt_err **err)
 {
     if (g->hosts && g->hosts[0] && g->hosts[1])
         return bt_err_set(err, BT_E_INVALID, "Specify only one -H");
@@ -104,7 +104,7 @@ int berth_resolve_endpoint(const struct berth_globals *g, struct cl_endpoint *ep
                           "conflicting options: cannot specify both --host and --context");
     bt_autofree char *name = berth_context_name(g);
     if (strcmp(name, CTX_DEFAULT) == 0)
-        return default_endpoint(g, ep, err);
+        return berth_default_endpoint(g, ep, err);
     struct ctx c;
     if (ctx_load(config_dir(g), name, &c, err) < 0)
         return bt_err_wrap(err, "unable to resolve docker endpoint");

@@ -25,4 +25,7 @@ const char *berth_default_cert(const char *file);
 /* The name of the context in use (see above), "default" for the flags and the environment. */
 char *berth_context_name(const struct berth_globals *g);
 
+/* The "default" context's endpoint: flags and environment only. */
+int berth_default_endpoint(const struct berth_globals *g, struct cl_endpoint *ep, bt_err **err);
+
 int berth_resolve_endpoint(const struct berth_globals *g, struct cl_endpoint *ep, bt_err **err);
