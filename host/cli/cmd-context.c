@@ -14,7 +14,7 @@
 #include "shared/flags/flags.h"
 #include "shared/json/json.h"
 
-#define CONTEXT_TABLE                                                                          \
+#define CONTEXT_TABLE \
     "table {{.Name}}{{if .Current}} *{{end}}\t{{.Description}}\t{{.DockerEndpoint}}\t{{.Error}}"
 
 static const char *cfg_dir(struct berth_cli *cli)
@@ -58,16 +58,25 @@ static int context_create(struct berth_cli *cli, int argc, char **argv)
 {
     const char *description = NULL, *docker = NULL, *from = NULL;
     struct bt_flag flags[] = {
-            {.name = "description", .type = BT_FLAG_STRING, .value = &description,
+            {.name = "description",
+             .type = BT_FLAG_STRING,
+             .value = &description,
              .usage = "Description of the context"},
-            {.name = "docker", .type = BT_FLAG_STRING, .value = &docker,
-             .usage = "set the docker endpoint", .metavar = "stringToString"},
-            {.name = "from", .type = BT_FLAG_STRING, .value = &from,
+            {.name = "docker",
+             .type = BT_FLAG_STRING,
+             .value = &docker,
+             .usage = "set the docker endpoint",
+             .metavar = "stringToString"},
+            {.name = "from",
+             .type = BT_FLAG_STRING,
+             .value = &from,
              .usage = "create context from a named context"},
             {0},
     };
     bt_autofree char *usage = bt_xasprintf("%s %s [OPTIONS] CONTEXT", cli->prog, cli->path);
-    struct bt_flagset fs = {.usage = usage, .description = "Create a context", .flags = flags,
+    struct bt_flagset fs = {.usage = usage,
+                            .description = "Create a context",
+                            .flags = flags,
                             .interspersed = true};
     bt_autofree char **args = NULL;
     int rc = berth_parse_flags(cli, &fs, cli->path, argc, argv, &args);
@@ -105,8 +114,9 @@ static int context_create(struct berth_cli *cli, int argc, char **argv)
         if (cl_endpoint_parse(c.host, false, &ep, &err) == 0)
             cl_endpoint_clear(&ep);
         else
-            bt_err_wrap(&err, "unable to create docker endpoint config: unable to parse docker "
-                              "host `%s`",
+            bt_err_wrap(&err,
+                        "unable to create docker endpoint config: unable to parse docker "
+                        "host `%s`",
                         c.host);
     }
     if (!err)
@@ -138,20 +148,25 @@ static int context_ls(struct berth_cli *cli, int argc, char **argv)
     const char *format = NULL;
     bool quiet = false;
     struct bt_flag flags[] = {
-            {.name = "format", .type = BT_FLAG_STRING, .value = &format,
+            {.name = "format",
+             .type = BT_FLAG_STRING,
+             .value = &format,
              .usage = "Format output using a custom template:\n'table':            Print output "
                       "in table format with column headers (default)\n'table TEMPLATE':   Print "
                       "output in table format using the given Go template\n'json':             "
                       "Print in JSON format\n'TEMPLATE':         Print output using the given Go "
                       "template.\nRefer to https://docs.docker.com/go/formatting/ for more "
                       "information about formatting output with templates"},
-            {.name = "quiet", .shorthand = 'q', .type = BT_FLAG_BOOL, .value = &quiet,
+            {.name = "quiet",
+             .shorthand = 'q',
+             .type = BT_FLAG_BOOL,
+             .value = &quiet,
              .usage = "Only show context names"},
             {0},
     };
     bt_autofree char *usage = bt_xasprintf("%s %s [OPTIONS]", cli->prog, cli->path);
-    struct bt_flagset fs = {.usage = usage, .description = "List contexts", .flags = flags,
-                            .interspersed = true};
+    struct bt_flagset fs = {
+            .usage = usage, .description = "List contexts", .flags = flags, .interspersed = true};
     bt_autofree char **args = NULL;
     int rc = berth_parse_flags(cli, &fs, cli->path, argc, argv, &args);
     if (rc >= 0)
@@ -193,9 +208,9 @@ static int context_ls(struct berth_cli *cli, int argc, char **argv)
     bt_err_free(derr);
     ctx_list_free(list, n);
     const char *fmt = quiet && (!format || !*format) ? "{{.Name}}" : format;
-    bt_autoptr(json_t) header = json_pack("{s:s, s:s, s:s, s:s}", "Name", "NAME", "Description",
-                                          "DESCRIPTION", "DockerEndpoint", "DOCKER ENDPOINT",
-                                          "Error", "ERROR");
+    bt_autoptr(json_t) header =
+            json_pack("{s:s, s:s, s:s, s:s}", "Name", "NAME", "Description", "DESCRIPTION",
+                      "DockerEndpoint", "DOCKER ENDPOINT", "Error", "ERROR");
     struct fmt_list l = {
             .format = fmt, .default_format = CONTEXT_TABLE, .header = header, .rows = rows};
     bt_autostrbuf struct bt_strbuf out = BT_STRBUF_INIT;
@@ -216,8 +231,10 @@ static int context_use(struct berth_cli *cli, int argc, char **argv)
 {
     struct bt_flag flags[] = {{0}};
     bt_autofree char *usage = bt_xasprintf("%s %s CONTEXT", cli->prog, cli->path);
-    struct bt_flagset fs = {.usage = usage, .description = "Set the current docker context",
-                            .flags = flags, .interspersed = true};
+    struct bt_flagset fs = {.usage = usage,
+                            .description = "Set the current docker context",
+                            .flags = flags,
+                            .interspersed = true};
     bt_autofree char **args = NULL;
     int rc = berth_parse_flags(cli, &fs, cli->path, argc, argv, &args);
     if (rc >= 0)
@@ -251,13 +268,18 @@ static int context_rm(struct berth_cli *cli, int argc, char **argv)
 {
     bool force = false;
     struct bt_flag flags[] = {
-            {.name = "force", .shorthand = 'f', .type = BT_FLAG_BOOL, .value = &force,
+            {.name = "force",
+             .shorthand = 'f',
+             .type = BT_FLAG_BOOL,
+             .value = &force,
              .usage = "Force the removal of a context in use"},
             {0},
     };
     bt_autofree char *usage = bt_xasprintf("%s %s CONTEXT [CONTEXT...]", cli->prog, cli->path);
-    struct bt_flagset fs = {.usage = usage, .description = "Remove one or more contexts",
-                            .flags = flags, .interspersed = true};
+    struct bt_flagset fs = {.usage = usage,
+                            .description = "Remove one or more contexts",
+                            .flags = flags,
+                            .interspersed = true};
     bt_autofree char **args = NULL;
     int rc = berth_parse_flags(cli, &fs, cli->path, argc, argv, &args);
     if (rc >= 0)
@@ -276,8 +298,7 @@ static int context_rm(struct berth_cli *cli, int argc, char **argv)
         } else {
             if (strcmp(*n, cur) == 0)
                 ctx_set_current(cfg_dir(cli), CTX_DEFAULT, NULL);
-            if (ctx_remove(cfg_dir(cli), *n, &err) < 0 && force &&
-                bt_err_is(err, BT_E_NOT_FOUND))
+            if (ctx_remove(cfg_dir(cli), *n, &err) < 0 && force && bt_err_is(err, BT_E_NOT_FOUND))
                 bt_err_clear(&err);
         }
         if (err) {
@@ -297,8 +318,8 @@ static int context_rm(struct berth_cli *cli, int argc, char **argv)
 static int context_inspect(struct berth_cli *cli, int argc, char **argv)
 {
     struct bt_flag flags[] = {{0}};
-    bt_autofree char *usage = bt_xasprintf("%s %s [OPTIONS] [CONTEXT] [CONTEXT...]", cli->prog,
-                                           cli->path);
+    bt_autofree char *usage =
+            bt_xasprintf("%s %s [OPTIONS] [CONTEXT] [CONTEXT...]", cli->prog, cli->path);
     struct bt_flagset fs = {.usage = usage,
                             .description = "Display detailed information on one or more contexts",
                             .flags = flags,

@@ -14,9 +14,9 @@
 #include "shared/flags/flags.h"
 #include "shared/json/json.h"
 
-#define HISTORY_TABLE "table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}"
+#define HISTORY_TABLE     "table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}"
 #define HISTORY_TABLE_RAW "table {{.ID}}\t{{.CreatedAt}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}"
-#define EPOCH_2000 946684800
+#define EPOCH_2000        946684800
 
 static char *rfc3339(int64_t sec)
 {
@@ -68,27 +68,42 @@ int berth_cmd_history(struct berth_cli *cli, int argc, char **argv)
     bool human = true, quiet = false, no_trunc = false;
     const char *format = NULL, *platform = NULL;
     struct bt_flag flags[] = {
-            {.name = "format", .type = BT_FLAG_STRING, .value = &format,
+            {.name = "format",
+             .type = BT_FLAG_STRING,
+             .value = &format,
              .usage = "Format output using a custom template:\n'table':            Print output "
                       "in table format with column headers (default)\n'table TEMPLATE':   Print "
                       "output in table format using the given Go template\n'json':             "
                       "Print in JSON format\n'TEMPLATE':         Print output using the given Go "
                       "template.\nRefer to https://docs.docker.com/go/formatting/ for more "
                       "information about formatting output with templates"},
-            {.name = "human", .shorthand = 'H', .type = BT_FLAG_BOOL, .value = &human,
-             .usage = "Print sizes and dates in human readable format", .def_text = "true"},
-            {.name = "no-trunc", .type = BT_FLAG_BOOL, .value = &no_trunc,
+            {.name = "human",
+             .shorthand = 'H',
+             .type = BT_FLAG_BOOL,
+             .value = &human,
+             .usage = "Print sizes and dates in human readable format",
+             .def_text = "true"},
+            {.name = "no-trunc",
+             .type = BT_FLAG_BOOL,
+             .value = &no_trunc,
              .usage = "Don't truncate output"},
-            {.name = "platform", .type = BT_FLAG_STRING, .value = &platform,
+            {.name = "platform",
+             .type = BT_FLAG_STRING,
+             .value = &platform,
              .usage = "Show history for the given platform. Formatted as "
                       "\"os[/arch[/variant]]\" (e.g., \"linux/amd64\")"},
-            {.name = "quiet", .shorthand = 'q', .type = BT_FLAG_BOOL, .value = &quiet,
+            {.name = "quiet",
+             .shorthand = 'q',
+             .type = BT_FLAG_BOOL,
+             .value = &quiet,
              .usage = "Only show image IDs"},
             {0},
     };
     bt_autofree char *usage = bt_xasprintf("%s %s [OPTIONS] IMAGE", cli->prog, cli->path);
-    struct bt_flagset fs = {.usage = usage, .description = "Show the history of an image",
-                            .flags = flags, .interspersed = true};
+    struct bt_flagset fs = {.usage = usage,
+                            .description = "Show the history of an image",
+                            .flags = flags,
+                            .interspersed = true};
     bt_autofree char **args = NULL;
     int rc = berth_parse_flags(cli, &fs, cli->path, argc, argv, &args);
     if (rc >= 0)
@@ -111,14 +126,14 @@ int berth_cmd_history(struct berth_cli *cli, int argc, char **argv)
     bt_autoptr(json_t) rows = json_array();
     size_t i;
     json_t *h;
-    json_array_foreach(list, i, h) json_array_append_new(rows, row(h, human, !no_trunc, now));
+    json_array_foreach (list, i, h)
+        json_array_append_new(rows, row(h, human, !no_trunc, now));
     const char *fmt = format;
     if (quiet && (!format || !*format || strcmp(format, "table") == 0))
         fmt = "{{.ID}}";
-    bt_autoptr(json_t) header = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "ID", "IMAGE",
-                                          "CreatedSince", "CREATED", "CreatedAt", "CREATED AT",
-                                          "CreatedBy", "CREATED BY", "Size", "SIZE", "Comment",
-                                          "COMMENT");
+    bt_autoptr(json_t) header = json_pack(
+            "{s:s, s:s, s:s, s:s, s:s, s:s}", "ID", "IMAGE", "CreatedSince", "CREATED", "CreatedAt",
+            "CREATED AT", "CreatedBy", "CREATED BY", "Size", "SIZE", "Comment", "COMMENT");
     struct fmt_list l = {.format = fmt,
                          .default_format = human ? HISTORY_TABLE : HISTORY_TABLE_RAW,
                          .header = header,

@@ -33,11 +33,21 @@ static int prune(struct berth_cli *cli, int argc, char **argv, bool images)
     bool force = false, all = false;
     const char **filters = NULL;
     struct bt_flag flags[] = {
-            {.name = "all", .shorthand = 'a', .type = BT_FLAG_BOOL, .value = &all,
-             .usage = "Remove all unused images, not just dangling ones", .hidden = !images},
-            {.name = "filter", .type = BT_FLAG_STRINGS, .value = &filters,
-             .usage = "Provide filter values (e.g. \"until=<timestamp>\")", .metavar = "filter"},
-            {.name = "force", .shorthand = 'f', .type = BT_FLAG_BOOL, .value = &force,
+            {.name = "all",
+             .shorthand = 'a',
+             .type = BT_FLAG_BOOL,
+             .value = &all,
+             .usage = "Remove all unused images, not just dangling ones",
+             .hidden = !images},
+            {.name = "filter",
+             .type = BT_FLAG_STRINGS,
+             .value = &filters,
+             .usage = "Provide filter values (e.g. \"until=<timestamp>\")",
+             .metavar = "filter"},
+            {.name = "force",
+             .shorthand = 'f',
+             .type = BT_FLAG_BOOL,
+             .value = &force,
              .usage = "Do not prompt for confirmation"},
             {0},
     };
@@ -91,8 +101,7 @@ static int prune(struct berth_cli *cli, int argc, char **argv, bool images)
         fprintf(cli->out, "Deleted %s:\n", images ? "Images" : "Containers");
         size_t i;
         json_t *d;
-        json_array_foreach(deleted, i, d)
-        {
+        json_array_foreach (deleted, i, d) {
             if (!images)
                 fprintf(cli->out, "%s\n", json_string_value(d));
             else if (*bt_json_get_str(d, "Untagged", ""))

@@ -15,9 +15,9 @@ static void join_row(struct bt_strbuf *sb, const json_t *arr)
 {
     size_t i;
     json_t *v;
-    json_array_foreach(arr, i, v) bt_strbuf_appendf(sb, "%s%s", i ? "\t" : "",
-                                                    json_string_value(v) ? json_string_value(v)
-                                                                         : "");
+    json_array_foreach (arr, i, v)
+        bt_strbuf_appendf(sb, "%s%s", i ? "\t" : "",
+                          json_string_value(v) ? json_string_value(v) : "");
     bt_strbuf_append_c(sb, '\n');
 }
 
@@ -55,7 +55,8 @@ int berth_cmd_top(struct berth_cli *cli, int argc, char **argv)
     join_row(&text, bt_json_get_arr(top, "Titles"));
     size_t i;
     json_t *p;
-    json_array_foreach(bt_json_get_arr(top, "Processes"), i, p) join_row(&text, p);
+    json_array_foreach (bt_json_get_arr(top, "Processes"), i, p)
+        join_row(&text, p);
     bt_autostrbuf struct bt_strbuf out = BT_STRBUF_INIT;
     struct fmt_tab_opts tab = {20, 1, 3, ' ', 0};
     fmt_tabwriter_format(text.buf, text.len, &tab, &out);

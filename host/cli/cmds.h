@@ -28,6 +28,8 @@ int berth_cmd_context_use(struct berth_cli *cli, int argc, char **argv);
 int berth_cmd_context_rm(struct berth_cli *cli, int argc, char **argv);
 int berth_cmd_context_inspect(struct berth_cli *cli, int argc, char **argv);
 int berth_cmd_context_show(struct berth_cli *cli, int argc, char **argv);
+int berth_cmd_completion(struct berth_cli *cli, int argc, char **argv);
+int berth_cmd_docs(struct berth_cli *cli, int argc, char **argv);
 int berth_cmd_create(struct berth_cli *cli, int argc, char **argv);
 int berth_cmd_kill(struct berth_cli *cli, int argc, char **argv);
 int berth_cmd_pause(struct berth_cli *cli, int argc, char **argv);

@@ -28,7 +28,7 @@
 #define S_RMI     "Remove one or more images"
 #define S_SAVE    "Save one or more images to a tar archive (streamed to STDOUT by default)"
 #define S_HISTORY "Show the history of an image"
-#define S_TOP "Display the running processes of a container"
+#define S_TOP     "Display the running processes of a container"
 #define S_TAG     "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE"
 
 /* clang-format off */
@@ -93,6 +93,8 @@ const struct berth_cmd berth_commands[] = {
         {"context", "Manage contexts", NULL, BERTH_GROUP_MANAGEMENT, context_cmds},
         {"image", "Manage images", NULL, BERTH_GROUP_MANAGEMENT, image_cmds},
         CMD("attach", S_ATTACH, berth_cmd_attach),
+        CMD("completion", "Generate the autocompletion script for the specified shell",
+            berth_cmd_completion),
         CMD("create", S_CREATE, berth_cmd_create),
         CMD("history", S_HISTORY, berth_cmd_history),
         CMD("import", S_IMPORT, berth_cmd_import),
@@ -112,6 +114,8 @@ const struct berth_cmd berth_commands[] = {
         CMD("top", S_TOP, berth_cmd_top),
         CMD("unpause", S_UNPAUSE, berth_cmd_unpause),
         CMD("wait", S_WAIT, berth_cmd_wait),
+        {"__docs", "The command reference in Markdown (docs/cli.md)", berth_cmd_docs,
+         BERTH_GROUP_HIDDEN, NULL},
         {NULL, NULL, NULL, 0, NULL},
 };
 /* clang-format on */

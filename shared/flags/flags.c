@@ -196,8 +196,10 @@ int bt_flags_parse(struct bt_flagset *fs, int argc, char **args, char ***positio
     return BT_FLAGS_OK;
 }
 
-static const char *metavar(const struct bt_flag *f)
+const char *bt_flag_metavar(const struct bt_flag *f)
 {
+    if (f->metavar && f->type != BT_FLAG_BOOL)
+        return f->metavar;
     switch (f->type) {
     case BT_FLAG_BOOL:
         return NULL;
@@ -250,7 +252,7 @@ void bt_flags_print_options(const struct bt_flagset *fs, FILE *out)
     size_t width = 0;
     for (size_t k = 0; k < m; k++) {
         const struct bt_flag *f = sorted[k];
-        const char *mv = metavar(f);
+        const char *mv = bt_flag_metavar(f);
         heads[k] = f->shorthand
                            ? bt_xasprintf("  -%c, --%s%s%s", f->shorthand, f->name, mv ? " " : "",
                                           mv ? mv : "")
@@ -260,7 +262,13 @@ void bt_flags_print_options(const struct bt_flagset *fs, FILE *out)
     }
     for (size_t k = 0; k < m; k++) {
         const struct bt_flag *f = sorted[k];
-        fprintf(out, "%-*s   %s", (int)width, heads[k], f->usage ? f->usage : "");
+        /* pflag: the lines of a multi-line usage start under its first */
+        fprintf(out, "%-*s   ", (int)width, heads[k]);
+        for (const char *u = f->usage ? f->usage : ""; *u; u++) {
+            fputc(*u, out);
+            if (*u == '\n')
+                fprintf(out, "%*s", (int)width + 3, "");
+        }
         if (f->def_text)
             fprintf(out, f->type == BT_FLAG_STRING ? " (default \"%s\")" : " (default %s)",
                     f->def_text);

@@ -72,5 +72,9 @@ struct bt_flag *bt_flags_find(struct bt_flagset *fs, const char *name);
  * is accepted by every flag set but, as in the docker CLI, not listed). */
 void bt_flags_print_help(const struct bt_flagset *fs, FILE *out);
 
+/* The word --help shows after a flag that takes a value ("string", "list", "int", or the
+ * flag's metavar), NULL for a bool. */
+const char *bt_flag_metavar(const struct bt_flag *f);
+
 /* Only the option lines of the help (sorted, aligned), without a title. */
 void bt_flags_print_options(const struct bt_flagset *fs, FILE *out);
