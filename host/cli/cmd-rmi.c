@@ -69,8 +69,9 @@ int berth_cmd_rmi(struct berth_cli *cli, int argc, char **argv)
                 fprintf(cli->out, "Deleted: %s\n", d);
         }
     }
-    if (errors.len)
+    if (errors.len) {
         fflush(cli->out);
-    fprintf(cli->err, "%s\n", bt_strbuf_str(&errors));
+        fprintf(cli->err, "%s\n", bt_strbuf_str(&errors));
+    }
     return rc < 0 ? 0 : rc;
 }

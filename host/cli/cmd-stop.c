@@ -246,8 +246,9 @@ int berth_cmd_wait(struct berth_cli *cli, int argc, char **argv)
         fprintf(cli->out, "%lld\n", (long long)bt_json_get_int(doc, "StatusCode", -1));
         fflush(cli->out);
     }
-    if (errors.len)
+    if (errors.len) {
         fflush(cli->out);
-    fprintf(cli->err, "%s\n", bt_strbuf_str(&errors));
+        fprintf(cli->err, "%s\n", bt_strbuf_str(&errors));
+    }
     return rc < 0 ? 0 : rc;
 }

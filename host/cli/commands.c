@@ -37,8 +37,9 @@ int berth_flag_error(struct berth_cli *cli, const struct bt_flagset *fs, const c
 int berth_arg_error(struct berth_cli *cli, const struct bt_flagset *fs, const char *cmd,
                     const char *msg)
 {
-    fprintf(cli->err, "%s: %s\n", cli->prog, msg);
-    usage_tail(cli, fs, cmd);
+    /* cobra's argument checks say "See", its flag errors "Run" */
+    fprintf(cli->err, "%s: %s\n\nUsage:  %s\n\nSee '%s%s%s --help' for more information\n",
+            cli->prog, msg, fs->usage, cli->prog, cmd ? " " : "", cmd ? cmd : "");
     return BERTH_EXIT_FAIL;
 }
 
@@ -48,19 +49,29 @@ int berth_check_args(struct berth_cli *cli, const struct bt_flagset *fs, const c
     int n = berth_nargs(args);
     if (n >= min && (max < 0 || n <= max))
         return 0;
+    /* cobra validators of the docker CLI (cli/required.go), their words, their "Run"/"See" */
     bt_autofree char *msg = NULL;
-    if (max == 0)
+    const char *verb = "Run";
+    if (max == 0) {
         msg = bt_xasprintf("'%s %s' accepts no arguments", cli->prog, cmd);
-    else if (min == max)
+    } else if (min == max) {
         msg = bt_xasprintf("'%s %s' requires %d argument%s", cli->prog, cmd, min,
                            min == 1 ? "" : "s");
-    else if (n < min)
+    } else if (max < 0) {
         msg = bt_xasprintf("'%s %s' requires at least %d argument%s", cli->prog, cmd, min,
                            min == 1 ? "" : "s");
-    else
+        verb = "See";
+    } else if (min == 0) {
         msg = bt_xasprintf("'%s %s' requires at most %d argument%s", cli->prog, cmd, max,
                            max == 1 ? "" : "s");
-    return berth_arg_error(cli, fs, cmd, msg);
+        verb = "SRun"; /* sic: docker 28 prints it so */
+    } else {
+        msg = bt_xasprintf("'%s %s' requires at least %d and at most %d argument%s", cli->prog,
+                           cmd, min, max, max == 1 ? "" : "s");
+    }
+    fprintf(cli->err, "%s: %s\n\nUsage:  %s\n\n%s '%s %s --help' for more information\n",
+            cli->prog, msg, fs->usage, verb, cli->prog, cmd);
+    return BERTH_EXIT_FAIL;
 }
 
 int berth_parse_flags(struct berth_cli *cli, struct bt_flagset *fs, const char *cmd, int argc,

@@ -23,7 +23,7 @@ int berth_pull(struct berth_cli *cli, struct cl_client *c, const char *image, co
     bt_autoptr(bt_ref) ref = bt_ref_parse_docker(image, err);
     if (!ref)
         return -1;
-    bt_autofree char *name = bt_ref_familiar_name(ref);
+    bt_autofree char *name = bt_ref_name(ref); /* docker sends the full name */
     bt_autofree char *en = berth_escape(name);
     bt_autostrbuf struct bt_strbuf path = BT_STRBUF_INIT;
     bt_strbuf_appendf(&path, "/images/create?fromImage=%s", en);

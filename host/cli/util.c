@@ -80,9 +80,10 @@ int berth_each_container_opts(struct berth_cli *cli, char **names, const char *m
         if (print_name)
             fprintf(cli->out, "%s\n", *n);
     }
-    if (errors.len)
+    if (errors.len) {
         fflush(cli->out);
-    fprintf(cli->err, "%s\n", bt_strbuf_str(&errors));
+        fprintf(cli->err, "%s\n", bt_strbuf_str(&errors));
+    }
     return rc;
 }
 

@@ -17,33 +17,54 @@
 
 int copts_parse_size(const char *s, int64_t *out, bt_err **err)
 {
-    /* go-units: ^(\d+(\.\d+)*) ?([kKmMgGtTpP])?[iI]?[bB]?$, binary multipliers */
-    const char *p = s;
+    /* go-units parseSize with the binary map (RAMInBytes), message for message */
+    const char *last = NULL;
+    for (const char *p = s; *p; p++)
+        if (strchr("01234567890. ", *p))
+            last = p;
+    if (!last)
+        return bt_err_set(err, BT_E_INVALID, "invalid size: '%s'", s);
+    size_t numlen = (size_t)(last - s) + (*last == ' ' ? 0 : 1);
+    bt_autofree char *num = bt_xstrndup(s, numlen);
+    const char *sfx = last + 1;
     char *end = NULL;
-    if (*p < '0' || *p > '9')
-        return bt_err_set(err, BT_E_INVALID, "invalid size: '%s'", s);
     errno = 0;
-    double v = strtod(p, &end);
-    if (errno || end == p)
+    double v = strtod(num, &end);
+    if (!*num || *end || errno)
+        return bt_err_set(err, BT_E_INVALID, "strconv.ParseFloat: parsing \"%s\": invalid syntax",
+                          num);
+    if (v < 0)
         return bt_err_set(err, BT_E_INVALID, "invalid size: '%s'", s);
-    p = end;
-    if (*p == ' ')
-        p++;
-    double mult = 1;
-    const char *units = "kmgtp";
-    char u = *p >= 'A' && *p <= 'Z' ? (char)(*p - 'A' + 'a') : *p;
-    const char *at = u ? strchr(units, u) : NULL;
-    if (at) {
-        for (const char *q = units; q <= at; q++)
-            mult *= 1024;
-        p++;
+    if (!*sfx) {
+        *out = (int64_t)v;
+        return 0;
     }
-    if (*p == 'i' || *p == 'I')
-        p++;
-    if (*p == 'b' || *p == 'B')
-        p++;
-    if (*p)
-        return bt_err_set(err, BT_E_INVALID, "invalid size: '%s'", s);
+    char low[4] = {0};
+    size_t n = strlen(sfx);
+    for (size_t i = 0; i < n && i < 3; i++)
+        low[i] = (char)(sfx[i] >= 'A' && sfx[i] <= 'Z' ? sfx[i] - 'A' + 'a' : sfx[i]);
+    bool bad = n > 3;
+    double mult = 1;
+    if (!bad && low[0] == 'b') {
+        bad = n > 1;
+    } else if (!bad) {
+        const char *units = "kmgtp";
+        const char *at = strchr(units, low[0]);
+        if (!at || !low[0]) {
+            bad = true;
+        } else {
+            for (const char *q = units; q <= at; q++)
+                mult *= 1024;
+            bad = (n == 2 && low[1] != 'b') || (n == 3 && strcmp(low + 1, "ib") != 0);
+        }
+    }
+    if (bad) {
+        bt_autofree char *lower = bt_xstrdup(sfx);
+        for (char *p = lower; *p; p++)
+            if (*p >= 'A' && *p <= 'Z')
+                *p = (char)(*p - 'A' + 'a');
+        return bt_err_set(err, BT_E_INVALID, "invalid suffix: '%s'", n > 3 ? sfx : lower);
+    }
     *out = (int64_t)(v * mult);
     return 0;
 }

@@ -245,6 +245,9 @@ class Engine:
         e.pop("DOCKER_CONTEXT", None)
         e.pop("DOCKER_TLS_VERIFY", None)
         e["DOCKER_CONFIG"] = self.sb.path("docker-config")
+        e["BERTH_CONFIG"] = self.sb.path("berth-config")
+        e.pop("BERTH_HOST", None)
+        e.pop("BERTH_CONTEXT", None)
         return e
 
     def docker(self, *args, check=False, timeout=120, input=None, raw=False):
