@@ -29,39 +29,6 @@ const char *tp_ssh_last_error(LIBSSH2_SESSION *session)
     return msg ? msg : "";
 }
 
-/* Decode standard base64 (whitespace skipped) until `max` bytes are out or the input ends. */
-static size_t b64_decode_prefix(const char *s, size_t n, unsigned char *out, size_t max)
-{
-    unsigned v = 0;
-    int bits = 0;
-    size_t o = 0;
-    for (size_t i = 0; i < n && o < max; i++) {
-        char c = s[i];
-        int d;
-        if (c >= 'A' && c <= 'Z')
-            d = c - 'A';
-        else if (c >= 'a' && c <= 'z')
-            d = c - 'a' + 26;
-        else if (c >= '0' && c <= '9')
-            d = c - '0' + 52;
-        else if (c == '+')
-            d = 62;
-        else if (c == '/')
-            d = 63;
-        else if (c == '\n' || c == '\r' || c == ' ' || c == '\t')
-            continue;
-        else
-            break;
-        v = (v << 6 | (unsigned)d) & 0xffffff;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out[o++] = (unsigned char)(v >> bits);
-        }
-    }
-    return o;
-}
-
 bool tp_key_file_is_encrypted(const char *data, size_t len)
 {
     static const char openssh_begin[] = "-----BEGIN OPENSSH PRIVATE KEY-----";
@@ -75,7 +42,7 @@ bool tp_key_file_is_encrypted(const char *data, size_t len)
     /* PROTOCOL.key: "openssh-key-v1\0", then string ciphername (uint32 length + bytes) */
     size_t off = (size_t)(b - data) + sizeof(openssh_begin) - 1;
     unsigned char head[64];
-    size_t n = b64_decode_prefix(data + off, len - off, head, sizeof(head));
+    size_t n = tp_base64_decode(data + off, len - off, head, sizeof(head));
     static const char magic[] = "openssh-key-v1";
     if (n < sizeof(magic) + 4 || memcmp(head, magic, sizeof(magic)) != 0)
         return false;

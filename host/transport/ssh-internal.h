@@ -73,6 +73,10 @@ char *tp_hostkey_fingerprint(LIBSSH2_SESSION *session);
 /* Standard base64 without padding (fingerprints). */
 char *tp_base64_nopad(const unsigned char *data, size_t len);
 
+/* Decode standard base64 into out (at most max bytes), skipping white space and stopping at
+ * '=' or any other byte; returns the bytes decoded. */
+size_t tp_base64_decode(const char *s, size_t n, unsigned char *out, size_t max);
+
 /* ---- authentication ----------------------------------------------------------------------- */
 
 /* Whether a private key file is protected by a passphrase: PEM with "Proc-Type: 4,ENCRYPTED"

@@ -155,11 +155,14 @@ static void test_ssh_known_hosts_unreadable_lines_are_skipped(void **state)
             "this is not a known_hosts line\n"
             "@cert-authority *.example.com %s\n"
             "example.org sk-ssh-ed25519@openssh.com AAAAGnNrLXNzaC1lZDI1NTE5QG9wZW5zc2guY29t\n"
-            "   \t\n"
+            "|1|c2FsdA==|dG9vc2hvcnQ= %s\n"
             "example.com %s comment here\r\n"
             "[host.example]:2200 %s",
-            a.line, b.line, c.line);
+            a.line, a.line, b.line, c.line);
     struct tp_known_hosts *kh = load(text);
+    /* libssh2 files the first and third lines under odd names or an unknown key type, which
+     * never match; the cert-authority line and the malformed hashed name are not filed */
+    assert_int_equal(tp_kh_count(kh), 4);
     assert_int_equal(check(kh, "example.com", &b, NULL), TP_KH_MATCH);
     assert_int_equal(check(kh, "[host.example]:2200", &c, NULL), TP_KH_MATCH);
     int line = 0;
