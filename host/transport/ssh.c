@@ -212,6 +212,28 @@ static int check_host_key(struct dial *d, struct tp_known_hosts *kh, const char 
                       name, d->known_hosts, tp_hostkey_type_name(type), fp, ssh_cmd);
 }
 
+/* The names of `prefs` this libssh2 knows. libssh2 1.10's method_pref strips unknown names
+ * with an overlapping memcpy (undefined behaviour), so it must never see one. */
+static char *supported_only(LIBSSH2_SESSION *s, const char *prefs)
+{
+    const char **algs = NULL;
+    int n = libssh2_session_supported_algs(s, LIBSSH2_METHOD_HOSTKEY, &algs);
+    bt_autostrbuf struct bt_strbuf out = BT_STRBUF_INIT;
+    bt_autofree char *copy = bt_xstrdup(prefs);
+    char *save = NULL;
+    for (char *name = strtok_r(copy, ",", &save); name; name = strtok_r(NULL, ",", &save))
+        for (int i = 0; i < n; i++)
+            if (!strcmp(algs[i], name)) {
+                if (out.len)
+                    bt_strbuf_append_c(&out, ',');
+                bt_strbuf_append(&out, name);
+                break;
+            }
+    if (n > 0)
+        libssh2_free(s, (void *)algs);
+    return bt_strbuf_steal(&out);
+}
+
 static int secure_session(struct dial *d, bt_err **err)
 {
     bt_autofree char *name = tp_kh_host_name(d->o->host, d->port);
@@ -224,8 +246,9 @@ static int secure_session(struct dial *d, bt_err **err)
     struct tp_known_hosts *kh = tp_kh_load(d->s, d->known_hosts, err);
     if (!kh)
         return bt_err_wrap(err, "host key check: read known hosts");
-    bt_autofree char *prefs = tp_kh_hostkey_prefs(kh, name);
-    if (libssh2_session_method_pref(d->s, LIBSSH2_METHOD_HOSTKEY, prefs) != 0)
+    bt_autofree char *all = tp_kh_hostkey_prefs(kh, name);
+    bt_autofree char *prefs = supported_only(d->s, all);
+    if (prefs[0] && libssh2_session_method_pref(d->s, LIBSSH2_METHOD_HOSTKEY, prefs) != 0)
         bt_debug("host key algorithms \"%s\": %s", prefs, tp_ssh_last_error(d->s));
     int rc = libssh2_session_handshake(d->s, d->sock);
     if (rc != 0) {
