@@ -8,8 +8,9 @@
  * side (`berthd dial-stdio`, which bridges its stdin/stdout to the engine's unix socket) and
  * hands the caller one end of a local stream socket (socketpair) whose other end a background
  * thread bridges to that command's stdin and stdout. The HTTP client uses the fd as if it were
- * connected to the engine (with libcurl: return it from CURLOPT_OPENSOCKETFUNCTION and answer
- * CURL_SOCKOPT_ALREADY_CONNECTED from CURLOPT_SOCKOPTFUNCTION; see docs/internals/transport.md).
+ * connected to the engine. (libcurl 8 takes it from CURLOPT_OPENSOCKETFUNCTION with
+ * CURL_SOCKOPT_ALREADY_CONNECTED; Debian 12's 7.88 connect()s it anyway and fails: see
+ * docs/internals/transport.md for the way around.)
  *
  * Contract of the fd:
  *  - bytes written to it reach the command's stdin; the command's stdout can be read from it;
