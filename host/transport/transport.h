@@ -86,8 +86,8 @@ struct tp_ssh_end {
     const char *description; /* the connection, "ssh root@host port 2222", for messages */
 };
 
-/* Called once on the bridge thread when a connection made by tp_ssh_dial() ends. The strings
- * are valid only during the call. */
+/* Called once on the bridge thread when a connection ends (tp_ssh_dial()'s only way to learn
+ * how; tp_ssh_connect() calls it too when set). The strings are valid only during the call. */
 typedef void tp_ssh_end_fn(void *arg, const struct tp_ssh_end *end);
 
 struct tp_ssh_opts {
