@@ -211,8 +211,14 @@ static int context_ls(struct berth_cli *cli, int argc, char **argv)
     bt_autoptr(json_t) header =
             json_pack("{s:s, s:s, s:s, s:s}", "Name", "NAME", "Description", "DESCRIPTION",
                       "DockerEndpoint", "DOCKER ENDPOINT", "Error", "ERROR");
-    struct fmt_list l = {
-            .format = fmt, .default_format = CONTEXT_TABLE, .header = header, .rows = rows};
+    static const struct fmt_type types[] = {{"", "*formatter.clientContextContext"}, {NULL, NULL}};
+    struct fmt_exec_opts eo = {.types = types};
+    struct fmt_list l = {.opts = &eo,
+
+                         .format = fmt,
+                         .default_format = CONTEXT_TABLE,
+                         .header = header,
+                         .rows = rows};
     bt_autostrbuf struct bt_strbuf out = BT_STRBUF_INIT;
     if (fmt_list_render(&l, &out, &err) < 0)
         return berth_fail(cli, err, BERTH_EXIT_FAIL);

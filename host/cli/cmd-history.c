@@ -134,7 +134,10 @@ int berth_cmd_history(struct berth_cli *cli, int argc, char **argv)
     bt_autoptr(json_t) header = json_pack(
             "{s:s, s:s, s:s, s:s, s:s, s:s}", "ID", "IMAGE", "CreatedSince", "CREATED", "CreatedAt",
             "CREATED AT", "CreatedBy", "CREATED BY", "Size", "SIZE", "Comment", "COMMENT");
-    struct fmt_list l = {.format = fmt,
+    static const struct fmt_type types[] = {{"", "*image.historyContext"}, {NULL, NULL}};
+    struct fmt_exec_opts eo = {.types = types};
+    struct fmt_list l = {.opts = &eo,
+                         .format = fmt,
                          .default_format = human ? HISTORY_TABLE : HISTORY_TABLE_RAW,
                          .header = header,
                          .rows = rows};

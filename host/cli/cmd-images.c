@@ -225,7 +225,10 @@ int berth_cmd_images(struct berth_cli *cli, int argc, char **argv)
             "Repository", "REPOSITORY", "Tag", "TAG", "Digest", "DIGEST", "CreatedSince", "CREATED",
             "CreatedAt", "CREATED AT", "Size", "SIZE", "Containers", "CONTAINERS", "VirtualSize",
             "VIRTUAL SIZE", "SharedSize", "SHARED SIZE", "UniqueSize", "UNIQUE SIZE");
-    struct fmt_list l = {.format = fmt,
+    static const struct fmt_type types[] = {{"", "*formatter.imageContext"}, {NULL, NULL}};
+    struct fmt_exec_opts eo = {.types = types};
+    struct fmt_list l = {.opts = &eo,
+                         .format = fmt,
                          .default_format = digests ? IMAGES_TABLE_DIGEST : IMAGES_TABLE,
                          .header = header,
                          .rows = rows};

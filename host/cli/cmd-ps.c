@@ -331,7 +331,8 @@ int berth_cmd_ps(struct berth_cli *cli, int argc, char **argv)
     if (quiet && (!format || !*format || strcmp(format, "table") == 0))
         fmt = "{{.ID}}";
     struct label_ctx lc = {.rows = rows, .containers = list};
-    struct fmt_exec_opts eo = {.method = ps_method, .method_ctx = &lc};
+    static const struct fmt_type types[] = {{"", "*formatter.ContainerContext"}, {NULL, NULL}};
+    struct fmt_exec_opts eo = {.types = types, .method = ps_method, .method_ctx = &lc};
     struct fmt_list l = {.format = fmt,
                          .default_format = deflt,
                          .header = ps_header(),

@@ -66,11 +66,11 @@ int berth_check_args(struct berth_cli *cli, const struct bt_flagset *fs, const c
                            max == 1 ? "" : "s");
         verb = "SRun"; /* sic: docker 28 prints it so */
     } else {
-        msg = bt_xasprintf("'%s %s' requires at least %d and at most %d argument%s", cli->prog,
-                           cmd, min, max, max == 1 ? "" : "s");
+        msg = bt_xasprintf("'%s %s' requires at least %d and at most %d argument%s", cli->prog, cmd,
+                           min, max, max == 1 ? "" : "s");
     }
-    fprintf(cli->err, "%s: %s\n\nUsage:  %s\n\n%s '%s %s --help' for more information\n",
-            cli->prog, msg, fs->usage, verb, cli->prog, cmd);
+    fprintf(cli->err, "%s: %s\n\nUsage:  %s\n\n%s '%s %s --help' for more information\n", cli->prog,
+            msg, fs->usage, verb, cli->prog, cmd);
     return BERTH_EXIT_FAIL;
 }
 
@@ -174,8 +174,9 @@ static int run_management(struct berth_cli *cli, const struct berth_cmd *m, int 
     }
     if (!c) {
         fprintf(cli->err,
-                "%s: unknown command: %s %s %s\n\nRun '%s %s --help' for more information\n",
-                cli->prog, cli->prog, m->name, argv[1], cli->prog, m->name);
+                "%s: unknown command: %s %s %s\n\nUsage:  %s %s\n\nRun '%s %s --help' for more "
+                "information\n",
+                cli->prog, cli->prog, m->name, argv[1], cli->prog, m->name, cli->prog, m->name);
         return BERTH_EXIT_FAIL;
     }
     return c->run(cli, argc - 1, argv + 1);

@@ -42,10 +42,13 @@ void cl_conn_free(struct cl_conn *c);
 /* A plain descriptor (taken over) as a connection. */
 struct cl_conn *cl_conn_from_fd(int fd);
 
-/* TLS over a connected descriptor (tls.c, loaded on demand). */
+/* TLS over a connected descriptor (tls.c, loaded on demand: module-load.c); takes fd. */
 struct cl_conn *cl_conn_tls(int fd, const struct cl_endpoint *ep, bt_err **err);
-/* An SSH channel to `berthd dial-stdio` (ssh.c). */
-int cl_ssh_dial(const struct cl_endpoint *ep, bt_err **err);
+/* An SSH channel to `berthd dial-stdio` (ssh.c, loaded on demand). */
+struct cl_conn *cl_conn_ssh(const struct cl_endpoint *ep, bt_err **err);
+/* Why a connection ended without an answer, when its transport can tell (SSH: the remote
+ * command's stderr and status); NULL otherwise. The caller frees. */
+char *cl_conn_why(struct cl_conn *c);
 
 /* The stream handed out by cl_hijack is the connection itself. */
 struct cl_stream {

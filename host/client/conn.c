@@ -142,8 +142,7 @@ struct cl_conn *cl_conn_open(const struct cl_endpoint *ep, bt_err **err)
             return cl_conn_tls(fd, ep, err); /* takes fd */
         break;
     case CL_SSH:
-        fd = cl_ssh_dial(ep, err);
-        break;
+        return cl_conn_ssh(ep, err);
     default:
         bt_err_set(err, BT_E_INVALID, "invalid bind address format: %s", ep->url);
         return NULL;

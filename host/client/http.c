@@ -183,6 +183,9 @@ static int read_response(struct cl_conn *conn, struct reading *r, bool *keep, bt
                 http_parser_execute(&p, &settings, NULL, 0);
                 if (r->done)
                     return 0;
+                bt_autofree char *why = cl_conn_why(conn);
+                if (why)
+                    return bt_err_set(err, BT_E_UNAVAILABLE, "%s", why);
                 return bt_err_set(err, BT_E_UNAVAILABLE,
                                   "the engine closed the connection before it answered");
             }

@@ -43,9 +43,12 @@ static void render_header(const struct fmt_template *t, const json_t *header,
                           const struct fmt_exec_opts *row_opts, struct bt_strbuf *buf)
 {
     static const struct fmt_type header_types[] = {{"", "map[string]string"}, {NULL, NULL}};
+    /* methods with arguments answer on the header too (SubHeaderContext.Label) */
     struct fmt_exec_opts o = {
             .types = header_types,
             .header = true,
+            .method = row_opts ? row_opts->method : NULL,
+            .method_ctx = row_opts ? row_opts->method_ctx : NULL,
             .max_output = row_opts ? row_opts->max_output : 0,
     };
     bt_autoptr(json_t) empty = header ? NULL : json_object();

@@ -557,10 +557,35 @@ static int f_urlquery(const struct call *c, struct xv *res)
 
 /* --- docker's functions --- */
 
+/* docker's list contexts (*formatter.ContainerContext, *image.historyContext, ...) have a
+ * MarshalJSON that goes through json.Marshal, which escapes <, > and & for HTML; the template's
+ * encoder keeps those bytes as they are. Plain values are not escaped. */
+static bool marshals_with_html_escapes(const char *type)
+{
+    size_t n = type ? strlen(type) : 0;
+    return n > 8 && type[0] == '*' && strcmp(type + n - 7, "Context") == 0;
+}
+
 static int f_json(const struct call *c, struct xv *res)
 {
     struct bt_strbuf sb = BT_STRBUF_INIT;
     xv_json(c->ty, &c->args[0], &sb);
+    if (marshals_with_html_escapes(xv_type_name(c->ty, &c->args[0]))) {
+        struct bt_strbuf esc = BT_STRBUF_INIT;
+        for (size_t i = 0; i < sb.len; i++) {
+            char ch = sb.buf[i];
+            if (ch == '<')
+                bt_strbuf_append(&esc, "\\u003c");
+            else if (ch == '>')
+                bt_strbuf_append(&esc, "\\u003e");
+            else if (ch == '&')
+                bt_strbuf_append(&esc, "\\u0026");
+            else
+                bt_strbuf_append_c(&esc, ch);
+        }
+        bt_strbuf_free(&sb);
+        sb = esc;
+    }
     *res = new_strbuf(&sb);
     return 0;
 }
