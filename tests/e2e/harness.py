@@ -19,6 +19,8 @@ the latter remounts /sys and hides /sys/fs/cgroup, which an engine needs.
 """
 import itertools
 import os
+import pty
+import select
 import shutil
 import signal
 import socket
@@ -259,3 +261,36 @@ class Engine:
     def berth(self, *args, check=False, timeout=120, input=None):
         return self.sb.run([BERTH] + list(args), env=self.env(), check=check,
                            timeout=timeout, input=input)
+
+
+def drive(argv, env, script, timeout=30, size=None):
+    """Run argv on a new pseudo-terminal (of size (rows, cols) when given); script is a list of
+    (expect, send) pairs. Returns everything the terminal showed, and the exit status."""
+    pid, fd = pty.fork()
+    if pid == 0:
+        if size:
+            import fcntl
+            import struct
+            import termios
+            fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", size[0], size[1], 0, 0))
+        os.execvpe(argv[0], argv, env)
+    seen = b""
+    deadline = time.time() + timeout
+    steps = list(script)
+    try:
+        while time.time() < deadline:
+            if steps and steps[0][0].encode() in seen:
+                _, send = steps.pop(0)
+                os.write(fd, send.encode())
+            r, _, _ = select.select([fd], [], [], 0.2)
+            if r:
+                try:
+                    chunk = os.read(fd, 4096)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                seen += chunk
+    finally:
+        _, status = os.waitpid(pid, 0)
+    return seen.decode(errors="replace"), os.waitstatus_to_exitcode(status)

@@ -1,12 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """Many containers at once, and interactive sessions on a pseudo-terminal."""
 import concurrent.futures
-import os
-import pty
 import re
-import select
-import subprocess
-import time
 
 import harness
 
@@ -36,38 +31,10 @@ def test_hundred_containers_started_concurrently(shared_engine):
                 if n.startswith("many-")]
 
 
-def drive(argv, env, script, timeout=30):
-    """Run argv on a new pseudo-terminal; script is a list of (expect, send) pairs. Returns
-    everything the terminal showed."""
-    pid, fd = pty.fork()
-    if pid == 0:
-        os.execvpe(argv[0], argv, env)
-    seen = b""
-    deadline = time.time() + timeout
-    steps = list(script)
-    try:
-        while time.time() < deadline:
-            if steps and steps[0][0].encode() in seen:
-                _, send = steps.pop(0)
-                os.write(fd, send.encode())
-            r, _, _ = select.select([fd], [], [], 0.2)
-            if r:
-                try:
-                    chunk = os.read(fd, 4096)
-                except OSError:
-                    break
-                if not chunk:
-                    break
-                seen += chunk
-    finally:
-        _, status = os.waitpid(pid, 0)
-    return seen.decode(errors="replace"), os.waitstatus_to_exitcode(status)
-
-
 def test_interactive_tty_session(shared_engine):
     argv = ["nsenter", "--net=" + shared_engine.sb.netns_path, "--",
             harness.docker_cli(), "run", "-it", "--rm", "busybox", "sh"]
-    shown, status = drive(argv, shared_engine.env(), [
+    shown, status = harness.drive(argv, shared_engine.env(), [
         ("# ", "tty; echo $TERM\r"),
         ("xterm", "stty size\r"),
         ("# ", "echo hello from the tty; exit 3\r"),
@@ -83,7 +50,7 @@ def test_detach_keys_leave_the_container_running(shared_engine):
     argv = ["nsenter", "--net=" + shared_engine.sb.netns_path, "--",
             harness.docker_cli(), "run", "-it", "--name", name, "busybox", "sh"]
     try:
-        shown, status = drive(argv, shared_engine.env(), [("# ", "echo attached\r"),
+        shown, status = harness.drive(argv, shared_engine.env(), [("# ", "echo attached\r"),
                                                          ("attached", "\x10\x11")])
         assert status == 0, shown
         assert d("inspect", "-f", "{{.State.Running}}", name).stdout.strip() == "true"
@@ -97,7 +64,7 @@ def test_exec_it_session(shared_engine):
     try:
         argv = ["nsenter", "--net=" + shared_engine.sb.netns_path, "--",
                 harness.docker_cli(), "exec", "-it", "exec-tty", "sh"]
-        shown, status = drive(argv, shared_engine.env(), [
+        shown, status = harness.drive(argv, shared_engine.env(), [
             ("# ", "tty; ps | grep -c sleep\r"),
             ("# ", "exit 4\r"),
         ])
