@@ -194,3 +194,19 @@ def test_container_prune_and_image_prune(eng):
         run("image", "prune", "-f")
         run("ps", "-a", "-q")
     compare(eng, s, rm_all)
+
+
+def test_pause_and_unpause(eng):
+    def s(run):
+        run("run", "-d", "--name", "pz", "busybox", "sleep", "60")
+        run("pause", "pz")
+        run("ps", "--format", "{{.Names}} {{.State}} {{.Status}}")
+        run("pause", "pz")
+        run("exec", "pz", "true")
+        run("unpause", "pz")
+        run("unpause", "pz")
+        run("pause", "nosuch")
+        run("container", "pause", "pz")
+        run("kill", "pz")
+        run("ps", "-a", "--format", "{{.Names}} {{.State}}")
+    compare(eng, s, rm_all)

@@ -394,3 +394,34 @@ def test_attach_to_stopped_container(docker, names):
     r = docker("attach", n)
     assert r.returncode != 0
     assert "You cannot attach to a stopped container, start it first" in r.stderr
+
+
+def test_pause_freezes_the_processes(docker, names):
+    """docker pause stops every process of the container (the freezer), unpause lets them go
+    on; a paused container still dies to docker kill."""
+    name = names("pause")
+    assert docker("run", "-d", "--name", name, "busybox", "sh", "-c",
+                  "i=0; while true; do i=$((i+1)); echo $i > /tmp/n; sleep 0.05; done"
+                  ).returncode == 0
+
+    def count():
+        return int(docker("exec", name, "cat", "/tmp/n").stdout or 0)
+
+    time.sleep(0.3)
+    assert docker("pause", name).returncode == 0
+    state = json.loads(docker("inspect", name).stdout)[0]["State"]
+    assert state["Status"] == "paused" and state["Paused"] and state["Running"]
+    r = docker("exec", name, "true")
+    assert "is paused, unpause the container before exec" in r.stderr
+    assert docker("unpause", name).returncode == 0
+    before = count()
+    assert docker("pause", name).returncode == 0
+    time.sleep(0.5)
+    assert docker("unpause", name).returncode == 0
+    after_unpause = count()
+    assert after_unpause - before <= 2, (before, after_unpause)  # it did not count while frozen
+    time.sleep(0.3)
+    assert count() > after_unpause + 2  # and goes on once thawed
+    assert docker("pause", name).returncode == 0
+    assert docker("kill", name).returncode == 0
+    assert docker("inspect", "-f", "{{.State.Status}}", name).stdout.strip() == "exited"

@@ -440,6 +440,26 @@ void api_container_kill(struct api_call *call)
     reply_result(call, rc, err, 204);
 }
 
+void api_container_pause(struct api_call *call)
+{
+    bt_autoptr(ctr) c = lookup(call);
+    if (!c)
+        return;
+    bt_autoerr bt_err *err = NULL;
+    int rc = ctr_pause(CTRS(call), c, &err);
+    reply_result(call, rc, err, 204);
+}
+
+void api_container_unpause(struct api_call *call)
+{
+    bt_autoptr(ctr) c = lookup(call);
+    if (!c)
+        return;
+    bt_autoerr bt_err *err = NULL;
+    int rc = ctr_unpause(CTRS(call), c, &err);
+    reply_result(call, rc, err, 204);
+}
+
 struct wait_job {
     struct ctr_manager *m;
     struct ctr *c;

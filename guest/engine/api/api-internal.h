@@ -22,6 +22,8 @@ void api_container_start(struct api_call *call);
 void api_container_stop(struct api_call *call);
 void api_container_restart(struct api_call *call);
 void api_container_kill(struct api_call *call);
+void api_container_pause(struct api_call *call);
+void api_container_unpause(struct api_call *call);
 void api_container_wait(struct api_call *call);
 void api_container_delete(struct api_call *call);
 void api_container_rename(struct api_call *call);

@@ -24,6 +24,8 @@ const struct api_route api_routes[] = {
         R("POST", "/containers/{id}/stop", api_container_stop),
         R("POST", "/containers/{id}/restart", api_container_restart),
         R("POST", "/containers/{id}/kill", api_container_kill),
+        R("POST", "/containers/{id}/pause", api_container_pause),
+        R("POST", "/containers/{id}/unpause", api_container_unpause),
         R("POST", "/containers/{id}/wait", api_container_wait),
         R("POST", "/containers/{id}/rename", api_container_rename),
         R("POST", "/containers/{id}/resize", api_container_resize),

@@ -84,6 +84,10 @@ int ctr_stop(struct ctr_manager *m, struct ctr *c, int timeout, bt_err **err);
 int ctr_restart(struct ctr_manager *m, struct ctr *c, int timeout, bt_err **err);
 /* signal: a name ("KILL", "SIGHUP") or number; NULL is SIGKILL. */
 int ctr_kill(struct ctr_manager *m, struct ctr *c, const char *signal, bt_err **err);
+/* Freeze all of a running container's processes (docker pause) or thaw them; BT_E_CONFLICT
+ * "Container x is not running" / "is already paused" / "is not paused". */
+int ctr_pause(struct ctr_manager *m, struct ctr *c, bt_err **err);
+int ctr_unpause(struct ctr_manager *m, struct ctr *c, bt_err **err);
 
 enum ctr_wait_condition {
     CTR_WAIT_NOT_RUNNING,

@@ -344,11 +344,32 @@ static int parse_signal(const char *s, bt_err **err)
     return bt_err_set(err, BT_E_INVALID, "Invalid signal: %s", s);
 }
 
+static char *cgroup_path(const struct ctr *c)
+{
+    return bt_xasprintf("/berth/%s", c->id);
+}
+
+/* Thaw a paused container (c->lock held) and mark it running again. */
+static int thaw_locked(struct ctr *c, bt_err **err)
+{
+    bt_autofree char *cg = cgroup_path(c);
+    if (rt_cgroup_freeze(cg, false, err) < 0)
+        return -1;
+    ctr_set_status(c, CTR_RUNNING);
+    ctr_save_state(c, NULL);
+    return 0;
+}
+
 static int signal_locked(struct ctr *c, int sig, bt_err **err)
 {
     if (c->ctl < 0)
         return bt_err_set(err, BT_E_CONFLICT, "Container %s is not running", c->id);
-    return monproto_send(c->ctl, -1, err, "kill %d", sig);
+    if (monproto_send(c->ctl, -1, err, "kill %d", sig) < 0)
+        return -1;
+    /* a frozen task dies only once thawed (cgroup v1): a SIGKILL unpauses, as dockerd's does */
+    if (sig == SIGKILL && c->status == CTR_PAUSED)
+        return thaw_locked(c, err);
+    return 0;
 }
 
 int ctr_kill(struct ctr_manager *m, struct ctr *c, const char *signal, bt_err **err)
@@ -392,6 +413,9 @@ static bool wait_exit(struct ctr *c, uint64_t gen, long ms)
 
 static int stop_locked(struct ctr *c, int timeout, bt_err **err)
 {
+    /* a paused container cannot act on its stop signal: thaw it first */
+    if (c->status == CTR_PAUSED && thaw_locked(c, err) < 0)
+        return -1;
     const json_t *cfg = bt_json_get_obj(c->rec, "Config");
     if (timeout < 0)
         timeout = (int)bt_json_get_int(cfg, "StopTimeout", 10);
@@ -427,6 +451,42 @@ int ctr_stop(struct ctr_manager *m, struct ctr *c, int timeout, bt_err **err)
     ctr_release(c);
     pthread_mutex_unlock(&c->lock);
     return rc;
+}
+
+/* ---- pause ---- */
+
+static int freeze(struct ctr *c, bool pause, bt_err **err)
+{
+    pthread_mutex_lock(&c->lock);
+    ctr_acquire(c);
+    int rc;
+    if (!is_running(c) || c->status == CTR_RESTARTING) {
+        rc = bt_err_set(err, BT_E_CONFLICT, "Container %s is not running", c->id);
+    } else if (pause && c->status == CTR_PAUSED) {
+        rc = bt_err_set(err, BT_E_CONFLICT, "Container %s is already paused", c->id);
+    } else if (!pause && c->status != CTR_PAUSED) {
+        rc = bt_err_set(err, BT_E_CONFLICT, "Container %s is not paused", c->id);
+    } else {
+        bt_autofree char *cg = cgroup_path(c);
+        rc = rt_cgroup_freeze(cg, pause, err);
+        if (rc == 0) {
+            ctr_set_status(c, pause ? CTR_PAUSED : CTR_RUNNING);
+            ctr_save_state(c, NULL);
+        }
+    }
+    ctr_release(c);
+    pthread_mutex_unlock(&c->lock);
+    return rc;
+}
+
+int ctr_pause(struct ctr_manager *m, struct ctr *c, bt_err **err)
+{
+    return freeze(c, true, err);
+}
+
+int ctr_unpause(struct ctr_manager *m, struct ctr *c, bt_err **err)
+{
+    return freeze(c, false, err);
 }
 
 int ctr_restart(struct ctr_manager *m, struct ctr *c, int timeout, bt_err **err)

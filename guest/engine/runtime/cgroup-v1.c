@@ -328,6 +328,29 @@ static int v1_join_open(const char *path, struct rt_cgroup_join *j, bt_err **err
     return 0;
 }
 
+static int v1_freeze(const char *path, bool frozen, bt_err **err)
+{
+    const struct hierarchy *h = find("freezer");
+    if (!h)
+        return bt_err_set(err, BT_E_UNSUPPORTED, "cgroup: the freezer controller is not mounted");
+    bt_autofree char *dir = dir_of(h, path);
+    const char *want = frozen ? "FROZEN" : "THAWED";
+    if (rt_cgroup_write(dir, "freezer.state", want, err) < 0)
+        return -1;
+    /* FREEZING until every task stopped; writing again pushes stragglers (runc does so) */
+    for (int i = 0; i < 5000; i++) {
+        char buf[32];
+        if (rt_cgroup_read(dir, "freezer.state", buf, sizeof(buf)) < 0)
+            return bt_err_errno(err, errno, "read \"%s/freezer.state\"", dir);
+        if (strncmp(buf, want, strlen(want)) == 0)
+            return 0;
+        if (i % 100 == 99 && rt_cgroup_write(dir, "freezer.state", want, err) < 0)
+            return -1;
+        usleep(1000);
+    }
+    return bt_err_set(err, BT_E_TIMEOUT, "cgroup: %s did not become %s", dir, want);
+}
+
 static int v1_remove(const char *path, bt_err **err)
 {
     discover();
@@ -419,6 +442,7 @@ const struct rt_cgroup_driver rt_cgroup_v1 = {
         .join_open = v1_join_open,
         .enter = v1_enter,
         .remove = v1_remove,
+        .freeze = v1_freeze,
         .dir = v1_dir,
         .mount = v1_mount,
 };

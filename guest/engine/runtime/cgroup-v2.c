@@ -180,6 +180,24 @@ static int v2_join_open(const char *path, struct rt_cgroup_join *j, bt_err **err
     return 0;
 }
 
+static int v2_freeze(const char *path, bool frozen, bt_err **err)
+{
+    bt_autofree char *dir = dir_of(path);
+    if (rt_cgroup_write(dir, "cgroup.freeze", frozen ? "1" : "0", err) < 0)
+        return -1;
+    const char *want = frozen ? "frozen 1" : "frozen 0";
+    for (int i = 0; i < 5000; i++) {
+        char buf[256];
+        if (rt_cgroup_read(dir, "cgroup.events", buf, sizeof(buf)) < 0)
+            return bt_err_errno(err, errno, "read \"%s/cgroup.events\"", dir);
+        if (strstr(buf, want))
+            return 0;
+        usleep(1000);
+    }
+    return bt_err_set(err, BT_E_TIMEOUT, "cgroup: %s did not become %s", dir,
+                      frozen ? "frozen" : "thawed");
+}
+
 static int v2_remove(const char *path, bt_err **err)
 {
     bt_autofree char *dir = dir_of(path);
@@ -219,6 +237,7 @@ const struct rt_cgroup_driver rt_cgroup_v2 = {
         .join_open = v2_join_open,
         .enter = v2_enter,
         .remove = v2_remove,
+        .freeze = v2_freeze,
         .dir = v2_dir,
         .mount = v2_mount,
 };

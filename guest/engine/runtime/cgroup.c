@@ -55,6 +55,22 @@ int rt_cgroup_write(const char *dir, const char *file, const char *value, bt_err
     return 0;
 }
 
+int rt_cgroup_read(const char *dir, const char *file, char *buf, size_t size)
+{
+    bt_autofree char *path = bt_xasprintf("%s/%s", dir, file);
+    bt_autoclose int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t n;
+    do {
+        n = read(fd, buf, size - 1);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0)
+        return -1;
+    buf[n] = '\0';
+    return 0;
+}
+
 void rt_cgroup_join_close(struct rt_cgroup_join *j)
 {
     for (size_t i = 0; i < j->n; i++)
@@ -211,6 +227,13 @@ int rt_memory_swap_to_v2(int64_t swap, bool has_limit, int64_t limit, int64_t *o
 const char *rt_spec_cgroups_path(const struct rt_spec *spec)
 {
     return spec->cgroups_path;
+}
+
+int rt_cgroup_freeze(const char *cgroups_path, bool frozen, bt_err **err)
+{
+    if (!cgroups_path)
+        return bt_err_set(err, BT_E_INVALID, "cgroup: the spec has no linux.cgroupsPath");
+    return rt_cgroup_driver()->freeze(cgroups_path, frozen, err);
 }
 
 int rt_cgroup_remove(const char *cgroups_path, bt_err **err)

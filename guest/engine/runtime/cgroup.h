@@ -62,6 +62,8 @@ struct rt_cgroup_driver {
     int (*enter)(const char *path, pid_t pid, bt_err **err);
     /* rmdir it; missing is fine. */
     int (*remove)(const char *path, bt_err **err);
+    /* Freeze or thaw every process in it, and wait until the kernel says it is done. */
+    int (*freeze)(const char *path, bool frozen, bt_err **err);
     /* Its directory for a controller (ignored by v2); NULL with ENOENT when not mounted. */
     char *(*dir)(const char *path, const char *controller, bt_err **err);
     /* Mount the container's view of cgroups at rel, an existing directory below the new root
@@ -86,6 +88,9 @@ int rt_cgroup_join_self(const struct rt_cgroup_join *j, bt_err **err);
 
 /* Write value to dir/file with one write(2), as cgroup files want. */
 int rt_cgroup_write(const char *dir, const char *file, const char *value, bt_err **err);
+/* Read dir/file (a small cgroup file) into buf, NUL-terminated; -1 with errno. */
+int rt_cgroup_read(const char *dir, const char *file, char *buf, size_t size);
+
 /* rmdir, retrying for a while on EBUSY: a cgroup is busy until the kernel has finished
  * tearing down its last exiting task, a little after waitpid() returned. ENOENT is success. */
 int rt_cgroup_rmdir(const char *dir, bt_err **err);

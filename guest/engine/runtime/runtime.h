@@ -33,6 +33,7 @@
  * single-threaded caller rule above.
  */
 #include <jansson.h>
+#include <stdbool.h>
 #include <sys/types.h>
 
 #include "shared/base/cleanup.h"
@@ -103,6 +104,11 @@ int rt_seccomp_cache_init(const char *dir, bt_err **err);
 /* The spec's linux.cgroupsPath, or NULL. A copy of it is all the cgroup calls below need:
  * a monitor keeps that, not the spec, for the container's exit. */
 const char *rt_spec_cgroups_path(const struct rt_spec *spec);
+
+/* Freeze (pause) or thaw (unpause) every process of the container's cgroup, as `docker pause`
+ * does with the freezer (v1 freezer.state, v2 cgroup.freeze), and wait until the kernel reports
+ * the new state (BT_E_TIMEOUT after a few seconds). */
+int rt_cgroup_freeze(const char *cgroups_path, bool frozen, bt_err **err);
 
 /* Remove the container's cgroup (a cgroupsPath, NULL for none) after its processes exited
  * (retrying briefly while the kernel still counts exiting tasks). A cgroup that is already
