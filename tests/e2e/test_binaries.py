@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """The programs answer --version, --help and bad command lines as a user expects."""
+import os
 import re
 import subprocess
 
@@ -27,7 +28,8 @@ def test_berthd_version_flag(bins):
 def test_berth_help_lists_commands_and_global_options(bins):
     r = run(harness.BERTH, "--help")
     assert r.returncode == 0
-    assert r.stdout.startswith("Usage:  berth [OPTIONS] COMMAND")
+    # as docker's: a blank line, then the usage
+    assert r.stdout.startswith("\nUsage:  berth [OPTIONS] COMMAND")
     assert "Global Options:" in r.stdout
     assert re.search(r"^  -v, --version +Print version information and quit$", r.stdout, re.M)
     assert re.search(r"^  version +Show the Berth version information$", r.stdout, re.M)
@@ -85,11 +87,15 @@ def test_berth_bad_log_level(bins):
 
 
 def test_berth_version_command_shows_client(bins):
-    r = run(harness.BERTH, "version")
-    assert r.returncode == 0
-    assert r.stdout.startswith("Client:\n")
+    """Without an engine, as docker: the client's part, then why there is no server part."""
+    env = dict(os.environ, BERTH_HOST="unix:///nonexistent/berth.sock")
+    r = subprocess.run([harness.BERTH, "version"], capture_output=True, text=True, env=env)
+    assert r.returncode == 1
+    assert r.stdout.startswith("Client: Berth\n")
     assert re.search(r"^ API version: +1\.41$", r.stdout, re.M)
     assert re.search(r"^ OS/Arch: +linux/\w+$", r.stdout, re.M)
+    assert "Server" not in r.stdout
+    assert "Cannot connect to the Berth engine at unix:///nonexistent/berth.sock" in r.stderr
 
 
 def test_berthd_bad_flag_and_argument(bins):
