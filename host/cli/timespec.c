@@ -50,6 +50,8 @@ bool berth_parse_duration(const char *s, long long *ns)
         total += v * mult;
         p += best;
     }
+    if (total > 9.2e18) /* Go: "time: invalid duration" (int64 nanoseconds overflow) */
+        return false;
     *ns = (long long)(neg ? -total : total);
     return true;
 }
@@ -110,9 +112,12 @@ static bool parse_rfc3339(const char *s, long long *sec, long *nsec)
         utc = true;
         p++;
     } else if (*p == '+' || *p == '-') {
-        int hh, mm;
-        if (sscanf(p + 1, "%2d:%2d", &hh, &mm) != 2)
-            return false;
+        /* exactly "±HH:MM" */
+        for (int i = 1; i <= 5; i++)
+            if (i == 3 ? p[i] != ':' : !isdigit((unsigned char)p[i]))
+                return false;
+        int hh = (p[1] - '0') * 10 + (p[2] - '0');
+        int mm = (p[4] - '0') * 10 + (p[5] - '0');
         offset = (hh * 3600 + mm * 60) * (*p == '-' ? -1 : 1);
         utc = true;
         p += 6;

@@ -54,3 +54,6 @@ char *cl_conn_why(struct cl_conn *c);
 struct cl_stream {
     struct cl_conn *conn;
 };
+
+/* For the fuzz target: give the client this connection (as if negotiated) instead of dialling. */
+void cl_client_use_conn(struct cl_client *c, struct cl_conn *conn);

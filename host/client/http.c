@@ -47,6 +47,13 @@ void cl_client_free(struct cl_client *c)
     free(c);
 }
 
+void cl_client_use_conn(struct cl_client *c, struct cl_conn *conn)
+{
+    cl_conn_free(c->conn);
+    c->conn = conn;
+    c->negotiated = true;
+}
+
 const struct cl_endpoint *cl_client_endpoint(const struct cl_client *c)
 {
     return &c->ep;
