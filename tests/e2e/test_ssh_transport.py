@@ -38,7 +38,7 @@ def fingerprint(pub):
 class Server:
     """sshd in a sandbox, and berth-ssh-dial pointed at it."""
 
-    def __init__(self, sb, port=PORT):
+    def __init__(self, sb, port=PORT, extra_config=()):
         self.sb = sb
         self.port = port
         self.dir = sb.path("sshd")
@@ -69,8 +69,7 @@ class Server:
                 "PrintLastLog no",
                 "PidFile %s" % os.path.join(self.dir, "sshd.pid"),
                 "LogLevel VERBOSE",
-                "",
-            ]))
+            ] + list(extra_config) + [""]))
         self.proc = None
 
     def start(self, timeout=10):
