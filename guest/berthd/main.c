@@ -36,7 +36,21 @@ static int setup_logging(const struct daemon_config *c, bt_err **err)
 /* Serve until SIGTERM, SIGINT or SIGQUIT. Signals are blocked in every thread (the mask is set
  * before any is created) and taken here with sigwait, so handlers never run inside library
  * code. */
-static int serve(struct daemon *d, const struct daemon_config *c, const sigset_t *sigs)
+/* The TLS material of the tcp:// hosts, read before anything else happens, as dockerd reads
+ * it (newDaemonCLI, before the root check), so a wrong path fails at once. NULL without TLS. */
+static int load_tls(const struct daemon_config *c, struct api_tls **out, bt_err **err)
+{
+    *out = NULL;
+    if (!c->tls)
+        return 0;
+    struct api_tls_files f = {
+            .ca = c->tlscacert, .cert = c->tlscert, .key = c->tlskey, .verify = c->tlsverify};
+    *out = api_tls_load(&f, err);
+    return *out ? 0 : bt_err_wrap(err, "invalid TLS configuration");
+}
+
+static int serve(struct daemon *d, const struct daemon_config *c, const struct api_tls *tls,
+                 const sigset_t *sigs)
 {
     struct api_daemon_info info = {.id = d->id,
                                    .data_root = d->data_root,
@@ -45,6 +59,8 @@ static int serve(struct daemon *d, const struct daemon_config *c, const sigset_t
                                    .started = d->started};
     struct api_context ctx = {.images = d->images, .containers = d->containers, .info = &info};
     struct api_server *server = api_server_new(&ctx, api_routes);
+    if (tls)
+        api_server_use_tls(server, tls);
     bt_autoerr bt_err *err = NULL;
     for (size_t i = 0; c->hosts[i]; i++) {
         if (api_server_listen(server, c->hosts[i], &err) < 0) {
@@ -96,7 +112,13 @@ int main(int argc, char **argv)
         daemon_config_free(&cfg);
         return fail(bt_err_msg(err));
     }
+    struct api_tls *tls = NULL;
+    if (load_tls(&cfg, &tls, &err) < 0) {
+        daemon_config_free(&cfg);
+        return fail(bt_err_msg(err));
+    }
     if (geteuid() != 0) {
+        api_tls_free(tls);
         daemon_config_free(&cfg);
         return fail("berthd needs to be started with root privileges");
     }
@@ -114,11 +136,13 @@ int main(int argc, char **argv)
     struct daemon *d = daemon_open(&paths, &err);
     if (!d) {
         bt_error("%s", bt_err_msg(err));
+        api_tls_free(tls);
         daemon_config_free(&cfg);
         return 1;
     }
-    rc = serve(d, &cfg, &sigs);
+    rc = serve(d, &cfg, tls, &sigs);
     daemon_close(d);
+    api_tls_free(tls);
     daemon_config_free(&cfg);
     return rc;
 }
