@@ -269,8 +269,11 @@ int daemon_config_load(struct daemon_config *c, int argc, char **argv, bt_err **
             {0},
     };
     struct bt_flagset fs = {
-            .usage = "berthd [OPTIONS]",
-            .description = "The Berth engine: serves the Docker Engine API and runs containers.",
+            .usage = "berthd [OPTIONS]\n        berthd COMMAND",
+            .description = "The Berth engine: serves the Docker Engine API and runs containers.\n\n"
+                           "Commands:\n"
+                           "  dial-stdio  Proxy the stdio stream to the daemon connection (what "
+                           "clients run over SSH)",
             .flags = flags,
             .interspersed = true,
     };

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * berthd: the engine. This file only wires the modules under guest/engine/ together: the
- * configuration, the daemon (data root, lock), the API server, and the signal loop.
+ * configuration, the daemon (data root, lock), the API server, and the signal loop. The
+ * dial-stdio command is in dial-stdio.c.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 
 #include "berth-version.h"
 #include "guest/berthd/config.h"
+#include "guest/berthd/dial-stdio.h"
 #include "guest/engine/api/api.h"
 #include "guest/engine/daemon/daemon.h"
 #include "shared/base/cleanup.h"
@@ -88,6 +90,8 @@ static int serve(struct daemon *d, const struct daemon_config *c, const struct a
 int main(int argc, char **argv)
 {
     signal(SIGPIPE, SIG_IGN);
+    if (argc > 1 && strcmp(argv[1], "dial-stdio") == 0)
+        return berthd_dial_stdio(argc - 1, argv + 1);
     struct daemon_config cfg;
     bt_autoerr bt_err *err = NULL;
     int rc = daemon_config_load(&cfg, argc, argv, &err);
