@@ -19,6 +19,7 @@
 #include <fcntl.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,8 @@
 
 /* PEM files are small; a bigger one is not what the user meant to give. */
 #define MAX_PEM (1u << 20)
+/* How long a refused client may take to close after its alert. */
+#define LINGER_MS 2000
 
 /* ---- loading ---- */
 
@@ -189,6 +192,32 @@ static void peer_text(gnutls_session_t s, char *out, size_t size)
     snprintf(out, size, a.ss_family == AF_INET6 ? "[%s]:%u" : "%s:%u", host, port);
 }
 
+/* Let the alert reach the client before the connection closes. libmicrohttpd closes it as
+ * soon as the handshake failed, with the client's later records (its Finished, or a request
+ * sent right after its side of a TLS 1.3 handshake) still unread in the socket; the kernel
+ * then answers with a reset, which can overtake the alert, and the client only sees its
+ * connection dropped. So, as HTTP servers linger on close: our end of the stream after the
+ * alert, then whatever the client still sends is read and dropped until it closes too (it
+ * does on the alert), for at most LINGER_MS. */
+static void linger(int fd)
+{
+    shutdown(fd, SHUT_WR);
+    char buf[4096];
+    for (int waited = 0; waited < LINGER_MS;) {
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        int n = poll(&p, 1, 100);
+        if (n < 0 && errno != EINTR)
+            return;
+        if (n <= 0) {
+            waited += 100;
+            continue;
+        }
+        ssize_t got = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+        if (got == 0 || (got < 0 && errno != EAGAIN && errno != EINTR))
+            return;
+    }
+}
+
 /* Refuse the handshake as Go's crypto/tls does (processCertsFromClient): the alert tells the
  * client why, and the docker CLI prints it ("remote error: tls: unknown certificate
  * authority"). Logged as Go's http.Server logs a failed handshake. */
@@ -198,6 +227,7 @@ static int refuse(gnutls_session_t s, gnutls_alert_description_t alert, const ch
     peer_text(s, peer, sizeof(peer));
     bt_info("http: TLS handshake error from %s: %s", peer, why);
     gnutls_alert_send(s, GNUTLS_AL_FATAL, alert);
+    linger(gnutls_transport_get_int(s));
     return -1;
 }
 
