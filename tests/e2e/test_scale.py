@@ -1,14 +1,10 @@
 # SPDX-License-Identifier: Apache-2.0
 """Many containers at once, and interactive sessions on a pseudo-terminal."""
 import concurrent.futures
-import os
-import pty
 import re
-import select
-import subprocess
-import time
 
 import harness
+from harness import drive
 
 
 def test_hundred_containers_started_concurrently(shared_engine):
@@ -34,34 +30,6 @@ def test_hundred_containers_started_concurrently(shared_engine):
             d("rm", "-f", *names[i:i + 25], timeout=300)
     assert not [n for n in d("ps", "-a", "--format", "{{.Names}}").stdout.split()
                 if n.startswith("many-")]
-
-
-def drive(argv, env, script, timeout=30):
-    """Run argv on a new pseudo-terminal; script is a list of (expect, send) pairs. Returns
-    everything the terminal showed."""
-    pid, fd = pty.fork()
-    if pid == 0:
-        os.execvpe(argv[0], argv, env)
-    seen = b""
-    deadline = time.time() + timeout
-    steps = list(script)
-    try:
-        while time.time() < deadline:
-            if steps and steps[0][0].encode() in seen:
-                _, send = steps.pop(0)
-                os.write(fd, send.encode())
-            r, _, _ = select.select([fd], [], [], 0.2)
-            if r:
-                try:
-                    chunk = os.read(fd, 4096)
-                except OSError:
-                    break
-                if not chunk:
-                    break
-                seen += chunk
-    finally:
-        _, status = os.waitpid(pid, 0)
-    return seen.decode(errors="replace"), os.waitstatus_to_exitcode(status)
 
 
 def test_interactive_tty_session(shared_engine):
