@@ -332,10 +332,14 @@ static void on_upgraded(void *cls, struct MHD_Connection *conn, void *req_cls, c
         bt_debug("hijack: %zu bytes sent before the upgrade were dropped", extra_in_size);
     const union MHD_ConnectionInfo *ti =
             MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
-    if (ti && ti->tls_session)
-        hijack_tls(h, conn, ti->tls_session); /* sock, MHD's socketpair end, stays unused */
-    else
+    if (ti && ti->tls_session) {
+        /* sock is libmicrohttpd's socketpair end, unused here; 0.9.75 makes it without
+         * SOCK_CLOEXEC, and no child berthd starts meanwhile should inherit it */
+        fcntl(sock, F_SETFD, FD_CLOEXEC);
+        hijack_tls(h, conn, ti->tls_session);
+    } else {
         h->fn(sock, h->arg);
+    }
     free(h);
     MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
 }
