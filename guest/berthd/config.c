@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "guest/berthd/config.h"
 
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "shared/base/cleanup.h"
 #include "shared/base/strbuf.h"
@@ -12,10 +14,14 @@
 #include "shared/json/json.h"
 
 #define DEFAULT_CONFIG_FILE "/etc/berth/daemon.json"
+#define DEFAULT_HOST        "unix:///run/berth.sock"
+/* dockerd's opts.DefaultTLSHost: where a TLS daemon listens when no -H is given */
+#define DEFAULT_TLS_HOST "tcp://localhost:2376"
 
 /* Settings that may come from the file: the flag's long name is the file's key. */
-static const char *const file_keys[] = {"data-root", "exec-root", "hosts", "pidfile",
-                                        "log-level", "log-file",  "debug", NULL};
+static const char *const file_keys[] = {"data-root", "exec-root", "hosts", "pidfile",   "log-level",
+                                        "log-file",  "debug",     "tls",   "tlsverify", "tlscacert",
+                                        "tlscert",   "tlskey",    NULL};
 
 static bool known_key(const char *k)
 {
@@ -23,6 +29,15 @@ static bool known_key(const char *k)
         if (strcmp(file_keys[i], k) == 0)
             return true;
     return false;
+}
+
+/* Keep s for the life of the configuration. */
+static const char *own(struct daemon_config *c, char *s)
+{
+    bt_strv_push((char ***)&c->owned, s);
+    free(s);
+    char **owned = c->owned;
+    return owned[bt_strv_len(owned) - 1];
 }
 
 /* "(from flag: x, from file: y)" renders values as dockerd does: lists in brackets */
@@ -61,8 +76,9 @@ static char *json_value_text(const json_t *v)
     return bt_json_dumps(v);
 }
 
-static int apply_file(struct daemon_config *c, struct bt_flag *flags, const char *path,
-                      bool explicit, bt_err **err)
+/* Apply the file's settings; from_file[i] tells whether it set flags[i]. */
+static int apply_file(struct daemon_config *c, struct bt_flag *flags, bool *from_file,
+                      const char *path, bool explicit, bt_err **err)
 {
     if (!bt_path_exists(path)) {
         if (explicit)
@@ -91,6 +107,7 @@ static int apply_file(struct daemon_config *c, struct bt_flag *flags, const char
         for (struct bt_flag *g = flags; g->name; g++)
             if (strcmp(g->name, flag) == 0)
                 f = g;
+        from_file[f - flags] = true;
         if (f->changed) {
             bt_autofree char *a = flag_value_text(f);
             bt_autofree char *b = json_value_text(val);
@@ -101,11 +118,7 @@ static int apply_file(struct daemon_config *c, struct bt_flag *flags, const char
         if (f->type == BT_FLAG_BOOL && json_is_boolean(val)) {
             *(bool *)f->value = json_is_true(val);
         } else if (f->type == BT_FLAG_STRING && json_is_string(val)) {
-            char *s = bt_xstrdup(json_string_value(val));
-            bt_strv_push((char ***)&c->owned, s);
-            free(s);
-            char **owned = c->owned;
-            *(const char **)f->value = owned[bt_strv_len(owned) - 1];
+            *(const char **)f->value = own(c, bt_xstrdup(json_string_value(val)));
         } else if (f->type == BT_FLAG_STRINGS && json_is_array(val)) {
             bt_autostrv char **v = bt_json_to_strv(val, err);
             if (!v)
@@ -140,6 +153,36 @@ static int apply_file(struct daemon_config *c, struct bt_flag *flags, const char
     return 0;
 }
 
+/* dockerd's default for the TLS files: $DOCKER_CERT_PATH, else the docker CLI's configuration
+ * directory ($DOCKER_CONFIG, else ~/.docker). */
+static char *cert_dir(void)
+{
+    const char *d = getenv("DOCKER_CERT_PATH");
+    if (d && *d)
+        return bt_xstrdup(d);
+    d = getenv("DOCKER_CONFIG");
+    if (d && *d)
+        return bt_xstrdup(d);
+    const char *home = getenv("HOME");
+    if (!home || !*home) {
+        struct passwd *pw = getpwuid(getuid());
+        home = pw ? pw->pw_dir : "/";
+    }
+    return bt_xasprintf("%s/.docker", home);
+}
+
+/* dockerd 28 (loadDaemonCliConfig, newAPIServerTLSConfig): any tlsverify, true or false,
+ * turns TLS on; a tlsverify not given follows tls, so TLS verifies clients by default. */
+static void settle_tls(struct daemon_config *c, bool tls_given, bool verify_given)
+{
+    if (verify_given)
+        c->tls = true;
+    else if (tls_given)
+        c->tlsverify = c->tls;
+    if (!c->tls)
+        c->tlsverify = false;
+}
+
 int daemon_config_load(struct daemon_config *c, int argc, char **argv, bt_err **err)
 {
     memset(c, 0, sizeof(*c));
@@ -148,6 +191,10 @@ int daemon_config_load(struct daemon_config *c, int argc, char **argv, bt_err **
     c->pidfile = "/run/berth.pid";
     c->log_level = "info";
     c->config_file = DEFAULT_CONFIG_FILE;
+    bt_autofree char *certs = cert_dir();
+    c->tlscacert = own(c, bt_xasprintf("%s/ca.pem", certs));
+    c->tlscert = own(c, bt_xasprintf("%s/cert.pem", certs));
+    c->tlskey = own(c, bt_xasprintf("%s/key.pem", certs));
     struct bt_flag flags[] = {
             {.name = "data-root",
              .type = BT_FLAG_STRING,
@@ -163,8 +210,8 @@ int daemon_config_load(struct daemon_config *c, int argc, char **argv, bt_err **
              .shorthand = 'H',
              .type = BT_FLAG_STRINGS,
              .value = &c->hosts,
-             .usage = "Daemon socket(s) to connect to (unix://PATH, tcp://127.0.0.1:PORT)",
-             .def_text = "[unix:///run/berth.sock]"},
+             .usage = "Daemon socket(s) to connect to (unix://PATH, tcp://HOST:PORT)",
+             .def_text = "[" DEFAULT_HOST "]"},
             {.name = "pidfile",
              .shorthand = 'p',
              .type = BT_FLAG_STRING,
@@ -191,6 +238,29 @@ int daemon_config_load(struct daemon_config *c, int argc, char **argv, bt_err **
              .type = BT_FLAG_BOOL,
              .value = &c->debug,
              .usage = "Enable debug mode"},
+            {.name = "tls",
+             .type = BT_FLAG_BOOL,
+             .value = &c->tls,
+             .usage = "Use TLS; implied by --tlsverify"},
+            {.name = "tlscacert",
+             .type = BT_FLAG_STRING,
+             .value = &c->tlscacert,
+             .usage = "Trust certs signed only by this CA",
+             .def_text = c->tlscacert},
+            {.name = "tlscert",
+             .type = BT_FLAG_STRING,
+             .value = &c->tlscert,
+             .usage = "Path to TLS certificate file",
+             .def_text = c->tlscert},
+            {.name = "tlskey",
+             .type = BT_FLAG_STRING,
+             .value = &c->tlskey,
+             .usage = "Path to TLS key file",
+             .def_text = c->tlskey},
+            {.name = "tlsverify",
+             .type = BT_FLAG_BOOL,
+             .value = &c->tlsverify,
+             .usage = "Use TLS and verify the remote"},
             {.name = "version",
              .shorthand = 'v',
              .type = BT_FLAG_BOOL,
@@ -199,8 +269,11 @@ int daemon_config_load(struct daemon_config *c, int argc, char **argv, bt_err **
             {0},
     };
     struct bt_flagset fs = {
-            .usage = "berthd [OPTIONS]",
-            .description = "The Berth engine: serves the Docker Engine API and runs containers.",
+            .usage = "berthd [OPTIONS]\n        berthd COMMAND",
+            .description = "The Berth engine: serves the Docker Engine API and runs containers.\n\n"
+                           "Commands:\n"
+                           "  dial-stdio  Proxy the stdio stream to the daemon connection (what "
+                           "clients run over SSH)",
             .flags = flags,
             .interspersed = true,
     };
@@ -214,11 +287,16 @@ int daemon_config_load(struct daemon_config *c, int argc, char **argv, bt_err **
     if (c->version)
         return CONFIG_OK;
     struct bt_flag *cf = bt_flags_find(&fs, "config-file");
-    if (apply_file(c, flags, c->config_file, cf->changed, err) < 0)
+    bool from_file[sizeof(flags) / sizeof(flags[0])] = {false};
+    if (apply_file(c, flags, from_file, c->config_file, cf->changed, err) < 0)
         return -1;
+    struct bt_flag *tls = bt_flags_find(&fs, "tls");
+    struct bt_flag *verify = bt_flags_find(&fs, "tlsverify");
+    settle_tls(c, tls->changed || from_file[tls - flags],
+               verify->changed || from_file[verify - flags]);
     if (!c->hosts) {
         c->hosts = bt_xzalloc(2 * sizeof(char *));
-        c->hosts[0] = "unix:///run/berth.sock";
+        c->hosts[0] = c->tls ? DEFAULT_TLS_HOST : DEFAULT_HOST;
     }
     return CONFIG_OK;
 }

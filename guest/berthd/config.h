@@ -4,6 +4,12 @@
  * berthd's configuration: command-line flags in dockerd's words, and the JSON configuration
  * file (--config-file, default /etc/berth/daemon.json) with the same keys, as dockerd's
  * daemon.json has them. A setting given both ways is an error, as in dockerd.
+ *
+ * TLS, as dockerd 28 settles it: --tlsverify given at all (even =false) turns TLS on; TLS
+ * without a --tlsverify verifies clients (tls: true alone is mutual TLS); --tlscacert,
+ * --tlscert and --tlskey default to ca.pem, cert.pem and key.pem in $DOCKER_CERT_PATH, else
+ * in $DOCKER_CONFIG or ~/.docker (the docker CLI's config directory). With TLS and no -H the
+ * host is tcp://localhost:2376.
  */
 #include <stdbool.h>
 
@@ -19,7 +25,13 @@ struct daemon_config {
     const char *config_file;
     bool debug;
     bool version;
-    /* positional arguments ("dial-stdio" later) */
+    /* TLS for tcp:// hosts, settled as dockerd 28 does (see daemon_config_load): */
+    bool tls;       /* serve tcp:// with TLS */
+    bool tlsverify; /* and require client certificates signed by tlscacert */
+    const char *tlscacert;
+    const char *tlscert;
+    const char *tlskey;
+    /* positional arguments */
     char **args;
     /* storage for strings read from the file */
     void *owned;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * berthd: the engine. This file only wires the modules under guest/engine/ together: the
- * configuration, the daemon (data root, lock), the API server, and the signal loop.
+ * configuration, the daemon (data root, lock), the API server, and the signal loop. The
+ * dial-stdio command is in dial-stdio.c.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 
 #include "berth-version.h"
 #include "guest/berthd/config.h"
+#include "guest/berthd/dial-stdio.h"
 #include "guest/engine/api/api.h"
 #include "guest/engine/daemon/daemon.h"
 #include "shared/base/cleanup.h"
@@ -36,7 +38,21 @@ static int setup_logging(const struct daemon_config *c, bt_err **err)
 /* Serve until SIGTERM, SIGINT or SIGQUIT. Signals are blocked in every thread (the mask is set
  * before any is created) and taken here with sigwait, so handlers never run inside library
  * code. */
-static int serve(struct daemon *d, const struct daemon_config *c, const sigset_t *sigs)
+/* The TLS material of the tcp:// hosts, read before anything else happens, as dockerd reads
+ * it (newDaemonCLI, before the root check), so a wrong path fails at once. NULL without TLS. */
+static int load_tls(const struct daemon_config *c, struct api_tls **out, bt_err **err)
+{
+    *out = NULL;
+    if (!c->tls)
+        return 0;
+    struct api_tls_files f = {
+            .ca = c->tlscacert, .cert = c->tlscert, .key = c->tlskey, .verify = c->tlsverify};
+    *out = api_tls_load(&f, err);
+    return *out ? 0 : bt_err_wrap(err, "invalid TLS configuration");
+}
+
+static int serve(struct daemon *d, const struct daemon_config *c, const struct api_tls *tls,
+                 const sigset_t *sigs)
 {
     struct api_daemon_info info = {.id = d->id,
                                    .data_root = d->data_root,
@@ -45,6 +61,8 @@ static int serve(struct daemon *d, const struct daemon_config *c, const sigset_t
                                    .started = d->started};
     struct api_context ctx = {.images = d->images, .containers = d->containers, .info = &info};
     struct api_server *server = api_server_new(&ctx, api_routes);
+    if (tls)
+        api_server_use_tls(server, tls);
     bt_autoerr bt_err *err = NULL;
     for (size_t i = 0; c->hosts[i]; i++) {
         if (api_server_listen(server, c->hosts[i], &err) < 0) {
@@ -72,6 +90,8 @@ static int serve(struct daemon *d, const struct daemon_config *c, const sigset_t
 int main(int argc, char **argv)
 {
     signal(SIGPIPE, SIG_IGN);
+    if (argc > 1 && strcmp(argv[1], "dial-stdio") == 0)
+        return berthd_dial_stdio(argc - 1, argv + 1);
     struct daemon_config cfg;
     bt_autoerr bt_err *err = NULL;
     int rc = daemon_config_load(&cfg, argc, argv, &err);
@@ -96,7 +116,13 @@ int main(int argc, char **argv)
         daemon_config_free(&cfg);
         return fail(bt_err_msg(err));
     }
+    struct api_tls *tls = NULL;
+    if (load_tls(&cfg, &tls, &err) < 0) {
+        daemon_config_free(&cfg);
+        return fail(bt_err_msg(err));
+    }
     if (geteuid() != 0) {
+        api_tls_free(tls);
         daemon_config_free(&cfg);
         return fail("berthd needs to be started with root privileges");
     }
@@ -114,11 +140,13 @@ int main(int argc, char **argv)
     struct daemon *d = daemon_open(&paths, &err);
     if (!d) {
         bt_error("%s", bt_err_msg(err));
+        api_tls_free(tls);
         daemon_config_free(&cfg);
         return 1;
     }
-    rc = serve(d, &cfg, &sigs);
+    rc = serve(d, &cfg, tls, &sigs);
     daemon_close(d);
+    api_tls_free(tls);
     daemon_config_free(&cfg);
     return rc;
 }

@@ -197,12 +197,16 @@ static bool client_input(struct mon *m, struct mon_client *c)
     }
     if (!c->in || m->stdin_w < 0)
         return true;
+    /* Detach keys only mean something on a terminal, as in dockerd (container/stream/attach.go
+     * copies stdin with copyEscapable only with a TTY): without one, stdin is data, where any
+     * pair of bytes may come (ctrl-p ctrl-q is 0x10 0x11). */
+    size_t ndetach = m->tty ? c->ndetach : 0;
     char fwd[8192 + 16];
     size_t nf = 0;
     for (ssize_t i = 0; i < n; i++) {
         unsigned char b = (unsigned char)buf[i];
-        if (c->ndetach && b == c->detach[c->matched]) {
-            if (++c->matched == c->ndetach)
+        if (ndetach && b == c->detach[c->matched]) {
+            if (++c->matched == ndetach)
                 return false; /* detach: the container goes on, this client leaves */
             continue;
         }
@@ -210,7 +214,7 @@ static bool client_input(struct mon *m, struct mon_client *c)
         for (size_t k = 0; k < c->matched; k++)
             fwd[nf++] = (char)c->detach[k];
         c->matched = 0;
-        if (c->ndetach && b == c->detach[0]) {
+        if (ndetach && b == c->detach[0]) {
             c->matched = 1;
             continue;
         }

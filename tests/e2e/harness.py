@@ -12,11 +12,16 @@ even after a failure, and only ever touches what the sandbox itself made:
 - the directory is removed.
 
 An Engine is berthd started in a sandbox with its own data root, exec root and unix socket,
-and the docker CLI pointed at it with DOCKER_HOST.
+and the docker CLI pointed at it with DOCKER_HOST. Engine.client() gives the docker CLI with
+other connection settings (a tcp:// host, TLS flags or DOCKER_TLS_VERIFY/DOCKER_CERT_PATH).
+
+A PKI is a test certificate authority made with the openssl CLI, and the server and client
+certificates it signs, in the files and layout dockerd and the docker CLI use.
 
 Engines in the test netns are started with `nsenter --net=/run/netns/NAME`, not `ip netns exec`:
 the latter remounts /sys and hides /sys/fs/cgroup, which an engine needs.
 """
+import fcntl
 import itertools
 import os
 import pty
@@ -24,8 +29,10 @@ import select
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import tempfile
+import termios
 import time
 
 SOURCE_DIR = os.environ.get(
@@ -44,6 +51,104 @@ def is_root():
 def docker_cli():
     """The docker CLI first on PATH, or None."""
     return shutil.which("docker")
+
+
+def openssl_cli():
+    """The openssl CLI, or None."""
+    return shutil.which("openssl")
+
+
+class PKI:
+    """A CA and the certificates it signs, made with the openssl CLI in directory: ca.pem and
+    ca-key.pem, then one NAME-cert.pem / NAME-key.pem pair per issue(). Keys are P-256 (quick to
+    make); certificates are valid for two days."""
+
+    def __init__(self, directory, name="Berth test CA"):
+        self.dir = directory
+        os.makedirs(directory, exist_ok=True)
+        self.ca = self.path("ca.pem")
+        self.ca_key = self.path("ca-key.pem")
+        self._openssl("req", "-x509", "-new", "-newkey", "ec", "-pkeyopt",
+                      "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2", "-subj",
+                      "/CN=" + name, "-keyout", self.ca_key, "-out", self.ca)
+
+    def path(self, *parts):
+        return os.path.join(self.dir, *parts)
+
+    def _openssl(self, *args):
+        subprocess.run([openssl_cli()] + list(args), check=True, capture_output=True)
+
+    def issue(self, name, server=False):
+        """A certificate for a server on 127.0.0.1 and localhost (extendedKeyUsage serverAuth)
+        or a client (clientAuth), as dockerd's documentation makes them. Returns (cert, key)."""
+        cert, key, csr = (self.path("%s-%s.pem" % (name, k)) for k in ("cert", "key", "csr"))
+        ext = self.path("%s.ext" % name)
+        with open(ext, "w") as f:
+            if server:
+                f.write("subjectAltName=IP:127.0.0.1,DNS:localhost\n"
+                        "extendedKeyUsage=serverAuth\n")
+            else:
+                f.write("extendedKeyUsage=clientAuth\n")
+        self._openssl("req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                      "-nodes", "-subj", "/CN=" + name, "-keyout", key, "-out", csr)
+        self._openssl("x509", "-req", "-in", csr, "-CA", self.ca, "-CAkey", self.ca_key,
+                      "-CAcreateserial", "-days", "2", "-extfile", ext, "-out", cert)
+        return cert, key
+
+    def client_dir(self, name):
+        """A client certificate in a directory laid out for DOCKER_CERT_PATH (ca.pem, cert.pem,
+        key.pem), as docker-machine leaves one."""
+        cert, key = self.issue(name)
+        d = self.path(name)
+        os.makedirs(d, exist_ok=True)
+        for src, dst in ((self.ca, "ca.pem"), (cert, "cert.pem"), (key, "key.pem")):
+            shutil.copy(src, os.path.join(d, dst))
+        return d
+
+
+def drive(argv, env, script, timeout=30, size=None):
+    """Run argv on a new pseudo-terminal, as a person at a terminal would; script is a list of
+    (expect, send) pairs; size is the terminal's (rows, cols). Returns everything the terminal
+    showed, and the exit status."""
+    pid, fd = pty.fork()
+    if pid == 0:
+        if size:
+            fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", size[0], size[1], 0, 0))
+        os.execvpe(argv[0], argv, env)
+    seen = b""
+    deadline = time.time() + timeout
+    steps = list(script)
+    try:
+        while time.time() < deadline:
+            if steps and steps[0][0].encode() in seen:
+                _, send = steps.pop(0)
+                os.write(fd, send.encode())
+            r, _, _ = select.select([fd], [], [], 0.2)
+            if r:
+                try:
+                    chunk = os.read(fd, 4096)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                seen += chunk
+    finally:
+        status = reap(pid, 10)
+        os.close(fd)
+    return seen.decode(errors="replace"), os.waitstatus_to_exitcode(status)
+
+
+def reap(pid, timeout):
+    """Wait for our child pid; one still running after timeout seconds is hung: it is killed,
+    so that the test fails on what it saw rather than hanging."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return status
+        time.sleep(0.05)
+    os.kill(pid, signal.SIGKILL)
+    return os.waitpid(pid, 0)[1]
 
 
 def mounts_under(path):
@@ -242,15 +347,18 @@ class Engine:
             return ""
 
     def env(self):
-        e = dict(os.environ)
+        e = clean_env(self.sb)
         e["DOCKER_HOST"] = self.host
-        e.pop("DOCKER_CONTEXT", None)
-        e.pop("DOCKER_TLS_VERIFY", None)
-        e["DOCKER_CONFIG"] = self.sb.path("docker-config")
         e["BERTH_CONFIG"] = self.sb.path("berth-config")
         e.pop("BERTH_HOST", None)
         e.pop("BERTH_CONTEXT", None)
         return e
+
+    def client(self, host, flags=(), env=None):
+        """The docker CLI against this engine at host (tcp://127.0.0.1:PORT), with flags before
+        the command (--tlsverify, --tlscacert, ...) and extra environment (DOCKER_TLS_VERIFY,
+        DOCKER_CERT_PATH; with DOCKER_HOST in env, no -H is given)."""
+        return DockerClient(self.sb, host, flags, env)
 
     def docker(self, *args, check=False, timeout=120, input=None, raw=False):
         """Run the real docker CLI against this engine; returns CompletedProcess (bytes with
@@ -263,34 +371,36 @@ class Engine:
                            timeout=timeout, input=input)
 
 
-def drive(argv, env, script, timeout=30, size=None):
-    """Run argv on a new pseudo-terminal (of size (rows, cols) when given); script is a list of
-    (expect, send) pairs. Returns everything the terminal showed, and the exit status."""
-    pid, fd = pty.fork()
-    if pid == 0:
-        if size:
-            import fcntl
-            import struct
-            import termios
-            fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", size[0], size[1], 0, 0))
-        os.execvpe(argv[0], argv, env)
-    seen = b""
-    deadline = time.time() + timeout
-    steps = list(script)
-    try:
-        while time.time() < deadline:
-            if steps and steps[0][0].encode() in seen:
-                _, send = steps.pop(0)
-                os.write(fd, send.encode())
-            r, _, _ = select.select([fd], [], [], 0.2)
-            if r:
-                try:
-                    chunk = os.read(fd, 4096)
-                except OSError:
-                    break
-                if not chunk:
-                    break
-                seen += chunk
-    finally:
-        _, status = os.waitpid(pid, 0)
-    return seen.decode(errors="replace"), os.waitstatus_to_exitcode(status)
+def clean_env(sandbox):
+    """The environment for a client in the sandbox: none of the caller's docker settings, and a
+    docker configuration directory of its own (so no ~/.docker certificates are picked up)."""
+    e = dict(os.environ)
+    for k in ("DOCKER_HOST", "DOCKER_CONTEXT", "DOCKER_TLS", "DOCKER_TLS_VERIFY",
+              "DOCKER_CERT_PATH"):
+        e.pop(k, None)
+    e["DOCKER_CONFIG"] = sandbox.path("docker-config")
+    return e
+
+
+class DockerClient:
+    """The real docker CLI with connection settings of its own (see Engine.client)."""
+
+    def __init__(self, sandbox, host, flags=(), env=None):
+        self.sb = sandbox
+        self.host = host
+        self.flags = list(flags)
+        self.extra_env = dict(env or {})
+
+    def env(self):
+        e = clean_env(self.sb)
+        e.update(self.extra_env)
+        return e
+
+    def argv(self, *args):
+        """The command line, not yet wrapped into the sandbox's network namespace."""
+        host = [] if "DOCKER_HOST" in self.extra_env else ["-H", self.host]
+        return [docker_cli()] + self.flags + host + list(args)
+
+    def __call__(self, *args, check=False, timeout=120, input=None, raw=False):
+        return self.sb.run(self.argv(*args), env=self.env(), check=check, timeout=timeout,
+                           input=input, text=not raw)

@@ -4,6 +4,7 @@ import concurrent.futures
 import re
 
 import harness
+from harness import drive
 
 
 def test_hundred_containers_started_concurrently(shared_engine):

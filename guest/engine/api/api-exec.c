@@ -34,6 +34,13 @@ static void exec_hijacked(int sock, void *arg)
 {
     struct exec_job *j = arg;
     bt_autoerr bt_err *err = NULL;
+    if (sock < 0) {
+        /* the connection could not be taken over: without a client the exec must not start
+         * (ctr_exec_start would run it detached) */
+        free(j->id);
+        free(j);
+        return;
+    }
     if (ctr_exec_start(j->m, j->id, sock, false, &err) < 0) {
         /* After the 101 the stream is all there is: dockerd writes the error to it as stdout
          * (framed unless there is a tty), and the CLI gets the exit code from inspect. */

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "berth-version.h"
+#include "guest/engine/api/tls.h"
 #include "shared/base/cleanup.h"
 #include "shared/base/fd.h"
 #include "shared/base/log.h"
@@ -44,6 +45,7 @@ struct listener {
 struct api_server {
     struct api_context *ctx;
     const struct api_route *routes;
+    const struct api_tls *tls; /* for tcp:// listeners; borrowed */
     struct listener *listeners;
     size_t nlisteners;
 };
@@ -272,6 +274,53 @@ struct hijack {
     void *arg;
 };
 
+/* Over TLS: the application gets one end of a socketpair of our own, on a thread of its own,
+ * while this (the connection's) thread relays between the other end and the TLS session (see
+ * tls-relay.c for why MHD's own forwarding cannot be used). */
+struct tls_hijack {
+    struct hijack *h;
+    int sock;
+};
+
+static void *tls_hijack_main(void *p)
+{
+    struct tls_hijack *t = p;
+    t->h->fn(t->sock, t->h->arg);
+    /* what MHD does to a plain upgraded socket when it is closed: copies of it that live on
+     * (the monitor's) see the end too, and so does the relay */
+    shutdown(t->sock, SHUT_RDWR);
+    close(t->sock);
+    return NULL;
+}
+
+static void hijack_tls(struct hijack *h, struct MHD_Connection *conn, void *session)
+{
+    const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    int sp[2];
+    if (!ci || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0) {
+        bt_error("hijack: cannot relay the TLS connection: %s", strerror(errno));
+        h->fn(-1, h->arg);
+        return;
+    }
+    struct tls_hijack t = {.h = h, .sock = sp[0]};
+    pthread_t thread;
+    if (pthread_create(&thread, NULL, tls_hijack_main, &t) != 0) {
+        bt_error("hijack: cannot start a thread for the connection");
+        close(sp[0]);
+        close(sp[1]);
+        h->fn(-1, h->arg);
+        return;
+    }
+    bt_fd_set_nonblock(sp[1], true, NULL);
+    api_tls_relay(session, ci->connect_fd, sp[1]);
+    /* The client is gone, or the application has finished: a monitor still writing gets
+     * EPIPE and lets go, and the handler returns. */
+    shutdown(sp[1], SHUT_RDWR);
+    pthread_join(thread, NULL);
+    close(sp[1]);
+}
+
 static void on_upgraded(void *cls, struct MHD_Connection *conn, void *req_cls, const char *extra_in,
                         size_t extra_in_size, MHD_socket sock,
                         struct MHD_UpgradeResponseHandle *urh)
@@ -281,7 +330,16 @@ static void on_upgraded(void *cls, struct MHD_Connection *conn, void *req_cls, c
      * early bytes to hand on; a client that did would lose them, as with dockerd. */
     if (extra_in_size)
         bt_debug("hijack: %zu bytes sent before the upgrade were dropped", extra_in_size);
-    h->fn(sock, h->arg);
+    const union MHD_ConnectionInfo *ti =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+    if (ti && ti->tls_session) {
+        /* sock is libmicrohttpd's socketpair end, unused here; 0.9.75 makes it without
+         * SOCK_CLOEXEC, and no child berthd starts meanwhile should inherit it */
+        fcntl(sock, F_SETFD, FD_CLOEXEC);
+        hijack_tls(h, conn, ti->tls_session);
+    } else {
+        h->fn(sock, h->arg);
+    }
     free(h);
     MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
 }
@@ -592,35 +650,79 @@ static int listen_unix(const char *path, bt_err **err)
     return fd;
 }
 
-static bool loopback_host(const char *host)
+/* How a tcp:// listener protects the API; it decides which addresses it may use. */
+enum tcp_guard {
+    TCP_PLAIN,    /* no TLS */
+    TCP_TLS,      /* TLS, any client (--tlsverify=false) */
+    TCP_TLS_AUTH, /* TLS with client certificates (--tlsverify) */
+};
+
+static bool is_loopback(const struct sockaddr *a)
 {
-    return strcmp(host, "localhost") == 0 || strncmp(host, "127.", 4) == 0 ||
-           strcmp(host, "::1") == 0 || strcmp(host, "[::1]") == 0;
+    if (a->sa_family == AF_INET)
+        return (ntohl(((const struct sockaddr_in *)a)->sin_addr.s_addr) >> 24) == 127;
+    if (a->sa_family == AF_INET6)
+        return IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)a)->sin6_addr);
+    return false;
 }
 
-static int listen_tcp(const char *hostport, bt_err **err)
+/* "HOST:PORT", "[V6]:PORT", "HOST", ":PORT", "" with dockerd's defaults (opts.ParseTCPAddr
+ * against tcp://localhost:2375): a missing host is localhost, a missing port 2375. */
+static int split_host_port(const char *hp, char **host, char **port, bt_err **err)
 {
-    bt_autofree char *host = NULL;
-    const char *port;
-    if (hostport[0] == '[') {
-        const char *close = strchr(hostport, ']');
-        if (!close || close[1] != ':')
-            return bt_err_set(err, BT_E_INVALID, "invalid bind address: tcp://%s", hostport);
-        host = bt_xstrndup(hostport + 1, (size_t)(close - hostport - 1));
-        port = close + 2;
+    const char *colon;
+    if (hp[0] == '[') {
+        const char *close = strchr(hp, ']');
+        if (!close || (close[1] && close[1] != ':'))
+            return bt_err_set(err, BT_E_INVALID, "invalid bind address: tcp://%s", hp);
+        *host = bt_xstrndup(hp + 1, (size_t)(close - hp - 1));
+        colon = close[1] ? close + 1 : NULL;
     } else {
-        const char *colon = strrchr(hostport, ':');
-        if (!colon)
-            return bt_err_set(err, BT_E_INVALID, "invalid bind address: tcp://%s (no port)",
-                              hostport);
-        host = bt_xstrndup(hostport, (size_t)(colon - hostport));
-        port = colon + 1;
+        colon = strrchr(hp, ':');
+        *host = bt_xstrndup(hp, colon ? (size_t)(colon - hp) : strlen(hp));
     }
-    if (!*host || !loopback_host(host))
+    const char *p = colon ? colon + 1 : "";
+    size_t plen = strcspn(p, "/"); /* dockerd keeps a path after the port; it means nothing */
+    *port = plen ? bt_xstrndup(p, plen) : bt_xstrdup("2375");
+    if (!**host) {
+        free(*host);
+        *host = bt_xstrdup("localhost");
+    }
+    return 0;
+}
+
+/* The address to bind: IPv4 first for names like localhost, as Go's net.Listen does. */
+static const struct addrinfo *pick_address(const struct addrinfo *ai)
+{
+    for (const struct addrinfo *a = ai; a; a = a->ai_next)
+        if (a->ai_family == AF_INET)
+            return a;
+    return ai;
+}
+
+static int guard_check(const struct sockaddr *a, const char *hostport, enum tcp_guard g,
+                       bt_err **err)
+{
+    if (g == TCP_TLS_AUTH || is_loopback(a))
+        return 0;
+    if (g == TCP_PLAIN)
         return bt_err_set(err, BT_E_INVALID,
                           "refusing to listen on tcp://%s without TLS: only loopback addresses "
                           "(127.0.0.1, ::1) may serve the API unencrypted",
                           hostport);
+    return bt_err_set(err, BT_E_INVALID,
+                      "refusing to listen on tcp://%s without --tlsverify: only loopback "
+                      "addresses (127.0.0.1, ::1) may serve the API to clients without a "
+                      "certificate",
+                      hostport);
+}
+
+static int listen_tcp(const char *hostport, enum tcp_guard g, bt_err **err)
+{
+    bt_autofree char *host = NULL;
+    bt_autofree char *port = NULL;
+    if (split_host_port(hostport, &host, &port, err) < 0)
+        return -1;
     struct addrinfo hints = {.ai_family = AF_UNSPEC,
                              .ai_socktype = SOCK_STREAM,
                              .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
@@ -629,10 +731,20 @@ static int listen_tcp(const char *hostport, bt_err **err)
     if (gai != 0)
         return bt_err_set(err, BT_E_INVALID, "invalid bind address tcp://%s: %s", hostport,
                           gai_strerror(gai));
-    int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    const struct addrinfo *a = pick_address(ai);
+    if (guard_check(a->ai_addr, hostport, g, err) < 0) {
+        freeaddrinfo(ai);
+        return -1;
+    }
+    if (g != TCP_TLS_AUTH)
+        /* dockerd's warning, which Berth only gives for loopback (it refuses the rest) */
+        bt_warn("Binding to IP address without --tlsverify is insecure and gives root access on "
+                "this machine to everyone who has access to your network (tcp://%s)",
+                hostport);
+    int fd = socket(a->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     int one = 1;
     if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-        bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, 1024) < 0) {
+        bind(fd, a->ai_addr, a->ai_addrlen) < 0 || listen(fd, 1024) < 0) {
         int e = errno;
         bt_fd_close(fd);
         freeaddrinfo(ai);
@@ -650,15 +762,62 @@ struct api_server *api_server_new(struct api_context *ctx, const struct api_rout
     return s;
 }
 
+void api_server_use_tls(struct api_server *s, const struct api_tls *tls)
+{
+    s->tls = tls;
+}
+
+/* A new connection, before its TLS handshake (MHD calls this on its listening thread, before
+ * it starts the connection's). */
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    if (code != MHD_CONNECTION_NOTIFY_STARTED)
+        return;
+    const union MHD_ConnectionInfo *ti =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+    if (ti && ti->tls_session)
+        api_tls_session_start(cls, ti->tls_session);
+}
+
+static struct MHD_Daemon *start_mhd(struct api_server *s, int fd, const struct api_tls *tls)
+{
+    unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
+                     MHD_USE_POLL | MHD_ALLOW_UPGRADE | MHD_USE_ERROR_LOG;
+    struct MHD_OptionItem opts[8];
+    size_t n = 0;
+    if (tls) {
+        flags |= MHD_USE_TLS;
+        opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, tls->cert_pem};
+        opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, tls->key_pem};
+        opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_PRIORITIES, 0, API_TLS_PRIORITIES};
+        if (tls->verify)
+            opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_TRUST, 0, tls->ca_pem};
+        opts[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_connection,
+                                            (void *)tls};
+    }
+    opts[n] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+    return MHD_start_daemon(
+            flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+            MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+            MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)0,
+            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(256 * 1024), MHD_OPTION_ARRAY, opts,
+            MHD_OPTION_END);
+}
+
 int api_server_listen(struct api_server *s, const char *url, bt_err **err)
 {
     int fd;
     char *unix_path = NULL;
+    const struct api_tls *tls = NULL;
     if (strncmp(url, "unix://", 7) == 0) {
+        /* a unix socket is guarded by its file mode; dockerd never puts TLS on one */
         fd = listen_unix(url + 7, err);
         unix_path = bt_xstrdup(url + 7);
     } else if (strncmp(url, "tcp://", 6) == 0) {
-        fd = listen_tcp(url + 6, err);
+        tls = s->tls;
+        enum tcp_guard g = !tls ? TCP_PLAIN : tls->verify ? TCP_TLS_AUTH : TCP_TLS;
+        fd = listen_tcp(url + 6, g, err);
     } else {
         return bt_err_set(err, BT_E_INVALID, "invalid bind address format: %s", url);
     }
@@ -666,13 +825,7 @@ int api_server_listen(struct api_server *s, const char *url, bt_err **err)
         free(unix_path);
         return -1;
     }
-    struct MHD_Daemon *d = MHD_start_daemon(
-            MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
-                    MHD_ALLOW_UPGRADE | MHD_USE_ERROR_LOG,
-            0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
-            MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-            MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)0,
-            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(256 * 1024), MHD_OPTION_END);
+    struct MHD_Daemon *d = start_mhd(s, fd, tls);
     if (!d) {
         close(fd);
         if (unix_path)
@@ -682,7 +835,10 @@ int api_server_listen(struct api_server *s, const char *url, bt_err **err)
     }
     s->listeners = bt_xreallocarray(s->listeners, s->nlisteners + 1, sizeof(*s->listeners));
     s->listeners[s->nlisteners++] = (struct listener){.mhd = d, .fd = fd, .unix_path = unix_path};
-    bt_info("API listen on %s", unix_path ? unix_path : url + 6);
+    bt_info("API listen on %s%s", unix_path ? unix_path : url + 6,
+            !tls          ? ""
+            : tls->verify ? " (TLS, client certificates verified)"
+                          : " (TLS)");
     return 0;
 }
 

@@ -6,8 +6,10 @@
  * knows HTTP; handlers (api-*.c) see a struct api_call and answer through the api_reply_*
  * functions, exactly once per call.
  *
- * Listeners: "unix:///run/berth.sock" and "tcp://127.0.0.1:2375" (loopback only: there is no
- * TLS yet, and an engine on a public address without TLS is root for anyone).
+ * Listeners: "unix:///run/berth.sock" (never TLS, guarded by its file mode) and tcp://HOST:PORT.
+ * tcp:// serves TLS once api_server_use_tls() was called. Without TLS client verification a
+ * tcp:// listener must be on a loopback address: an engine on a public address that any
+ * client may use is root for anyone (dockerd only warns; Berth refuses).
  *
  * Threads: every connection has its own thread; handlers may block (a wait, a stop timeout).
  * Streaming responses run a producer on a thread of its own that writes into a pipe; the
@@ -32,8 +34,24 @@ enum {
 };
 
 struct api_server *api_server_new(struct api_context *ctx, const struct api_route *routes);
-/* Listen on a host URL (unix://PATH or tcp://HOST:PORT) and serve it. */
+/* Listen on a host URL (unix://PATH or tcp://HOST:PORT, where HOST defaults to localhost and
+ * PORT to 2375, as dockerd's -H does) and serve it. */
 int api_server_listen(struct api_server *s, const char *url, bt_err **err);
+
+/* ---- TLS for tcp:// listeners (GnuTLS, through libmicrohttpd) ---- */
+
+struct api_tls;
+struct api_tls_files {
+    const char *ca; /* read only with verify */
+    const char *cert;
+    const char *key;
+    bool verify; /* clients must present a certificate signed by ca (dockerd's --tlsverify) */
+};
+/* Read and check the files; errors are worded as dockerd's (go-connections') are. */
+struct api_tls *api_tls_load(const struct api_tls_files *f, bt_err **err);
+void api_tls_free(struct api_tls *t);
+/* Serve the tcp:// listeners added from now on with TLS. t is borrowed: it must outlive s. */
+void api_server_use_tls(struct api_server *s, const struct api_tls *t);
 /* Stop accepting, close listeners (removing unix sockets), wait for nothing else. */
 void api_server_free(struct api_server *s);
 
@@ -81,8 +99,11 @@ void api_reply_stream(struct api_call *call, int status, const char *content_typ
 bool api_stream_gone(int fd);
 
 /* Take over the connection ("101 UPGRADED", as dockerd answers attach and exec start with
- * Upgrade: tcp). fn(sock, arg) runs on the connection's thread once the status line and
- * headers are out; the connection closes when it returns. */
+ * Upgrade: tcp). fn(sock, arg) runs once the status line and headers are out, and the
+ * connection closes when it returns. sock is the client's socket (on the connection's thread);
+ * over TLS it is a socketpair end that carries the plaintext, with the same half-close
+ * behaviour (fn runs on a thread of its own while the connection's thread relays). sock is -1
+ * when the connection could not be taken over; fn must still release arg. */
 typedef void (*api_hijack_fn)(int sock, void *arg);
 void api_reply_hijack(struct api_call *call, const char *content_type, api_hijack_fn fn, void *arg);
 /* True when the request asked for the upgrade (Connection: Upgrade, Upgrade: tcp). */

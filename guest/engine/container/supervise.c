@@ -58,6 +58,10 @@ int ctr_spawn_monitor(struct ctr_manager *m, char *const *args, const char *log_
     posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
     posix_spawn_file_actions_addopen(&fa, 2, log_path, O_WRONLY | O_CREAT | O_APPEND, 0600);
     posix_spawn_file_actions_adddup2(&fa, sv[1], 3);
+    /* Nothing else: descriptors other threads made without O_CLOEXEC must not live on in a
+     * monitor for the life of its container (libmicrohttpd 0.9.75 makes the socketpair of every
+     * upgraded TLS connection without SOCK_CLOEXEC). */
+    posix_spawn_file_actions_addclosefrom_np(&fa, 4);
     posix_spawnattr_t at;
     posix_spawnattr_init(&at);
     /* berthd blocks its signals for sigwait and ignores SIGPIPE; the monitor starts clean */
