@@ -230,20 +230,45 @@ struct at_wait {
     char *path;
     int status;
     bt_err *err;
+    /* set once the engine answered with its headers (it is waiting) or the request ended */
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    bool headed;
 };
+
+static void wait_headed(struct at_wait *w)
+{
+    pthread_mutex_lock(&w->lock);
+    w->headed = true;
+    pthread_cond_signal(&w->cond);
+    pthread_mutex_unlock(&w->lock);
+}
+
+static void on_head(void *arg, int status)
+{
+    (void)status;
+    wait_headed(arg);
+}
 
 static void *wait_thread(void *arg)
 {
     struct at_wait *w = arg;
     struct cl_client *c = cl_client_new(&w->ep);
-    bt_autoptr(json_t) doc = cl_json(c, "POST", w->path, NULL, NULL, &w->err);
-    if (doc) {
-        w->status = (int)bt_json_get_int(doc, "StatusCode", -1);
-        const char *msg = bt_json_get_str(bt_json_get_obj(doc, "Error"), "Message", NULL);
-        if (msg && *msg)
-            bt_err_set(&w->err, BT_E_INTERNAL, "%s", msg);
+    struct cl_request req = {
+            .method = "POST", .path = w->path, .on_head = on_head, .on_head_arg = w};
+    struct cl_response resp;
+    if (cl_call(c, &req, &resp, &w->err) >= 0) {
+        bt_autoptr(json_t) doc = bt_json_parse(resp.body.buf, resp.body.len, &w->err);
+        if (doc) {
+            w->status = (int)bt_json_get_int(doc, "StatusCode", -1);
+            const char *msg = bt_json_get_str(bt_json_get_obj(doc, "Error"), "Message", NULL);
+            if (msg && *msg)
+                bt_err_set(&w->err, BT_E_INTERNAL, "%s", msg);
+        }
+        cl_response_clear(&resp);
     }
     cl_client_free(c);
+    wait_headed(w);
     return NULL;
 }
 
@@ -253,6 +278,8 @@ struct at_wait *at_wait_start(const struct cl_endpoint *ep, const char *id, cons
     cl_endpoint_copy(&w->ep, ep);
     w->path = bt_xasprintf("/containers/%s/wait?condition=%s", id, condition);
     w->status = -1;
+    pthread_mutex_init(&w->lock, NULL);
+    pthread_cond_init(&w->cond, NULL);
     /* the signals the main thread proxies must not land here */
     sigset_t all, old;
     sigfillset(&all);
@@ -261,6 +288,12 @@ struct at_wait *at_wait_start(const struct cl_endpoint *ep, const char *id, cons
     if (!w->started)
         bt_err_set(&w->err, BT_E_INTERNAL, "wait for the container: cannot start a thread");
     pthread_sigmask(SIG_SETMASK, &old, NULL);
+    /* Return once the engine is waiting, as docker's ContainerWait does: a container started
+     * before that could exit, and with --rm be gone, before the wait reaches the engine. */
+    pthread_mutex_lock(&w->lock);
+    while (w->started && !w->headed)
+        pthread_cond_wait(&w->cond, &w->lock);
+    pthread_mutex_unlock(&w->lock);
     return w;
 }
 
@@ -274,6 +307,8 @@ int at_wait_finish(struct at_wait *w, int *status, bt_err **err)
         rc = -1;
     }
     *status = w->status;
+    pthread_cond_destroy(&w->cond);
+    pthread_mutex_destroy(&w->lock);
     cl_endpoint_clear(&w->ep);
     free(w->path);
     free(w);

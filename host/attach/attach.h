@@ -8,7 +8,7 @@
  * forwarded to the container (--sig-proxy). One thread, poll() and signalfd.
  *
  * And the wait that `run` and `start -a` start before the container does, on a thread of its
- * own with its own connection (at_wait_*).
+ * own with its own connection (at_wait_*); at_wait_start returns once the engine is waiting.
  */
 #include <stdbool.h>
 

@@ -99,6 +99,10 @@ struct cl_request {
     const char *const *headers; /* more "Name: value" lines, NULL-terminated, or NULL */
     cl_sink_fn sink;            /* the body as it comes, or NULL to collect it */
     void *sink_arg;
+    /* called once the status line and headers are in, before the body (a wait's caller
+     * learns that the engine is waiting, as docker's ContainerWait returns at that point) */
+    void (*on_head)(void *arg, int status);
+    void *on_head_arg;
 };
 
 struct cl_response {

@@ -136,6 +136,8 @@ static int on_headers_complete(http_parser *p)
     struct reading *r = p->data;
     end_header(r);
     r->resp->status = p->status_code;
+    if (r->req->on_head)
+        r->req->on_head(r->req->on_head_arg, p->status_code);
     if (r->hijack && p->status_code == 200 && r->resp->content_type &&
         strncmp(r->resp->content_type, "application/vnd.docker.", 23) == 0)
         return 2; /* a raw stream without 101: the rest of the connection is the stream */

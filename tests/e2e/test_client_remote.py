@@ -44,7 +44,7 @@ def berth_ssh(eng, srv, *args, input=None, url=None):
 def test_berth_over_ssh_runs_containers(remote):
     eng, srv = remote
     r = berth_ssh(eng, srv, "run", "--rm", "busybox", "echo", "over ssh")
-    assert r.returncode == 0, r.stderr
+    assert r.returncode == 0, r.stderr + eng.log()
     assert r.stdout == "over ssh\n"
     r = berth_ssh(eng, srv, "run", "--rm", "-i", "busybox", "sh", "-c", "cat; exit 6",
                   input="through the channel\n")
