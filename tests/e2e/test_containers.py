@@ -401,7 +401,8 @@ def test_pause_freezes_the_processes(docker, names):
     on; a paused container still dies to docker kill."""
     name = names("pause")
     assert docker("run", "-d", "--name", name, "busybox", "sh", "-c",
-                  "i=0; while true; do i=$((i+1)); echo $i > /tmp/n; sleep 0.05; done"
+                  "i=0; while true; do i=$((i+1)); echo $i > /tmp/m; mv /tmp/m /tmp/n; "
+                  "sleep 0.05; done"
                   ).returncode == 0
 
     def count():
