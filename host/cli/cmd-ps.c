@@ -310,7 +310,7 @@ int berth_cmd_ps(struct berth_cli *cli, int argc, char **argv)
     if (want_size)
         berth_query(&path, "size", "1");
     if (f)
-        bt_strbuf_appendf(&path, "&filters=%s", f);
+        bt_strbuf_appendf(&path, "%cfilters=%s", strchr(bt_strbuf_str(&path), '?') ? '&' : '?', f);
     struct cl_client *c = berth_need_client(cli, &rc);
     if (!c)
         return rc;

@@ -109,6 +109,8 @@ def test_lifecycle_and_listing(eng):
         run("start", "c1")
         run("ps", "--format", "table {{.Names}}\t{{.Command}}\t{{.State}}")
         run("ps", "--format", "json")
+        run("ps", "--filter", "name=c1", "--format", "{{.Names}}")
+        run("ps", "--filter", "label=a=b", "-q")
         run("logs", "c1")
         run("inspect", "-f", "{{.Name}} {{.State.Running}} {{.Config.Labels}}", "c1")
         run("inspect", "-f", "{{.Nope}}", "c1")
