@@ -107,9 +107,20 @@ static json_t *client_version(struct berth_cli *cli, struct cl_client *c)
     bt_json_set_str(v, "Arch", arch());
     bt_json_set_str(v, "BuildTime", "");
     bt_json_set_str(v, "Context", ctx);
-    /* the template's field names (Go's), besides the JSON's */
-    bt_json_set_str(v, "APIVersion", bt_json_get_str(v, "ApiVersion", ""));
     return v;
+}
+
+/* The one Go field whose name is not its JSON key: APIVersion (`json:"ApiVersion"`) of the
+ * client's and the engine's versions. */
+static int go_fields(void *ctx, const char *name, const char *receiver_path, const json_t *receiver,
+                     const json_t *const *args, size_t nargs, json_t **result, bt_err **err)
+{
+    (void)ctx, (void)args, (void)nargs, (void)err;
+    if (strcmp(name, "APIVersion") != 0 || !json_is_object(receiver) ||
+        (strcmp(receiver_path, "Client") != 0 && strcmp(receiver_path, "Server") != 0))
+        return 0;
+    *result = json_string(bt_json_get_str(receiver, "ApiVersion", ""));
+    return 1;
 }
 
 int berth_cmd_version(struct berth_cli *cli, int argc, char **argv)
@@ -168,7 +179,7 @@ int berth_cmd_version(struct berth_cli *cli, int argc, char **argv)
     bt_autoptr(json_t) data = json_object();
     json_object_set_new(data, "Client", client_version(cli, c));
     json_object_set(data, "Server", server ? server : json_null());
-    struct fmt_exec_opts eo = {.types = version_types};
+    struct fmt_exec_opts eo = {.types = version_types, .method = go_fields};
     bt_autostrbuf struct bt_strbuf out = BT_STRBUF_INIT;
     int xrc = fmt_template_exec(t, data, &eo, &out, &err);
     bt_strbuf_append_c(&out, '\n');
