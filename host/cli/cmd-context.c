@@ -9,6 +9,7 @@
 #include "host/cli/util.h"
 #include "host/context/context.h"
 #include "host/format/list.h"
+#include "host/format/template.h"
 #include "shared/base/cleanup.h"
 #include "shared/base/mem.h"
 #include "shared/flags/flags.h"
@@ -323,7 +324,18 @@ static int context_rm(struct berth_cli *cli, int argc, char **argv)
 
 static int context_inspect(struct berth_cli *cli, int argc, char **argv)
 {
-    struct bt_flag flags[] = {{0}};
+    const char *format = NULL;
+    struct bt_flag flags[] = {
+            {.name = "format",
+             .shorthand = 'f',
+             .type = BT_FLAG_STRING,
+             .value = &format,
+             .usage = "Format output using a custom template:\n'json':             Print in "
+                      "JSON format\n'TEMPLATE':         Print output using the given Go "
+                      "template.\nRefer to https://docs.docker.com/go/formatting/ for more "
+                      "information about formatting output with templates"},
+            {0},
+    };
     bt_autofree char *usage =
             bt_xasprintf("%s %s [OPTIONS] [CONTEXT] [CONTEXT...]", cli->prog, cli->path);
     struct bt_flagset fs = {.usage = usage,
@@ -334,6 +346,16 @@ static int context_inspect(struct berth_cli *cli, int argc, char **argv)
     int rc = berth_parse_flags(cli, &fs, cli->path, argc, argv, &args);
     if (rc >= 0)
         return rc;
+    bool json_fmt = format && strcmp(format, "json") == 0;
+    bt_autoptr(fmt_template) t = NULL;
+    if (format && *format && !json_fmt) {
+        bt_err *err = NULL;
+        t = fmt_template_parse(format, &err);
+        if (!t) {
+            bt_err_wrap(&err, "template parsing error");
+            return berth_fail(cli, err, 64);
+        }
+    }
     bt_autofree char *cur = berth_context_name(&cli->g);
     char *only[] = {cur, NULL};
     char **names = args[0] ? args : only;
@@ -344,13 +366,16 @@ static int context_inspect(struct berth_cli *cli, int argc, char **argv)
         bt_json_set_str(o, "Name", *n);
         json_t *ep = json_object();
         json_t *md = json_object();
+        json_t *tls = json_array();
+        bt_autofree char *meta_dir = NULL, *tls_dir = NULL;
         if (strcmp(*n, CTX_DEFAULT) == 0) {
             struct cl_endpoint e = {0};
             berth_default_endpoint(&cli->g, &e, NULL);
-            bt_json_set_str(md, "Description", "Current DOCKER_HOST based configuration");
             bt_json_set_str(ep, "Host", e.url ? e.url : "");
             bt_json_set_bool(ep, "SkipTLSVerify", e.tls && !e.tls_verify);
             cl_endpoint_clear(&e);
+            meta_dir = bt_xstrdup("<IN MEMORY>");
+            tls_dir = bt_xstrdup("<IN MEMORY>");
         } else {
             struct ctx c;
             bt_err *err = NULL;
@@ -358,20 +383,54 @@ static int context_inspect(struct berth_cli *cli, int argc, char **argv)
                 json_decref(o);
                 json_decref(ep);
                 json_decref(md);
+                json_decref(tls);
                 rc = berth_fail(cli, err, BERTH_EXIT_FAIL);
                 continue;
             }
-            bt_json_set_str(md, "Description", c.description ? c.description : "");
+            if (c.description && *c.description)
+                bt_json_set_str(md, "Description", c.description);
             bt_json_set_str(ep, "Host", c.host ? c.host : "");
             bt_json_set_bool(ep, "SkipTLSVerify", c.skip_tls_verify);
+            const char *files[3][2] = {{c.ca, "ca.pem"}, {c.cert, "cert.pem"}, {c.key, "key.pem"}};
+            for (int i = 0; i < 3; i++)
+                if (files[i][0])
+                    json_array_append_new(tls, json_string(files[i][1]));
             ctx_clear(&c);
+            meta_dir = ctx_store_dir(cfg_dir(cli), "meta", *n);
+            tls_dir = ctx_store_dir(cfg_dir(cli), "tls", *n);
         }
         json_object_set_new(o, "Metadata", md);
         json_object_set_new(o, "Endpoints", json_pack("{s:o}", "docker", ep));
-        json_object_set_new(o, "TLSMaterial", json_object());
+        json_t *material = json_object();
+        if (json_array_size(tls))
+            json_object_set(material, "docker", tls);
+        json_decref(tls);
+        json_object_set_new(o, "TLSMaterial", material);
+        json_object_set_new(o, "Storage",
+                            json_pack("{s:s, s:s}", "MetadataPath", meta_dir, "TLSPath", tls_dir));
         json_array_append_new(all, o);
     }
-    bt_autofree char *text = bt_json_dumps_pretty(all, 4);
+    if (t) {
+        /* the documents as maps (docker's are structs: the same fields) */
+        bt_autostrbuf struct bt_strbuf out = BT_STRBUF_INIT;
+        struct fmt_exec_opts raw = {.objects_are_maps = true, .missing_key_error = true};
+        size_t i;
+        json_t *o;
+        json_array_foreach (all, i, o) {
+            bt_err *err = NULL;
+            if (fmt_template_exec(t, o, &raw, &out, &err) < 0) {
+                fputs(bt_strbuf_str(&out), cli->out);
+                bt_err_wrap(&err, "template parsing error");
+                return berth_fail(cli, err, BERTH_EXIT_FAIL);
+            }
+            bt_strbuf_append_c(&out, '\n');
+        }
+        fputs(bt_strbuf_str(&out), cli->out);
+        return rc;
+    }
+    /* Go's encoder escapes < > & ("\u003cIN MEMORY\u003e") */
+    bt_autofree char *text =
+            bt_json_html_escape(json_fmt ? bt_json_dumps(all) : bt_json_dumps_pretty(all, 4));
     fprintf(cli->out, "%s\n", text);
     return rc;
 }

@@ -44,7 +44,7 @@ int ctx_validate_name(const char *name, bt_err **err)
 }
 
 /* <config>/contexts/<kind>/<sha256 hex of name> */
-static char *store_dir(const char *config_dir, const char *kind, const char *name)
+char *ctx_store_dir(const char *config_dir, const char *kind, const char *name)
 {
     char digest[BT_DIGEST_STR_SIZE];
     bt_sha256_digest(name, strlen(name), digest);
@@ -53,7 +53,7 @@ static char *store_dir(const char *config_dir, const char *kind, const char *nam
 
 static char *tls_file(const char *config_dir, const char *name, const char *file)
 {
-    bt_autofree char *dir = store_dir(config_dir, "tls", name);
+    bt_autofree char *dir = ctx_store_dir(config_dir, "tls", name);
     char *path = bt_xasprintf("%s/docker/%s", dir, file);
     if (bt_path_exists(path))
         return path;
@@ -81,10 +81,12 @@ static int from_meta(const char *config_dir, const json_t *doc, struct ctx *out,
 int ctx_load(const char *config_dir, const char *name, struct ctx *out, bt_err **err)
 {
     *out = (struct ctx){0};
-    bt_autofree char *dir = store_dir(config_dir, "meta", name);
+    bt_autofree char *dir = ctx_store_dir(config_dir, "meta", name);
     bt_autofree char *meta = bt_xasprintf("%s/meta.json", dir);
     if (!bt_path_exists(meta))
-        return bt_err_set(err, BT_E_NOT_FOUND, "context \"%s\": context not found: %s", name, meta);
+        return bt_err_set(err, BT_E_NOT_FOUND,
+                          "context \"%s\": context not found: open %s: no such file or directory",
+                          name, meta);
     bt_autoptr(json_t) doc = bt_json_load_file(meta, err);
     if (!doc)
         return -1;
@@ -152,10 +154,10 @@ int ctx_create(const char *config_dir, const struct ctx *c, bt_err **err)
         return -1;
     if (strcmp(c->name, CTX_DEFAULT) == 0)
         return bt_err_set(err, BT_E_INVALID, "\"default\" is a reserved context name");
-    bt_autofree char *meta_dir = store_dir(config_dir, "meta", c->name);
+    bt_autofree char *meta_dir = ctx_store_dir(config_dir, "meta", c->name);
     if (bt_path_exists(meta_dir))
         return bt_err_set(err, BT_E_CONFLICT, "context \"%s\" already exists", c->name);
-    bt_autofree char *tls_dir = store_dir(config_dir, "tls", c->name);
+    bt_autofree char *tls_dir = ctx_store_dir(config_dir, "tls", c->name);
     bt_autofree char *docker_tls = bt_xasprintf("%s/docker", tls_dir);
     const char *files[3][2] = {{c->ca, "ca.pem"}, {c->cert, "cert.pem"}, {c->key, "key.pem"}};
     for (int i = 0; i < 3; i++) {
@@ -169,8 +171,9 @@ int ctx_create(const char *config_dir, const struct ctx *c, bt_err **err)
     }
     bt_autoptr(json_t) doc = json_object();
     bt_json_set_str(doc, "Name", c->name);
-    json_t *md = json_object();
-    bt_json_set_str(md, "Description", c->description ? c->description : "");
+    json_t *md = json_object(); /* as docker's: no Description member without one */
+    if (c->description && *c->description)
+        bt_json_set_str(md, "Description", c->description);
     json_object_set_new(doc, "Metadata", md);
     json_t *ep = json_object();
     bt_json_set_str(ep, "Host", c->host ? c->host : "");
@@ -189,10 +192,10 @@ int ctx_create(const char *config_dir, const struct ctx *c, bt_err **err)
 
 int ctx_remove(const char *config_dir, const char *name, bt_err **err)
 {
-    bt_autofree char *meta_dir = store_dir(config_dir, "meta", name);
+    bt_autofree char *meta_dir = ctx_store_dir(config_dir, "meta", name);
     if (!bt_path_exists(meta_dir))
         return bt_err_set(err, BT_E_NOT_FOUND, "context \"%s\" does not exist", name);
-    bt_autofree char *tls_dir = store_dir(config_dir, "tls", name);
+    bt_autofree char *tls_dir = ctx_store_dir(config_dir, "tls", name);
     if (bt_rm_rf(tls_dir, err) < 0 || bt_rm_rf(meta_dir, err) < 0)
         return -1;
     return 0;

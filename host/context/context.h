@@ -37,6 +37,10 @@ int ctx_validate_name(const char *name, bt_err **err);
 /* Load a stored context: BT_E_NOT_FOUND "context \"x\": context not found: ..." when absent. */
 int ctx_load(const char *config_dir, const char *name, struct ctx *out, bt_err **err);
 
+/* Where a context's metadata (kind "meta") or TLS files (kind "tls") live: the store's
+ * directory named by the SHA-256 of the name, as docker's. The caller frees. */
+char *ctx_store_dir(const char *config_dir, const char *kind, const char *name);
+
 /* All stored contexts, sorted by name. */
 int ctx_list(const char *config_dir, struct ctx **out, size_t *n, bt_err **err);
 void ctx_list_free(struct ctx *list, size_t n);

@@ -14,6 +14,7 @@
 #include "host/format/template-internal.h"
 #include "shared/base/cleanup.h"
 #include "shared/base/mem.h"
+#include "shared/json/json.h"
 
 struct call {
     const struct typing *ty;
@@ -571,20 +572,9 @@ static int f_json(const struct call *c, struct xv *res)
     struct bt_strbuf sb = BT_STRBUF_INIT;
     xv_json(c->ty, &c->args[0], &sb);
     if (marshals_with_html_escapes(xv_type_name(c->ty, &c->args[0]))) {
-        struct bt_strbuf esc = BT_STRBUF_INIT;
-        for (size_t i = 0; i < sb.len; i++) {
-            char ch = sb.buf[i];
-            if (ch == '<')
-                bt_strbuf_append(&esc, "\\u003c");
-            else if (ch == '>')
-                bt_strbuf_append(&esc, "\\u003e");
-            else if (ch == '&')
-                bt_strbuf_append(&esc, "\\u0026");
-            else
-                bt_strbuf_append_c(&esc, ch);
-        }
-        bt_strbuf_free(&sb);
-        sb = esc;
+        char *esc = bt_json_html_escape(bt_strbuf_steal(&sb));
+        bt_strbuf_append(&sb, esc);
+        free(esc);
     }
     *res = new_strbuf(&sb);
     return 0;

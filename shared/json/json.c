@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "shared/json/json.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -44,6 +45,27 @@ char *bt_json_dumps_pretty(const json_t *v, int indent)
 {
     char *s = json_dumps(v, JSON_INDENT(indent) | JSON_ENCODE_ANY | JSON_PRESERVE_ORDER);
     return s ? s : bt_xstrdup("null");
+}
+
+char *bt_json_html_escape(char *text)
+{
+    size_t extra = 0;
+    for (const char *p = text; *p; p++)
+        if (*p == '<' || *p == '>' || *p == '&')
+            extra += 5;
+    if (!extra)
+        return text;
+    char *out = bt_xmalloc(strlen(text) + extra + 1), *o = out;
+    for (const char *p = text; *p; p++) {
+        if (*p == '<' || *p == '>' || *p == '&') {
+            o += sprintf(o, "\\u00%s", *p == '<' ? "3c" : *p == '>' ? "3e" : "26");
+        } else {
+            *o++ = *p;
+        }
+    }
+    *o = '\0';
+    free(text);
+    return out;
 }
 
 const char *bt_json_get_str(const json_t *obj, const char *key, const char *def)

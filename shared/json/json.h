@@ -29,6 +29,9 @@ json_t *bt_json_parse_object(const char *text, size_t len, bt_err **err);
 char *bt_json_dumps(const json_t *v);
 /* Indented with `indent` spaces, members in insertion order; the caller frees. */
 char *bt_json_dumps_pretty(const json_t *v, int indent);
+/* JSON text as Go's encoding/json writes it by default: <, > and & escaped for HTML (\u003c,
+ * \u003e, \u0026); only ever inside strings, so the document means the same. Frees text. */
+char *bt_json_html_escape(char *text);
 
 /* Member getters: the member's value when present with the right type, else `def`. NULL
  * objects are allowed. */

@@ -99,12 +99,24 @@ static void test_json_save_and_load_file(void **state)
     bt_rm_rf(dir, &err);
 }
 
+static void test_json_html_escape_as_go_encodes(void **state)
+{
+    (void)state;
+    char *s = bt_json_html_escape(bt_xstrdup("{\"a\":\"<IN MEMORY> & more\"}"));
+    assert_string_equal(s, "{\"a\":\"\\u003cIN MEMORY\\u003e \\u0026 more\"}");
+    free(s);
+    s = bt_json_html_escape(bt_xstrdup("plain"));
+    assert_string_equal(s, "plain");
+    free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_json_parse_error_names_the_place),
             cmocka_unit_test(test_json_parse_object_rejects_other_types),
             cmocka_unit_test(test_json_getters_tolerate_missing_and_mistyped),
+            cmocka_unit_test(test_json_html_escape_as_go_encodes),
             cmocka_unit_test(test_json_strv_round_trip),
             cmocka_unit_test(test_json_save_and_load_file),
     };
