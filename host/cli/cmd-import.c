@@ -133,8 +133,8 @@ int berth_cmd_import(struct berth_cli *cli, int argc, char **argv)
         } else {
             fd = open(src, O_RDONLY | O_CLOEXEC);
             if (fd < 0) {
-                fprintf(cli->err, "open %s: %s\n", src,
-                        errno == ENOENT ? "no such file or directory" : strerror(errno));
+                char why[128];
+                fprintf(cli->err, "open %s: %s\n", src, bt_go_strerror(errno, why, sizeof(why)));
                 return BERTH_EXIT_FAIL;
             }
         }
@@ -177,8 +177,8 @@ int berth_cmd_load(struct berth_cli *cli, int argc, char **argv)
     if (input) {
         fd = open(input, O_RDONLY | O_CLOEXEC);
         if (fd < 0) {
-            fprintf(cli->err, "open %s: %s\n", input,
-                    errno == ENOENT ? "no such file or directory" : strerror(errno));
+            char why[128];
+            fprintf(cli->err, "open %s: %s\n", input, bt_go_strerror(errno, why, sizeof(why)));
             return BERTH_EXIT_FAIL;
         }
     } else {

@@ -110,8 +110,21 @@ struct cl_client *berth_client(struct berth_cli *cli, bt_err **err)
     if (cli->client)
         return cli->client;
     struct cl_endpoint ep;
-    if (berth_resolve_endpoint(&cli->g, &ep, err) < 0)
+    if (cli->g.context && cli->g.hosts && cli->g.hosts[0]) {
+        bt_err_set(err, BT_E_INVALID,
+                   "conflicting options: cannot specify both --host and --context");
         return NULL;
+    }
+    /* as the docker CLI, which resolves its endpoint before any command runs */
+    if (berth_resolve_endpoint(&cli->g, &ep, err) < 0) {
+        bt_err_wrap(err, "Failed to initialize");
+        return NULL;
+    }
+    if (cl_endpoint_check(&ep, err) < 0) {
+        cl_endpoint_clear(&ep);
+        bt_err_wrap(err, "Failed to initialize");
+        return NULL;
+    }
     cli->client = cl_client_new(&ep);
     cl_endpoint_clear(&ep);
     return cli->client;

@@ -70,7 +70,8 @@ char *berth_context_name(const struct berth_globals *g)
 int berth_default_endpoint(const struct berth_globals *g, struct cl_endpoint *ep, bt_err **err)
 {
     if (g->hosts && g->hosts[0] && g->hosts[1])
-        return bt_err_set(err, BT_E_INVALID, "Specify only one -H");
+        return bt_err_set(err, BT_E_INVALID,
+                          "unable to resolve docker endpoint: Specify only one -H");
     const char *host = g->hosts && g->hosts[0] ? g->hosts[0] : NULL;
     if (!host)
         host = env("BERTH_HOST");
@@ -99,9 +100,6 @@ int berth_default_endpoint(const struct berth_globals *g, struct cl_endpoint *ep
 
 int berth_resolve_endpoint(const struct berth_globals *g, struct cl_endpoint *ep, bt_err **err)
 {
-    if (g->context && g->hosts && g->hosts[0])
-        return bt_err_set(err, BT_E_INVALID,
-                          "conflicting options: cannot specify both --host and --context");
     bt_autofree char *name = berth_context_name(g);
     if (strcmp(name, CTX_DEFAULT) == 0)
         return berth_default_endpoint(g, ep, err);

@@ -17,8 +17,18 @@ struct cl_conn_ops {
     int (*close_write)(struct cl_conn *c);
     /* bytes the layer holds that poll() on fd cannot see (TLS records already decrypted) */
     size_t (*pending)(struct cl_conn *c);
+    /* why the connection failed or ended without an answer, when the layer can say more than
+     * errno (TLS: the alert the engine sent; SSH: the remote command's stderr and status), or
+     * NULL; the caller frees. Optional. */
+    char *(*why)(struct cl_conn *c);
     void (*free)(struct cl_conn *c);
 };
+
+/* Flags on the codes of errors this client makes (cl_err_kind() strips them): CL_ERR_DAEMON,
+ * the engine's own answer; CL_ERR_FINAL, a message already in the words the user should see
+ * (docker's "Cannot connect to ..."), not to be put under "error during connect". */
+#define CL_ERR_DAEMON 0x100000
+#define CL_ERR_FINAL  0x200000
 
 #define CL_CONN_BUF 16384
 
@@ -44,10 +54,13 @@ struct cl_conn *cl_conn_from_fd(int fd);
 
 /* TLS over a connected descriptor (tls.c, loaded on demand: module-load.c); takes fd. */
 struct cl_conn *cl_conn_tls(int fd, const struct cl_endpoint *ep, bt_err **err);
+/* Load a TLS endpoint's CA, certificate and key as a connection would, to report bad files
+ * before anything is sent (tls.c). */
+int cl_tls_check(const struct cl_endpoint *ep, bt_err **err);
 /* An SSH channel to `berthd dial-stdio` (ssh.c, loaded on demand). */
 struct cl_conn *cl_conn_ssh(const struct cl_endpoint *ep, bt_err **err);
-/* Why a connection ended without an answer, when its transport can tell (SSH: the remote
- * command's stderr and status); NULL otherwise. The caller frees. */
+/* Why a connection ended without an answer, when its transport can tell (ops->why); NULL
+ * otherwise. The caller frees. */
 char *cl_conn_why(struct cl_conn *c);
 
 /* The stream handed out by cl_hijack is the connection itself. */

@@ -64,6 +64,11 @@ int cl_endpoint_parse(const char *host, bool tls, struct cl_endpoint *ep, bt_err
 void cl_endpoint_clear(struct cl_endpoint *ep);
 /* A deep copy. */
 void cl_endpoint_copy(struct cl_endpoint *to, const struct cl_endpoint *from);
+/* Read a TLS endpoint's CA, certificate and key as a connection will, so that bad or missing
+ * files are reported before anything is sent, in the docker CLI's words ("unable to resolve
+ * docker endpoint: open ca.pem: no such file or directory", "no valid private key found").
+ * Nothing to do for other endpoints. */
+int cl_endpoint_check(const struct cl_endpoint *ep, bt_err **err);
 
 struct cl_client;
 

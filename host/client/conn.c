@@ -68,13 +68,22 @@ struct cl_conn *cl_conn_from_fd(int fd)
     return c;
 }
 
+/* A connect() that failed. As the docker client: any failure on a unix socket, and a refused
+ * or timed-out TCP connection, is "Cannot connect ..."; no permission says so; other TCP errors
+ * are Go's dial error, which the request puts under "error during connect". */
 static int unreachable(const struct cl_endpoint *ep, int e, bt_err **err)
 {
     if (e == EACCES || e == EPERM)
-        return bt_err_set(err, BT_E_UNAVAILABLE,
+        return bt_err_set(err, BT_E_UNAVAILABLE | CL_ERR_FINAL,
                           "permission denied while trying to connect to the Berth engine at %s",
                           ep->url);
-    return bt_err_set(err, BT_E_UNAVAILABLE,
+    if (ep->proto == CL_TCP && e != ECONNREFUSED && e != ETIMEDOUT) {
+        char why[128];
+        bool v6 = strchr(ep->host, ':') != NULL;
+        return bt_err_set(err, BT_E_UNAVAILABLE, "dial tcp %s%s%s:%d: connect: %s", v6 ? "[" : "",
+                          ep->host, v6 ? "]" : "", ep->port, bt_go_strerror(e, why, sizeof(why)));
+    }
+    return bt_err_set(err, BT_E_UNAVAILABLE | CL_ERR_FINAL,
                       "Cannot connect to the Berth engine at %s. Is berthd running?\n"
                       "Start one with `berth quickstart` (a VM) or `berth machine start`, or "
                       "point -H, BERTH_HOST or DOCKER_HOST at a running engine.",
@@ -106,8 +115,8 @@ static int connect_tcp(const struct cl_endpoint *ep, bt_err **err)
     snprintf(port, sizeof(port), "%d", ep->port);
     int rc = getaddrinfo(ep->host, port, &hints, &res);
     if (rc != 0)
-        return bt_err_set(err, BT_E_UNAVAILABLE, "Cannot connect to the Berth engine at %s: %s",
-                          ep->url, gai_strerror(rc));
+        return bt_err_set(err, BT_E_UNAVAILABLE, "dial tcp: lookup %s: %s", ep->host,
+                          rc == EAI_NONAME ? "no such host" : gai_strerror(rc));
     int fd = -1, e = ECONNREFUSED;
     for (struct addrinfo *a = res; a && fd < 0; a = a->ai_next) {
         fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
@@ -148,6 +157,16 @@ struct cl_conn *cl_conn_open(const struct cl_endpoint *ep, bt_err **err)
         return NULL;
     }
     return fd < 0 ? NULL : cl_conn_from_fd(fd);
+}
+
+int cl_endpoint_check(const struct cl_endpoint *ep, bt_err **err)
+{
+    return ep->proto == CL_TCP && ep->tls ? cl_tls_check(ep, err) : 0;
+}
+
+char *cl_conn_why(struct cl_conn *c)
+{
+    return c && c->ops->why ? c->ops->why(c) : NULL;
 }
 
 ssize_t cl_conn_fill(struct cl_conn *c)

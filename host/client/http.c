@@ -24,10 +24,6 @@ struct cl_client {
     json_t *ping_headers; /* the ping's headers, lower-case names */
 };
 
-/* The error codes of daemon answers, told apart from transport failures by this marker in the
- * code's range: no errno reaches 4000. */
-#define DAEMON_FLAG 0x100000
-
 struct cl_client *cl_client_new(const struct cl_endpoint *ep)
 {
     struct cl_client *c = bt_xzalloc(sizeof(*c));
@@ -185,8 +181,15 @@ static int read_response(struct cl_conn *conn, struct reading *r, bool *keep, bt
     for (;;) {
         if (!conn->len) {
             ssize_t n = cl_conn_fill(conn);
-            if (n < 0)
-                return bt_err_errno(err, errno, "read the engine's answer");
+            if (n < 0) {
+                int e = errno;
+                bt_autofree char *why = cl_conn_why(conn);
+                if (why)
+                    return bt_err_set(err, BT_E_UNAVAILABLE, "%s", why);
+                char text[128];
+                return bt_err_set(err, BT_E_UNAVAILABLE, "read the engine's answer: %s",
+                                  bt_go_strerror(e, text, sizeof(text)));
+            }
             if (n == 0) {
                 /* EOF: ends a body that runs to the end of the connection */
                 http_parser_execute(&p, &settings, NULL, 0);
@@ -257,8 +260,12 @@ static int send_chunks(struct cl_conn *conn, const struct cl_request *req, bool 
     char buf[65536];
     for (;;) {
         ssize_t n = req->source(req->source_arg, buf, sizeof(buf));
-        if (n < 0)
-            return bt_err_errno(err, errno, "read the data to send");
+        if (n < 0) {
+            int e = errno;
+            char text[128];
+            return bt_err_set(err, e | CL_ERR_FINAL, "read the data to send: %s",
+                              bt_go_strerror(e, text, sizeof(text)));
+        }
         char head[32];
         int hl = snprintf(head, sizeof(head), "%zx\r\n", (size_t)n);
         if (cl_conn_write_all(conn, head, (size_t)hl, NULL) < 0 ||
@@ -323,8 +330,72 @@ static int exchange(struct cl_client *c, const struct cl_request *req, struct re
     return 0;
 }
 
+/* Go's url.Error around a request that got no answer, as the docker CLI prints one:
+ *   error during connect: Get "https://127.0.0.1:2376/v1.41/containers/json": EOF
+ * Errors already in their final words (the engine's, "Cannot connect ...") are left alone. */
+static int connect_failed(const struct cl_client *c, const struct cl_request *req, bt_err **err)
+{
+    if (!err || !*err || (bt_err_code(*err) & (CL_ERR_DAEMON | CL_ERR_FINAL)) ||
+        bt_err_code(*err) == BT_E_CANCELED)
+        return -1;
+    bt_autostrbuf struct bt_strbuf url = BT_STRBUF_INIT;
+    const struct cl_endpoint *ep = &c->ep;
+    if (ep->proto == CL_TCP) {
+        bool v6 = strchr(ep->host, ':') != NULL;
+        bt_strbuf_appendf(&url, "%s://%s%s%s:%d", ep->tls ? "https" : "http", v6 ? "[" : "",
+                          ep->host, v6 ? "]" : "", ep->port);
+    } else if (ep->proto == CL_UNIX) {
+        bt_strbuf_append(&url, "http://"); /* the socket's path as Go escapes a host */
+        for (const char *p = ep->path; *p; p++)
+            if (*p == '/')
+                bt_strbuf_append(&url, "%2F");
+            else
+                bt_strbuf_append_n(&url, p, 1);
+    } else {
+        bt_strbuf_append(&url, "http://docker.example.com"); /* the docker CLI's, over SSH */
+    }
+    if (strcmp(req->path, "/_ping") == 0)
+        bt_strbuf_append(&url, "/_ping");
+    else
+        bt_strbuf_appendf(&url, "/v%s%s", c->version, req->path);
+    char method[16];
+    snprintf(method, sizeof(method), "%s", req->method);
+    for (char *p = method + 1; *p; p++)
+        if (*p >= 'A' && *p <= 'Z')
+            *p = (char)(*p - 'A' + 'a');
+    int code = bt_err_code(*err);
+    bt_autofree char *msg = bt_xstrdup(bt_err_msg(*err));
+    bt_err_free(bt_steal_ptr(err));
+    /* the docker client's two hints */
+    if (ep->tls && strstr(msg, "bad certificate"))
+        return bt_err_set(err, code | CL_ERR_FINAL,
+                          "the server probably has client authentication (--tlsverify) enabled; "
+                          "check your TLS client certification settings: %s \"%s\": %s",
+                          method, bt_strbuf_str(&url), msg);
+    if (ep->proto == CL_TCP && !ep->tls && code == BT_E_CORRUPT)
+        return bt_err_set(err, code | CL_ERR_FINAL,
+                          "%s \"%s\": %s.\n* Are you trying to connect to a TLS-enabled daemon "
+                          "without TLS?",
+                          method, bt_strbuf_str(&url), msg);
+    return bt_err_set(err, code | CL_ERR_FINAL, "error during connect: %s \"%s\": %s", method,
+                      bt_strbuf_str(&url), msg);
+}
+
+static int request(struct cl_client *c, const struct cl_request *req, struct cl_response *resp,
+                   json_t *headers, bool hijack, bt_err **err);
+
+/* One request, negotiating the API version first (with the engine's _ping) when not yet done.
+ * A failure to get an answer, the negotiation's included, is reported on this request. */
 static int do_request(struct cl_client *c, const struct cl_request *req, struct cl_response *resp,
                       json_t *headers, bool hijack, bt_err **err)
+{
+    if (request(c, req, resp, headers, hijack, err) < 0)
+        return connect_failed(c, req, err);
+    return 0;
+}
+
+static int request(struct cl_client *c, const struct cl_request *req, struct cl_response *resp,
+                   json_t *headers, bool hijack, bt_err **err)
 {
     if (!c->negotiated && strcmp(req->path, "/_ping") != 0 && cl_negotiate(c, err) < 0)
         return -1;
@@ -386,17 +457,17 @@ static int daemon_error(const struct cl_response *resp, bt_err **err)
         plain = n ? bt_xstrndup(text, n) : bt_xasprintf("HTTP status %d", resp->status);
         msg = plain;
     }
-    return bt_err_set(err, status_code(resp->status) | DAEMON_FLAG, "%s", msg);
+    return bt_err_set(err, status_code(resp->status) | CL_ERR_DAEMON, "%s", msg);
 }
 
 bool cl_err_is_daemon(const bt_err *err)
 {
-    return err && (bt_err_code(err) & DAEMON_FLAG);
+    return err && (bt_err_code(err) & CL_ERR_DAEMON);
 }
 
 int cl_err_kind(const bt_err *err)
 {
-    return err ? bt_err_code(err) & ~DAEMON_FLAG : 0;
+    return err ? bt_err_code(err) & ~(CL_ERR_DAEMON | CL_ERR_FINAL) : 0;
 }
 
 int cl_call(struct cl_client *c, const struct cl_request *req, struct cl_response *resp,
@@ -436,7 +507,7 @@ int cl_negotiate(struct cl_client *c, bt_err **err)
     struct cl_request req = {.method = "HEAD", .path = "/_ping"};
     struct cl_response resp;
     json_object_clear(c->ping_headers);
-    if (do_request(c, &req, &resp, c->ping_headers, false, err) < 0)
+    if (request(c, &req, &resp, c->ping_headers, false, err) < 0)
         return -1;
     int status = resp.status;
     cl_response_clear(&resp);

@@ -41,23 +41,33 @@ static const void *load(const char *file, const char *symbol, const char *what, 
     return sym;
 }
 
+static const struct cl_tls_module *tls_mod;
+
+static int load_tls(bt_err **err)
+{
+    if (tls_mod)
+        return 0;
+    const struct cl_tls_module *m = load("client-tls.so", "berth_client_tls_module", "TLS", err);
+    if (m && m->abi != CL_TLS_MODULE_ABI)
+        return bt_err_set(err, BT_E_UNSUPPORTED, "TLS is not available: a module of another build");
+    if (!m)
+        return -1;
+    tls_mod = m;
+    return 0;
+}
+
 struct cl_conn *cl_conn_tls(int fd, const struct cl_endpoint *ep, bt_err **err)
 {
-    static const struct cl_tls_module *mod;
-    if (!mod) {
-        const struct cl_tls_module *m =
-                load("client-tls.so", "berth_client_tls_module", "TLS", err);
-        if (!m || m->abi != CL_TLS_MODULE_ABI) {
-            if (m)
-                bt_err_set(err, BT_E_UNSUPPORTED,
-                           "TLS is not available: a module of another "
-                           "build");
-            close(fd);
-            return NULL;
-        }
-        mod = m;
+    if (load_tls(err) < 0) {
+        close(fd);
+        return NULL;
     }
-    return mod->connect(fd, ep, err);
+    return tls_mod->connect(fd, ep, err);
+}
+
+int cl_tls_check(const struct cl_endpoint *ep, bt_err **err)
+{
+    return load_tls(err) < 0 ? -1 : tls_mod->check(ep, err);
 }
 
 static const struct cl_ssh_module *ssh_mod;
@@ -70,16 +80,10 @@ struct cl_conn *cl_conn_ssh(const struct cl_endpoint *ep, bt_err **err)
         if (!m || m->abi != CL_SSH_MODULE_ABI) {
             if (m)
                 bt_err_set(err, BT_E_UNSUPPORTED,
-                           "SSH is not available: a module of another "
-                           "build");
+                           "SSH is not available: a module of another build");
             return NULL;
         }
         ssh_mod = m;
     }
     return ssh_mod->dial(ep, err);
-}
-
-char *cl_conn_why(struct cl_conn *c)
-{
-    return ssh_mod ? ssh_mod->why(c) : NULL;
 }

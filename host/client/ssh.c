@@ -56,11 +56,14 @@ static void ssh_free(struct cl_conn *c)
     }
 }
 
+static char *ssh_why(struct cl_conn *c);
+
 static const struct cl_conn_ops ssh_ops = {
         .read = ssh_read,
         .write = ssh_write,
         .close_write = ssh_close_write,
         .pending = ssh_pending,
+        .why = ssh_why,
         .free = ssh_free,
 };
 
@@ -113,5 +116,4 @@ static char *ssh_why(struct cl_conn *c)
 const struct cl_ssh_module berth_client_ssh_module = {
         .abi = CL_SSH_MODULE_ABI,
         .dial = ssh_dial,
-        .why = ssh_why,
 };

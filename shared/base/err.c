@@ -172,3 +172,12 @@ void bt_err_report(bt_err *e, const char *prefix)
         fprintf(stderr, "%s\n", e->msg);
     bt_err_free(e);
 }
+
+const char *bt_go_strerror(int errnum, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s", strerror(errnum));
+    /* glibc capitalises ("No such file or directory"); Go's syscall.Errno does not */
+    if (buf[0] >= 'A' && buf[0] <= 'Z' && !(buf[1] >= 'A' && buf[1] <= 'Z'))
+        buf[0] = (char)(buf[0] - 'A' + 'a');
+    return buf;
+}

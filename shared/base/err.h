@@ -17,6 +17,7 @@
  * Thread safety: a bt_err belongs to the thread that holds it; no global state.
  */
 #include <stdarg.h>
+#include <stddef.h>
 
 #define BT_E_BASE 4096
 
@@ -62,6 +63,10 @@ int bt_err_is(const bt_err *e, int code);
 
 /* Human name of a code: "not found", "No such file or directory", ... */
 const char *bt_err_code_name(int code);
+
+/* strerror in Go's words (syscall.Errno: "no such file or directory"), as the messages of
+ * docker, runc and the docker CLI carry them. */
+const char *bt_go_strerror(int errnum, char *buf, size_t len);
 
 void bt_err_free(bt_err *e);
 

@@ -112,11 +112,11 @@ int rt_lookup_command(const char *file, const char *path_env, char **out, bt_err
             int e = errno;
             /* os.Stat's *PathError: "stat /nope: no such file or directory" */
             return bt_err_set(err, e == ENOENT ? BT_E_NOT_FOUND : e, "exec: %s: stat %s: %s", q,
-                              file, rt_go_strerror(e, buf, sizeof(buf)));
+                              file, bt_go_strerror(e, buf, sizeof(buf)));
         }
         int e = find_executable(file);
         if (e)
-            return bt_err_set(err, e, "exec: %s: %s", q, rt_go_strerror(e, buf, sizeof(buf)));
+            return bt_err_set(err, e, "exec: %s: %s", q, bt_go_strerror(e, buf, sizeof(buf)));
         *out = bt_xstrdup(file);
         return 0;
     }
@@ -241,7 +241,7 @@ static int enter_cwd(const struct rt_process *p, bool retry, bt_err **err)
         return 1; /* again after switching the user */
     char buf[128];
     return bt_err_set(err, errno, "chdir to cwd (\"%s\") set in config.json failed: %s", p->cwd,
-                      rt_go_strerror(errno, buf, sizeof(buf)));
+                      bt_go_strerror(errno, buf, sizeof(buf)));
 }
 
 /* The environment execve gets: the process's, with HOME added when it has none. */
@@ -320,5 +320,5 @@ int rt_process_exec(const struct rt_process *p, bool seccomp, int sync, bt_err *
     char buf[128];
     /* Go's exec error for a file that exists but will not run: "exec format error". */
     return bt_err_set(err, e == ENOENT ? BT_E_NOT_FOUND : e, "exec %s: %s", path,
-                      rt_go_strerror(e, buf, sizeof(buf)));
+                      bt_go_strerror(e, buf, sizeof(buf)));
 }

@@ -361,6 +361,3 @@ int rt_sync_recv(int sock, struct rt_msg *msg, int *fd, bt_err **err);
 /* Reset what the child inherited from a caller that handles signals: dispositions to default,
  * an empty mask. */
 void rt_signals_reset(void);
-
-/* Go's lower-case strerror ("no such file or directory"), as runc's messages carry. */
-const char *rt_go_strerror(int errnum, char *buf, size_t len);

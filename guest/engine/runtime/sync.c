@@ -101,12 +101,3 @@ void rt_signals_reset(void)
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
 }
-
-const char *rt_go_strerror(int errnum, char *buf, size_t len)
-{
-    snprintf(buf, len, "%s", strerror(errnum));
-    /* glibc capitalises ("No such file or directory"); Go's syscall.Errno does not. */
-    if (buf[0] >= 'A' && buf[0] <= 'Z' && !(buf[1] >= 'A' && buf[1] <= 'Z'))
-        buf[0] = (char)(buf[0] - 'A' + 'a');
-    return buf;
-}

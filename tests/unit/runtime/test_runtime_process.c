@@ -146,9 +146,9 @@ static void test_runtime_lookup_quotes_like_go(void **state)
 static void test_runtime_go_strerror(void **state)
 {
     char buf[64];
-    assert_string_equal(rt_go_strerror(ENOENT, buf, sizeof(buf)), "no such file or directory");
-    assert_string_equal(rt_go_strerror(EACCES, buf, sizeof(buf)), "permission denied");
-    assert_string_equal(rt_go_strerror(ENOEXEC, buf, sizeof(buf)), "exec format error");
+    assert_string_equal(bt_go_strerror(ENOENT, buf, sizeof(buf)), "no such file or directory");
+    assert_string_equal(bt_go_strerror(EACCES, buf, sizeof(buf)), "permission denied");
+    assert_string_equal(bt_go_strerror(ENOEXEC, buf, sizeof(buf)), "exec format error");
 }
 
 int main(void)
