@@ -1,0 +1,241 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The store's part of `machine create`: options, the record, certificates and keys. */
+#include <errno.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "host/machine/certs.h"
+#include "host/machine/machine.h"
+#include "shared/base/mem.h"
+#include "shared/fs/file.h"
+#include "shared/json/json.h"
+
+/* Forwarded ports of user-mode machines start here (engine, SSH). */
+#define USER_ENGINE_PORT 12376
+#define USER_SSH_PORT    12222
+
+char *machine_user_name(void)
+{
+    struct passwd *pw = getpwuid(getuid());
+    if (pw && pw->pw_name && *pw->pw_name)
+        return bt_xstrdup(pw->pw_name);
+    const char *u = getenv("USER");
+    return bt_xstrdup(u && *u ? u : "berth");
+}
+
+/* "HOST:GUEST" or "PATH" (the same path in the VM). */
+static int parse_share(const char *spec, char **host, char **guest, bt_err **err)
+{
+    const char *colon = strchr(spec, ':');
+    *host = colon ? bt_xstrndup(spec, (size_t)(colon - spec)) : bt_xstrdup(spec);
+    *guest = bt_xstrdup(colon ? colon + 1 : spec);
+    if ((*host)[0] != '/' || (*guest)[0] != '/') {
+        free(*host);
+        free(*guest);
+        return bt_err_set(err, BT_E_INVALID,
+                          "invalid --share \"%s\": want HOST:GUEST, both absolute paths", spec);
+    }
+    return 0;
+}
+
+static int check_shares(const struct machine_create_opts *o, bt_err **err)
+{
+    for (size_t i = 0; o->shares && o->shares[i]; i++) {
+        bt_autofree char *host = NULL;
+        bt_autofree char *guest = NULL;
+        if (parse_share(o->shares[i], &host, &guest, err) < 0)
+            return -1;
+        if (!bt_path_is_dir(host))
+            return bt_err_set(err, BT_E_INVALID, "invalid --share \"%s\": no directory \"%s\"",
+                              o->shares[i], host);
+    }
+    return 0;
+}
+
+int machine_create_check(const struct machine_create_opts *o, bt_err **err)
+{
+    if (machine_validate_name(o->name, err) < 0)
+        return bt_err_wrap(err, "Error creating machine");
+    const char *driver = o->driver ? o->driver : "libvirt";
+    if (strcmp(driver, "libvirt") != 0 && strcmp(driver, "qemu") != 0)
+        return bt_err_set(err, BT_E_INVALID,
+                          "Driver \"%s\" not found. Berth has the drivers \"libvirt\" and "
+                          "\"qemu\"",
+                          driver);
+    if (o->cpus < 0 || o->cpus > 256)
+        return bt_err_set(err, BT_E_INVALID, "invalid --cpus %d: want 1 to 256", o->cpus);
+    if (o->memory_mb && o->memory_mb < 128)
+        return bt_err_set(err, BT_E_INVALID, "invalid --memory %lld: want at least 128 (MB)",
+                          (long long)o->memory_mb);
+    if (o->disk_size_mb && o->disk_size_mb < 1024)
+        return bt_err_set(err, BT_E_INVALID, "invalid --disk-size %lld: want at least 1024 (MB)",
+                          (long long)o->disk_size_mb);
+    if (o->network && strcmp(o->network, MACHINE_NET_HOSTONLY) != 0 &&
+        strcmp(o->network, MACHINE_NET_USER) != 0)
+        return bt_err_set(err, BT_E_INVALID, "invalid network \"%s\": want \"%s\" or \"%s\"",
+                          o->network, MACHINE_NET_HOSTONLY, MACHINE_NET_USER);
+    struct machine_cidr net;
+    if (machine_cidr_parse(o->hostonly_cidr ? o->hostonly_cidr : MACHINE_DEFAULT_CIDR, &net, err) <
+        0)
+        return -1;
+    return check_shares(o, err);
+}
+
+static char *now_rfc3339(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    struct tm tm;
+    gmtime_r(&ts.tv_sec, &tm);
+    char buf[64];
+    strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return bt_xstrdup(buf);
+}
+
+static void add_shares(struct machine *m, const struct machine_create_opts *o)
+{
+    size_t n = 0;
+    while (o->shares && o->shares[n])
+        n++;
+    const char *home = getenv("HOME");
+    bool home_share = n == 0 && !o->no_share && home && home[0] == '/' && bt_path_is_dir(home);
+    m->shares = bt_xreallocarray(NULL, n + 1, sizeof(*m->shares));
+    for (size_t i = 0; i < n; i++) {
+        struct machine_share *s = &m->shares[m->nshares];
+        parse_share(o->shares[i], &s->host_path, &s->guest_path, NULL);
+        s->tag = bt_xasprintf("berth%zu", m->nshares++);
+    }
+    if (home_share) /* SPEC flow 4: the user's home at the same path in the VM */
+        m->shares[m->nshares++] =
+                (struct machine_share){bt_xstrdup(home), bt_xstrdup(home), bt_xstrdup("berth0")};
+}
+
+/* Addresses, MACs and ports of the other machines. */
+struct taken {
+    char **ips, **macs;
+    int *ports;
+    size_t nports;
+};
+
+static void taken_collect(const struct machine_store *s, struct taken *t)
+{
+    struct machine_entry *list = NULL;
+    size_t n = 0;
+    machine_list(s, &list, &n, NULL);
+    t->ports = bt_xreallocarray(NULL, 2 * n + 1, sizeof(int));
+    for (size_t i = 0; i < n; i++) {
+        const struct machine *m = list[i].machine;
+        if (!m)
+            continue;
+        if (strcmp(m->network, MACHINE_NET_HOSTONLY) == 0)
+            bt_strv_push(&t->ips, m->ip_address);
+        else {
+            t->ports[t->nports++] = m->engine_port;
+            t->ports[t->nports++] = m->ssh_port;
+        }
+        bt_strv_push(&t->macs, m->mac_address);
+    }
+    t->ports[t->nports] = 0;
+    machine_list_free(list, n);
+}
+
+static void taken_clear(struct taken *t)
+{
+    bt_strv_free(t->ips);
+    bt_strv_free(t->macs);
+    free(t->ports);
+}
+
+static int fill(const struct machine_store *s, const struct machine_create_opts *o,
+                struct machine *m, bt_err **err)
+{
+    struct taken t = {0};
+    taken_collect(s, &t);
+    int rc = 0;
+    m->driver_name = bt_xstrdup(o->driver ? o->driver : "libvirt");
+    m->cpus = o->cpus ? o->cpus : MACHINE_DEFAULT_CPUS;
+    m->memory_mb = o->memory_mb ? o->memory_mb : MACHINE_DEFAULT_MEMORY_MB;
+    m->disk_size_mb = o->disk_size_mb ? o->disk_size_mb : MACHINE_DEFAULT_DISK_MB;
+    m->network = bt_xstrdup(o->network       ? o->network
+                            : geteuid() == 0 ? MACHINE_NET_HOSTONLY
+                                             : MACHINE_NET_USER);
+    m->hostonly_cidr = bt_xstrdup(o->hostonly_cidr ? o->hostonly_cidr : MACHINE_DEFAULT_CIDR);
+    if (strcmp(m->network, MACHINE_NET_HOSTONLY) == 0) {
+        struct machine_cidr net;
+        if (machine_cidr_parse(m->hostonly_cidr, &net, err) < 0 ||
+            !(m->ip_address = machine_ip_allocate(&net, (const char *const *)t.ips, err)))
+            rc = -1;
+        m->engine_port = MACHINE_ENGINE_PORT;
+        m->ssh_port = MACHINE_SSH_PORT;
+    } else {
+        m->ip_address = bt_xstrdup("127.0.0.1");
+        m->engine_port = machine_port_allocate(USER_ENGINE_PORT, t.ports);
+        int more[t.nports + 2];
+        memcpy(more, t.ports, t.nports * sizeof(int));
+        more[t.nports] = m->engine_port;
+        more[t.nports + 1] = 0;
+        m->ssh_port = machine_port_allocate(USER_SSH_PORT, more);
+        if (!m->engine_port || !m->ssh_port)
+            rc = bt_err_set(err, BT_E_CONFLICT, "no free port on 127.0.0.1 for the forwards");
+    }
+    m->mac_address = machine_mac_allocate((const char *const *)t.macs);
+    m->ssh_user = bt_xstrdup("root");
+    add_shares(m, o);
+    m->accel = bt_xstrdup("");
+    m->created = now_rfc3339();
+    m->image_version = bt_xstrdup("");
+    json_t *drv = machine_driver_config(m);
+    if (o->libvirt_uri && *o->libvirt_uri)
+        bt_json_set_str(drv, "URI", o->libvirt_uri);
+    taken_clear(&t);
+    return rc;
+}
+
+/* Certificates, copies and the SSH key into the new machine's directory. */
+static int make_material(const struct machine_store *s, const struct machine *m, const char *user,
+                         bt_err **err)
+{
+    if (machine_certs_bootstrap(s->certs_dir, user, false, err) < 0 ||
+        machine_certs_issue_server(s->certs_dir, m->dir, m->name, m->ip_address, user, err) < 0)
+        return bt_err_wrap(err, "Error creating machine: certificates");
+    bt_autofree char *comment = bt_xasprintf("berth@%s", m->name);
+    if (machine_sshkey_generate(m->dir, comment, err) < 0)
+        return bt_err_wrap(err, "Error creating machine: SSH key");
+    return 0;
+}
+
+struct machine *machine_create(const struct machine_store *s, const struct machine_create_opts *o,
+                               bt_err **err)
+{
+    if (machine_create_check(o, err) < 0)
+        return NULL;
+    int lock = machine_store_lock(s, err);
+    if (lock < 0)
+        return NULL;
+    bt_autoptr(machine) m = bt_xzalloc(sizeof(*m));
+    m->name = bt_xstrdup(o->name);
+    m->dir = bt_xasprintf("%s/%s", s->machines_dir, o->name);
+    m->doc = json_object();
+    if (mkdir(m->dir, 0700) < 0) {
+        if (errno == EEXIST)
+            bt_err_set(err, BT_E_CONFLICT, "Berth machine \"%s\" already exists", o->name);
+        else
+            bt_err_errno(err, errno, "Error creating machine: mkdir \"%s\"", m->dir);
+        machine_unlock(lock);
+        return NULL;
+    }
+    bt_autofree char *user = o->user ? bt_xstrdup(o->user) : machine_user_name();
+    int rc = fill(s, o, m, err);
+    if (rc == 0)
+        rc = make_material(s, m, user, err);
+    if (rc == 0)
+        rc = machine_save(m, err);
+    if (rc < 0)
+        bt_rm_rf(m->dir, NULL);
+    machine_unlock(lock);
+    return rc < 0 ? NULL : bt_steal_ptr(&m);
+}
