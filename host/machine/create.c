@@ -36,6 +36,7 @@ static int parse_share(const char *spec, char **host, char **guest, bt_err **err
     if ((*host)[0] != '/' || (*guest)[0] != '/') {
         free(*host);
         free(*guest);
+        *host = *guest = NULL;
         return bt_err_set(err, BT_E_INVALID,
                           "invalid --share \"%s\": want HOST:GUEST, both absolute paths", spec);
     }
