@@ -111,6 +111,10 @@ struct tp_ssh_conn {
     bool detached; /* nobody waits: the thread frees the connection */
     int fd;        /* the caller's end, -1 once taken or closed */
     int stop_w;    /* closing it asks the bridge to stop */
+    int wake_w;    /* a byte here: a resize is pending */
+    bool pty;
+    bool resize_pending; /* (lock) cols and rows wait to be sent */
+    int cols, rows;
 
     /* owned by the bridge thread while it runs */
     LIBSSH2_SESSION *session;
@@ -118,6 +122,8 @@ struct tp_ssh_conn {
     int sock;
     int lfd;    /* the bridge's end of the socket pair */
     int stop_r; /* POLLHUP when stop_w is closed */
+    int wake_r;
+    int stderr_fd; /* -1, or where stderr goes as it comes */
     int keepalive_s;
 
     /* results, final once `ended` */

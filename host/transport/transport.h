@@ -105,6 +105,17 @@ struct tp_ssh_opts {
     int keepalive_s;       /* SSH keepalives on an idle connection; 0: none */
     tp_ssh_end_fn *on_end; /* tp_ssh_dial() only: told how the command ended */
     void *on_end_arg;
+    /* An interactive session (`berth machine ssh`): pty_term names the terminal type of a
+     * pseudo-terminal requested before the command runs (NULL: none), pty_cols and pty_rows
+     * its size (tp_ssh_conn_resize() changes it later). With shell set the server's login
+     * shell runs instead of a command. */
+    const char *pty_term;
+    int pty_cols, pty_rows;
+    bool shell;
+    /* The remote command's stderr is also written, as it comes, to stderr_fd (the user's
+     * stderr) when forward_stderr is set; it is kept for tp_ssh_conn_check() either way. */
+    bool forward_stderr;
+    int stderr_fd;
 };
 
 /* A connection: the local fd, the bridge thread, and how the command ended. */
@@ -133,6 +144,10 @@ int tp_ssh_conn_wait(struct tp_ssh_conn *c, int timeout_ms, struct tp_ssh_end *e
  * bash: line 1: berthd: command not found` (the client shows this when the engine's
  * connection ends without an answer). Fails with BT_E_CONFLICT when it has not ended. */
 int tp_ssh_conn_check(struct tp_ssh_conn *c, bt_err **err);
+
+/* Tell the far side's pseudo-terminal its new size (a SIGWINCH of the user's terminal); the
+ * bridge thread sends the request. Only for connections made with pty_term. */
+int tp_ssh_conn_resize(struct tp_ssh_conn *c, int cols, int rows, bt_err **err);
 
 /* Close the fd if the connection still owns it, end the channel and the session, join the
  * thread, free. NULL is allowed. */

@@ -186,6 +186,44 @@ def test_ssh_far_side_eof_ends_the_local_read(ssh):
     assert out == b"done\n"
 
 
+def test_ssh_pty_has_the_size_asked_for_and_follows_a_resize(ssh):
+    # stdin stays open while the command runs, as a terminal's does: OpenSSH's sshd stops
+    # applying window changes to a session whose input ended
+    argv = ssh.sb.wrap([DIAL, "-i", ssh.client_key, "--known-hosts", ssh.known_hosts, "--pty",
+                        "xterm", "100x30", "--resize", "120x40", ssh.url(), "--", "sh", "-c",
+                        "tty >/dev/null && stty size; sleep 1; stty size"])
+    p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, env=ssh.env())
+    try:
+        out = b""
+        deadline = time.time() + 20
+        while out.count(b"\n") < 2 and time.time() < deadline:
+            chunk = os.read(p.stdout.fileno(), 4096)
+            if not chunk:
+                break
+            out += chunk
+        p.stdin.close()
+        p.wait(timeout=20)
+        rest, err = p.stdout.read(), p.stderr.read()
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    assert p.returncode == 0, text(err)
+    assert text(out + rest).replace("\r", "").split("\n")[:2] == ["30 100", "40 120"]
+
+
+def test_ssh_login_shell_with_a_pty(ssh):
+    r = ssh.dial("--pty", "vt100", "80x24", "--shell", input=b"echo in-$((6*7)); exit 3\n")
+    assert r.returncode == 3, text(r.stderr)
+    assert "in-42" in text(r.stdout)
+
+
+def test_ssh_without_pty_has_no_terminal(ssh):
+    r = ssh.dial(command=["sh", "-c", "tty || true"])
+    assert text(r.stdout).strip() == "not a tty"
+
+
 def test_ssh_detached_dial_reports_status_and_stderr(ssh):
     r = ssh.dial("--detached", command=["sh", "-c", "cat; echo oops >&2; exit 3"],
                  input=b"via tp_ssh_dial\n")

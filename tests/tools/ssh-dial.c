@@ -15,6 +15,9 @@
  *                        the connection handle
  *   --close-early        close the fd right after the dial and wait for the bridge to end
  *   --time               print "dial-ms N first-byte-ms N" to stderr
+ *   --pty TERM COLSxROWS a pseudo-terminal for the command (or the shell)
+ *   --shell              the login shell instead of a command
+ *   --resize COLSxROWS   after the first byte of output, resize the pseudo-terminal
  *
  * Without COMMAND it runs the URL's command (`berthd dial-stdio [--host=unix://PATH]`). It
  * copies stdin to the connection and the connection to stdout; stdin's EOF becomes
@@ -77,6 +80,9 @@ static int usage(void)
     return 2;
 }
 
+static struct tp_ssh_conn *resize_conn;
+static int resize_cols, resize_rows;
+
 /* Copy stdin -> fd and fd -> stdout until fd's EOF. Returns the time of the first byte read
  * from fd (0 if none) or -1. */
 static long long copy(int fd)
@@ -107,8 +113,12 @@ static long long copy(int fd)
                 continue;
             if (n <= 0)
                 return first;
-            if (!first)
+            if (!first) {
                 first = now_ms();
+                if (resize_conn &&
+                    tp_ssh_conn_resize(resize_conn, resize_cols, resize_rows, NULL) < 0)
+                    return -1;
+            }
             if (bt_fd_write_all(1, buf, (size_t)n, NULL) < 0)
                 return -1;
         }
@@ -156,7 +166,16 @@ int main(int argc, char **argv)
             close_early = true;
         else if (!strcmp(a, "--time"))
             timing = true;
-        else if (a[0] == '-' || url)
+        else if (!strcmp(a, "--pty") && i + 2 < argc) {
+            o.pty_term = argv[++i];
+            if (sscanf(argv[++i], "%dx%d", &o.pty_cols, &o.pty_rows) != 2)
+                return usage();
+        } else if (!strcmp(a, "--shell"))
+            o.shell = true;
+        else if (!strcmp(a, "--resize") && i + 1 < argc) {
+            if (sscanf(argv[++i], "%dx%d", &resize_cols, &resize_rows) != 2)
+                return usage();
+        } else if (a[0] == '-' || url)
             return usage();
         else
             url = a;
@@ -190,6 +209,8 @@ int main(int argc, char **argv)
     } else {
         c = tp_ssh_connect(&o, &err);
         fd = c ? tp_ssh_conn_fd(c) : -1;
+        if (resize_cols > 0)
+            resize_conn = c;
     }
     if (fd < 0) {
         fprintf(stderr, "berth-ssh-dial: %s\n", bt_err_msg(err));
