@@ -9,6 +9,7 @@
  *   ssh-auth.c         authentication: identity file, ssh-agent, default keys
  *   ssh.c              the dial: TCP, handshake, host key, auth, exec; the connection handle
  *   ssh-bridge.c       the bridge thread: channel <-> local socket, EOFs, stderr, exit status
+ *   sftp.c             copies over SFTP (`berth machine scp`), on a session of its own
  */
 #include <libssh2.h>
 #include <pthread.h>
@@ -20,6 +21,16 @@
 
 /* libssh2_init() once per process (thread-safe). */
 void tp_ssh_library_init(void);
+
+/* An authenticated session, blocking, for a caller that drives libssh2 itself (sftp.c): the
+ * dial of tp_ssh_connect() without a command or a bridge. */
+struct tp_ssh_session {
+    LIBSSH2_SESSION *s;
+    int sock;
+    char *desc; /* "ssh root@host port 22" */
+};
+int tp_ssh_session_open(const struct tp_ssh_opts *o, struct tp_ssh_session *out, bt_err **err);
+void tp_ssh_session_close(struct tp_ssh_session *ss);
 
 /* ---- known_hosts -------------------------------------------------------------------------- */
 

@@ -390,6 +390,46 @@ static int start_bridge(struct tp_ssh_conn *c, bt_err **err)
     return 0;
 }
 
+int tp_ssh_session_open(const struct tp_ssh_opts *o, struct tp_ssh_session *out, bt_err **err)
+{
+    struct dial d = {0};
+    *out = (struct tp_ssh_session){.sock = -1};
+    tp_ssh_library_init();
+    if (dial_prepare(&d, o, err) < 0 || tcp_connect(&d, err) < 0 || secure_session(&d, err) < 0)
+        goto fail;
+    struct tp_auth_opts ao = {
+            .user = d.user,
+            .home = d.home,
+            .identity_file = o->identity_file,
+            .no_agent = o->no_agent,
+            .no_default_keys = o->no_default_keys,
+    };
+    if (tp_ssh_authenticate(d.s, &ao, err) < 0) {
+        bt_err_wrap(err, "authentication");
+        goto fail;
+    }
+    out->s = bt_steal_ptr(&d.s);
+    out->sock = bt_steal_fd(&d.sock);
+    out->desc = bt_steal_ptr(&d.desc);
+    dial_free(&d);
+    return 0;
+fail:
+    bt_err_wrap(err, "%s", d.desc ? d.desc : "ssh");
+    dial_free(&d);
+    return -1;
+}
+
+void tp_ssh_session_close(struct tp_ssh_session *ss)
+{
+    if (ss->s) {
+        libssh2_session_disconnect(ss->s, "berth: done");
+        libssh2_session_free(ss->s);
+        ss->s = NULL;
+    }
+    bt_fd_close(bt_steal_fd(&ss->sock));
+    free(bt_steal_ptr(&ss->desc));
+}
+
 struct tp_ssh_conn *tp_ssh_connect(const struct tp_ssh_opts *o, bt_err **err)
 {
     struct dial d = {0};

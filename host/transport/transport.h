@@ -153,6 +153,23 @@ int tp_ssh_conn_resize(struct tp_ssh_conn *c, int cols, int rows, bt_err **err);
  * thread, free. NULL is allowed. */
 void tp_ssh_conn_free(struct tp_ssh_conn *c);
 
+/* ---- copying files over SFTP (`berth machine scp`) ---------------------------------------- */
+
+struct tp_sftp;
+
+/* Dial as tp_ssh_connect() does (opts->command and the pty options are ignored) and start the
+ * server's SFTP subsystem. */
+struct tp_sftp *tp_sftp_open(const struct tp_ssh_opts *opts, bt_err **err);
+/* Copy a local file (a directory only with recursive) to remote, with scp's rules: into an
+ * existing remote directory under its own name, else to that path. Symbolic links are
+ * followed. Errors read like scp's ("scp: /x: No such file or directory"). */
+int tp_sftp_put(struct tp_sftp *f, const char *local, const char *remote, bool recursive,
+                bt_err **err);
+/* The other way. Names listed by the server never leave the target directory. */
+int tp_sftp_get(struct tp_sftp *f, const char *remote, const char *local, bool recursive,
+                bt_err **err);
+void tp_sftp_close(struct tp_sftp *f);
+
 /* tp_ssh_connect() for callers that want only the fd (the caller owns and closes it): the
  * bridge thread runs detached until the fd is closed and the channel ended, then reports the
  * end to opts->on_end (when set) and frees everything. Returns the fd or -1. */

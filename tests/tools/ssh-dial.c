@@ -18,6 +18,8 @@
  *   --pty TERM COLSxROWS a pseudo-terminal for the command (or the shell)
  *   --shell              the login shell instead of a command
  *   --resize COLSxROWS   after the first byte of output, resize the pseudo-terminal
+ *   --put LOCAL REMOTE   copy over SFTP instead of running a command (-r: directories)
+ *   --get REMOTE LOCAL   the other way
  *
  * Without COMMAND it runs the URL's command (`berthd dial-stdio [--host=unix://PATH]`). It
  * copies stdin to the connection and the connection to stdout; stdin's EOF becomes
@@ -143,7 +145,8 @@ static int finish(const char *stderr_text, const char *err, const char *sig, int
 int main(int argc, char **argv)
 {
     struct tp_ssh_opts o = {0};
-    bool detached = false, close_early = false, timing = false;
+    bool detached = false, close_early = false, timing = false, recursive = false;
+    const char *copy_dir = NULL, *copy_from = NULL, *copy_to = NULL;
     const char *url = NULL;
     int i = 1;
     for (; i < argc; i++) {
@@ -172,7 +175,13 @@ int main(int argc, char **argv)
                 return usage();
         } else if (!strcmp(a, "--shell"))
             o.shell = true;
-        else if (!strcmp(a, "--resize") && i + 1 < argc) {
+        else if (!strcmp(a, "-r"))
+            recursive = true;
+        else if ((!strcmp(a, "--put") || !strcmp(a, "--get")) && i + 2 < argc) {
+            copy_dir = a + 2;
+            copy_from = argv[++i];
+            copy_to = argv[++i];
+        } else if (!strcmp(a, "--resize") && i + 1 < argc) {
             if (sscanf(argv[++i], "%dx%d", &resize_cols, &resize_rows) != 2)
                 return usage();
         } else if (a[0] == '-' || url)
@@ -199,6 +208,18 @@ int main(int argc, char **argv)
     o.port = u.port;
     o.user = u.user;
     o.command = (const char *const *)cmd;
+
+    if (copy_dir) {
+        struct tp_sftp *f = tp_sftp_open(&o, &err);
+        int rc = !f                         ? -1
+                 : !strcmp(copy_dir, "put") ? tp_sftp_put(f, copy_from, copy_to, recursive, &err)
+                                            : tp_sftp_get(f, copy_from, copy_to, recursive, &err);
+        tp_sftp_close(f);
+        tp_ssh_url_free(&u);
+        if (rc < 0)
+            fprintf(stderr, "berth-ssh-dial: %s\n", bt_err_msg(err));
+        return rc < 0 ? 1 : 0;
+    }
 
     long long start = now_ms();
     struct tp_ssh_conn *c = NULL;
