@@ -274,7 +274,7 @@ static struct bt_flag *global_flags(struct berth_globals *g)
 
 int berth_main(int argc, char **argv)
 {
-    struct berth_cli cli = {.prog = "berth", .out = stdout, .err = stderr};
+    struct berth_cli cli = {.prog = "berth", .argv = argv, .out = stdout, .err = stderr};
     struct berth_globals *g = &cli.g;
     g->log_level = "info";
     g->tls = getenv("DOCKER_TLS") && *getenv("DOCKER_TLS");

@@ -37,6 +37,7 @@ struct berth_globals {
 
 struct berth_cli {
     const char *prog; /* "berth" */
+    char **argv;      /* the command line as main() got it (machine env's hint quotes it) */
     const char *path; /* the command as typed: "ps", "container ls" (set by the dispatch) */
     FILE *out;
     FILE *err;
