@@ -11,25 +11,11 @@
 #include "host/client/tls-module.h"
 #include "shared/base/cleanup.h"
 #include "shared/base/mem.h"
-#include "shared/base/path.h"
-
-static char *module_path(const char *file)
-{
-    const char *dir = getenv("BERTH_LIB_DIR");
-    if (dir && *dir)
-        return bt_xasprintf("%s/%s", dir, file);
-    char self[4096];
-    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-    if (n <= 0)
-        return bt_xstrdup(file);
-    self[n] = '\0';
-    bt_autofree char *bindir = bt_path_dirname(self);
-    return bt_xasprintf("%s/../lib/berth/%s", bindir, file);
-}
+#include "shared/fs/self.h"
 
 static const void *load(const char *file, const char *symbol, const char *what, bt_err **err)
 {
-    bt_autofree char *path = module_path(file);
+    bt_autofree char *path = bt_module_path(file);
     void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
     if (!h) {
         bt_err_set(err, BT_E_UNSUPPORTED, "%s is not available: %s", what, dlerror());

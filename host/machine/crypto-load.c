@@ -12,31 +12,17 @@
 #include "host/machine/crypto-module.h"
 #include "shared/base/cleanup.h"
 #include "shared/base/mem.h"
-#include "shared/base/path.h"
+#include "shared/fs/self.h"
 
 #define MODULE_FILE "machine-crypto.so"
 
 static const struct machine_crypto_module *mod;
 
-static char *module_path(void)
-{
-    const char *dir = getenv("BERTH_LIB_DIR");
-    if (dir && *dir)
-        return bt_xasprintf("%s/" MODULE_FILE, dir);
-    char self[4096];
-    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-    if (n <= 0)
-        return bt_xstrdup(MODULE_FILE);
-    self[n] = '\0';
-    bt_autofree char *bindir = bt_path_dirname(self);
-    return bt_xasprintf("%s/../lib/berth/" MODULE_FILE, bindir);
-}
-
 static const struct machine_crypto_module *load(bt_err **err)
 {
     if (mod)
         return mod;
-    bt_autofree char *path = module_path();
+    bt_autofree char *path = bt_module_path(MODULE_FILE);
     void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
     if (!h) {
         bt_err_set(err, BT_E_UNSUPPORTED, "machine certificates are not available: %s", dlerror());

@@ -1,0 +1,162 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+/*
+ * The machine's drivers: what runs a Berth VM from a struct vm_spec (docs/design/machine.md,
+ * "Drivers"). Two drivers sit behind one vtable:
+ *
+ *  - "libvirt" (driver-libvirt.c; libvirt's only home in Berth): a persistent domain named
+ *    "berth-NAME" on the URI the spec names, else $BERTH_LIBVIRT_URI, else qemu:///system for
+ *    root and qemu:///session for anyone else;
+ *  - "qemu" (driver-qemu.c): qemu-system-x86_64 started with -daemonize, its pid file
+ *    (qemu.pid) and QMP socket (qmp.sock) in the machine's store directory, its definition
+ *    (qemu.json: the command line create built) beside them.
+ *
+ * The drivers keep no state in the process: every operation takes the spec, finds the VM by
+ * name (libvirt) or by the store directory (qemu), and returns. Callers build the spec from
+ * the store's config.json each time; create and start take the same spec.
+ *
+ * Life cycle: create defines the VM (replacing an older definition; a running VM keeps running
+ * as it was until it is stopped), start boots what create defined, stop presses the ACPI power
+ * button and forces the VM off when the guest has not powered off within the timeout, kill
+ * forces it off at once, remove forces it off if needed and deletes the definition (never the
+ * disks or the store directory: those belong to host/machine).
+ *
+ * The guest's console goes to spec->console_log, truncated at every start, so a follower
+ * (console.h) sees only the current boot. A guest reboot, and a kernel panic (panic=-1), end
+ * the VM (QEMU's -no-reboot, libvirt's on_reboot=destroy): a machine restarts from the host,
+ * where the config disk is rewritten first, never in a loop of failing boots.
+ *
+ * Errors (bt_err, see shared/base/err.h) in docker-machine's spirit, naming the machine:
+ *   BT_E_NOT_FOUND     machine "dev" does not exist (not created)
+ *   BT_E_NOT_MODIFIED  machine "dev" is already running / is already stopped
+ *   BT_E_INVALID       a spec the driver cannot run (messages name the field)
+ *   BT_E_FORBIDDEN     host-only networking without root
+ *   BT_E_UNAVAILABLE   libvirtd or qemu-system-x86_64 cannot be reached or started
+ *   errno / BT_E_INTERNAL  anything else, with libvirt's or QEMU's own words appended
+ *
+ * Thread safety: the functions may be called from several threads, on different machines.
+ * Two operations on one machine at the same time are the caller's to prevent (host/machine
+ * holds a lock per machine).
+ */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "shared/base/err.h"
+
+/* The domain name prefix: machine "dev" is libvirt domain "berth-dev". */
+#define VM_DOMAIN_PREFIX "berth-"
+
+enum vm_accel {
+    VM_ACCEL_TCG, /* QEMU's emulation: works everywhere, several times slower */
+    VM_ACCEL_KVM, /* hardware virtualisation: only where a probe boot worked (probe.h) */
+};
+
+enum vm_machine_type {
+    VM_MACHINE_PC,      /* i440fx "pc": what both drivers run */
+    VM_MACHINE_MICROVM, /* QEMU's microvm (qemu driver only): no PCI, no firmware; faster boots */
+};
+
+enum vm_net_mode {
+    VM_NET_NONE,   /* no network device */
+    VM_NET_BRIDGE, /* host-only: a tap on the Linux bridge spec->bridge (root only) */
+    VM_NET_USER,   /* QEMU's user mode (slirp) with forwards from 127.0.0.1 */
+};
+
+/* A TCP forward of user-mode networking: 127.0.0.1:host_port on the host to guest_port. */
+struct vm_forward {
+    uint16_t host_port;
+    uint16_t guest_port;
+};
+
+/* A host directory shared with the guest over 9p (virtio), mounted by tag in the guest
+ * (machine.env's BERTH_SHARES). QEMU runs it in "passthrough" mode: the guest sees the files'
+ * real owners and modes. */
+struct vm_share {
+    const char *tag;       /* 1..31 characters of [A-Za-z0-9_.-] */
+    const char *host_path; /* absolute; must exist when the VM starts */
+};
+
+/*
+ * Everything a driver needs. All strings and arrays are the caller's and only read during
+ * the call. Paths must be absolute and may hold any characters except control characters and
+ * invalid UTF-8 (they are escaped wherever they go: domain XML, QEMU option strings).
+ */
+struct vm_spec {
+    const char *name;      /* machine name: [A-Za-z0-9][A-Za-z0-9.-]*, at most 64 */
+    const char *store_dir; /* the machine's directory (~/.berth/machines/NAME), existing */
+    unsigned cpus;         /* >= 1 */
+    unsigned memory_mb;    /* >= 64 */
+
+    const char *kernel;  /* bzImage, or an uncompressed vmlinux (booted via PVH) */
+    const char *initrd;  /* optional */
+    const char *cmdline; /* the kernel command line (docs/design/machine.md) */
+
+    const char *data_disk;   /* optional: qcow2, attached read-write as the first virtio disk */
+    const char *config_disk; /* optional: raw config tar (disk.h), attached read-only after it */
+    const char *console_log; /* the serial console (ttyS0) goes here */
+    const char *mac;         /* "02:xx:xx:xx:xx:xx" (network.h: vm_mac_for_name) */
+
+    enum vm_net_mode net;
+    const char *bridge;                /* VM_NET_BRIDGE: the bridge's name ("berth0") */
+    const struct vm_forward *forwards; /* VM_NET_USER: forwards from 127.0.0.1 */
+    size_t n_forwards;
+
+    const struct vm_share *shares;
+    size_t n_shares;
+
+    enum vm_accel accel;
+    enum vm_machine_type machine;
+
+    const char *libvirt_uri; /* libvirt only; NULL: see vm_libvirt_uri() */
+    const char *qemu;        /* qemu only; NULL: qemu-system-x86_64 found on PATH */
+};
+
+enum vm_state {
+    VM_STATE_MISSING,  /* no such VM: never created, or removed */
+    VM_STATE_STOPPED,  /* defined, not running */
+    VM_STATE_RUNNING,  /* running (booting or booted: the console says how far) */
+    VM_STATE_PAUSED,   /* running but its CPUs are stopped (libvirt under broken KVM, ...) */
+    VM_STATE_STOPPING, /* the guest is shutting down (libvirt's "in shutdown") */
+    VM_STATE_ERROR,    /* crashed, or a state the driver cannot name */
+};
+
+/* docker-machine's words for a state: "Running", "Stopped", "Paused", "Stopping", "Error";
+ * VM_STATE_MISSING is "Missing". */
+const char *vm_state_name(enum vm_state state);
+
+struct vm_driver {
+    const char *name; /* "libvirt" or "qemu" */
+
+    /* Define the VM from spec, replacing an earlier definition (libvirt keeps the domain's
+     * UUID). Checks the spec first (vm_spec_check). */
+    int (*create)(const struct vm_spec *spec, bt_err **err);
+    /* Boot what create defined. Returns once QEMU runs; the guest boots after. */
+    int (*start)(const struct vm_spec *spec, bt_err **err);
+    /* Press the ACPI power button and wait up to timeout_ms for the guest to power off; then
+     * force it off. *forced (may be NULL) says whether it had to be forced. */
+    int (*stop)(const struct vm_spec *spec, int timeout_ms, bool *forced, bt_err **err);
+    /* Force the VM off at once (pulling the plug). */
+    int (*kill)(const struct vm_spec *spec, bt_err **err);
+    /* The VM's state; a VM that does not exist is VM_STATE_MISSING, not an error. */
+    int (*state)(const struct vm_spec *spec, enum vm_state *out, bt_err **err);
+    /* Force off if running, then delete the definition (and for qemu its pid file and QMP
+     * socket). Removing a missing VM succeeds. */
+    int (*remove)(const struct vm_spec *spec, bt_err **err);
+};
+
+/* The driver called name ("libvirt" or "qemu"); NULL with BT_E_INVALID
+ * `unsupported driver "x" (supported: libvirt, qemu)` otherwise. */
+const struct vm_driver *vm_driver_find(const char *name, bt_err **err);
+
+/* Check a spec against the rules above, for the driver named (the microvm machine type is the
+ * qemu driver's only). Messages name the field: `invalid memory size 16 MB: at least 64`. */
+int vm_spec_check(const struct vm_spec *spec, const char *driver, bt_err **err);
+
+/* The libvirt URI a spec reaches: spec_uri when set, else $BERTH_LIBVIRT_URI when set and
+ * not empty, else "qemu:///system" when the process runs as root, "qemu:///session"
+ * otherwise. The string is spec_uri, the environment's, or a literal. */
+const char *vm_libvirt_uri(const char *spec_uri);
+
+/* "berth-" + name; the caller frees. */
+char *vm_domain_name(const char *name);

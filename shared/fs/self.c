@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "shared/fs/self.h"
+
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "shared/base/cleanup.h"
+#include "shared/base/mem.h"
+#include "shared/base/path.h"
+
+char *bt_self_dir(void)
+{
+    char self[4096];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    if (n <= 0)
+        return NULL;
+    self[n] = '\0';
+    return bt_path_dirname(self);
+}
+
+char *bt_module_path(const char *file)
+{
+    const char *dir = getenv("BERTH_LIB_DIR");
+    if (dir && *dir)
+        return bt_xasprintf("%s/%s", dir, file);
+    bt_autofree char *bindir = bt_self_dir();
+    if (!bindir)
+        return bt_xstrdup(file);
+    return bt_xasprintf("%s/../lib/berth/%s", bindir, file);
+}
