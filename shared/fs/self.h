@@ -2,7 +2,7 @@
 #pragma once
 /*
  * Where the running program's own files are: its directory, the modules it loads on first
- * use (lib/berth/*.so), and the data installed beside it. A build tree and an installation
+ * use (lib/berth/NAME.so), and the data installed beside it. A build tree and an installation
  * have the same shape: bin/berth, lib/berth/, and data beside bin/ (build/boot2vm in a build,
  * share/berth/boot2vm installed).
  */
