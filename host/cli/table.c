@@ -92,6 +92,8 @@ const struct berth_cmd berth_commands[] = {
         {"container", "Manage containers", NULL, BERTH_GROUP_MANAGEMENT, container_cmds},
         {"context", "Manage contexts", NULL, BERTH_GROUP_MANAGEMENT, context_cmds},
         {"image", "Manage images", NULL, BERTH_GROUP_MANAGEMENT, image_cmds},
+        {"machine", "Manage Berth's VMs (docker-machine's commands)", NULL,
+         BERTH_GROUP_MANAGEMENT, berth_machine_cmds},
         CMD("attach", S_ATTACH, berth_cmd_attach),
         CMD("completion", "Generate the autocompletion script for the specified shell",
             berth_cmd_completion),

@@ -312,6 +312,10 @@ static int dial_prepare(struct dial *d, const struct tp_ssh_opts *o, bt_err **er
         return bt_err_set(err, BT_E_INVALID,
                           "host key check: no home directory for ~/.ssh/known_hosts");
     static const char *const def[] = {"berthd", "dial-stdio", NULL};
+    if (o->command_line) {
+        d->command = bt_xstrdup(o->command_line);
+        return 0;
+    }
     d->command = tp_shell_join(o->command ? o->command : def, err);
     return d->command ? 0 : -1;
 }

@@ -95,10 +95,13 @@ struct tp_ssh_opts {
     int port;                   /* 0: 22 */
     const char *user;           /* NULL: the local user's name */
     const char *const *command; /* remote argv; NULL: {"berthd", "dial-stdio"} */
-    const char *identity_file;  /* a private key tried first (the machine store's) */
-    bool no_agent;              /* do not ask ssh-agent even when SSH_AUTH_SOCK is set */
-    bool no_default_keys;       /* do not try ~/.ssh/id_ed25519, id_ecdsa, id_rsa */
-    const char *known_hosts;    /* NULL: ~/.ssh/known_hosts */
+    /* The remote command as one string for the far side's shell, used as it is (no quoting)
+     * in place of command: `berth machine ssh NAME ls -l /`, like docker-machine's. */
+    const char *command_line;
+    const char *identity_file; /* a private key tried first (the machine store's) */
+    bool no_agent;             /* do not ask ssh-agent even when SSH_AUTH_SOCK is set */
+    bool no_default_keys;      /* do not try ~/.ssh/id_ed25519, id_ecdsa, id_rsa */
+    const char *known_hosts;   /* NULL: ~/.ssh/known_hosts */
     enum tp_host_key_policy host_key_policy;
     int timeout_ms;        /* each stage of the dial; 0: 30 s (docker's
                               ConnectTimeout=30) */
