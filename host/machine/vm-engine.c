@@ -145,7 +145,7 @@ char *mvm_engine_version(void *ctx, const struct machine *m, int timeout_ms, bt_
 /* The guest keeps berthd's TLS files here and restarts the engine with this command (the image's
  * init: boot2vm/). */
 #define GUEST_TLS_DIR        "/mnt/data/berth-vm/tls"
-#define GUEST_RESTART_ENGINE "/usr/sbin/berth-restart-engine"
+#define GUEST_RESTART_ENGINE "/usr/sbin/berth-vm engine-restart"
 
 int mvm_apply_certs(void *ctx, const struct machine *m, bt_err **err)
 {
