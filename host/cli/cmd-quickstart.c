@@ -235,6 +235,7 @@ int berth_cmd_quickstart(struct berth_cli *cli, int argc, char **argv)
     setenv("DOCKER_TLS_VERIFY", "1", 1);
     setenv("DOCKER_CERT_PATH", m->dir, 1);
     setenv("DOCKER_MACHINE_NAME", m->name, 1);
+    cli->g.tls = true;
     cli->g.tls_verify = true;
     cli->g.hosts = NULL;
     cli->g.context = NULL;

@@ -239,6 +239,17 @@ def test_ssh(machines, m1):
     assert os.path.getsize(os.path.join(machines.dir("m1"), "known_hosts")) > 0
 
 
+def test_ssh_interactive(machines, m1):
+    """A login shell on a pseudo-terminal of the size of the user's terminal."""
+    argv = machines.sb.wrap([harness.BERTH, "machine", "ssh", "m1"])
+    out, status = harness.drive(argv, machines.env(TERM="xterm"),
+                                [("# ", "stty size; echo the-$((40+2))-answer; exit 7\n")],
+                                timeout=60, size=(33, 111))
+    assert "33 111" in out, out
+    assert "the-42-answer" in out, out
+    assert status == 7, out
+
+
 def test_scp(machines, m1):
     src = os.path.join(machines.sb.dir, "up.txt")
     with open(src, "w") as f:
