@@ -159,5 +159,9 @@ int berthd_dial_stdio(int argc, char **argv)
         print_error(&in);
         status = 1;
     }
-    return status;
+    /* The stdin thread may still run (blocked on a client that has not closed its end, or
+     * binding a symbol lazily): exit() would run the libraries' destructors under it, which
+     * crashed in ld.so on a one-CPU VM. Nothing is left to flush but stdio. */
+    fflush(NULL);
+    _exit(status);
 }

@@ -6,5 +6,6 @@
  * running it on the host (`ssh HOST berthd dial-stdio`) and speaking HTTP on the pipe.
  */
 
-/* argv[0] is "dial-stdio". Returns the process's exit status. */
+/* argv[0] is "dial-stdio". Returns the process's exit status when it cannot connect; once
+ * connected it ends the process itself (_exit) when the engine closes the stream. */
 int berthd_dial_stdio(int argc, char **argv);
