@@ -87,7 +87,8 @@ int mvm_spec(const struct machine *m, struct mvm_spec *s, bt_err **err)
     v->shares = s->shares;
     v->n_shares = m->nshares;
     v->accel = strcmp(m->accel, "kvm") == 0 ? VM_ACCEL_KVM : VM_ACCEL_TCG;
-    v->machine = VM_MACHINE_PC;
+    /* QEMU's microvm boots faster (no PCI, no firmware) but only the qemu driver runs it */
+    v->machine = strcmp(m->driver_name, "qemu") == 0 ? VM_MACHINE_MICROVM : VM_MACHINE_PC;
     json_t *drv = json_object_get(m->doc, "Driver");
     const char *uri = drv ? json_string_value(json_object_get(drv, "URI")) : NULL;
     v->libvirt_uri = uri && *uri ? uri : NULL;

@@ -81,6 +81,11 @@ static void devices(struct vm_xml *x, const struct vm_spec *s)
     vm_xml_empty(x, "source", "path", s->console_log, "append", "off", NULL);
     vm_xml_empty(x, "target", "port", "0", NULL);
     vm_xml_close(x);
+    /* entropy from the host: without it the guest's CRNG takes seconds to seed under TCG and
+     * the engine's first TLS handshake waits for it */
+    vm_xml_open(x, "rng", "model", "virtio", NULL);
+    vm_xml_empty(x, "backend", "model", "builtin", NULL);
+    vm_xml_close(x);
     vm_xml_empty(x, "memballoon", "model", "none", NULL);
     vm_xml_close(x);
 }

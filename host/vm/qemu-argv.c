@@ -148,6 +148,11 @@ char **vm_qemu_argv(const struct vm_spec *s, const char *pidfile, const char *qm
     if (s->config_disk && *s->config_disk)
         disk(&argv, s, "config", s->config_disk, "raw", true);
     network(&argv, s);
+    /* entropy from the host: without it the guest's CRNG takes seconds to seed under TCG and
+     * the engine's first TLS handshake waits for it */
+    push(&argv, "-object");
+    push(&argv, "rng-random,id=rng0,filename=/dev/urandom");
+    virtio_device(&argv, s, "rng", "rng=rng0");
     for (size_t i = 0; i < s->n_shares; i++) {
         bt_autofree char *path = vm_qemu_opt_escape(s->shares[i].host_path);
         push(&argv, "-fsdev");
