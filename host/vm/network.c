@@ -8,6 +8,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/ethtool.h>
 #include <linux/if_tun.h>
 #include <linux/sockios.h>
 #include <net/if.h>
@@ -17,7 +18,6 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "host/vm/network.h"
@@ -182,11 +182,19 @@ static int set_up(int sock, const char *name, bt_err **err)
     return 0;
 }
 
+/* Asked of the interface's driver (ethtool's GDRVINFO: "bridge"), not of /sys/class/net: sysfs
+ * shows the network namespace of whoever mounted it, which need not be the caller's (a process
+ * that entered a namespace with setns(2) still sees the old one's interfaces there). */
 static bool is_bridge(const char *name)
 {
-    bt_autofree char *p = bt_xasprintf("/sys/class/net/%s/bridge", name);
-    struct stat st;
-    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+    bt_autoclose int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (sock < 0)
+        return false;
+    struct ethtool_drvinfo info = {.cmd = ETHTOOL_GDRVINFO};
+    struct ifreq ifr;
+    set_ifname(&ifr, name);
+    ifr.ifr_data = (void *)&info;
+    return ioctl(sock, SIOCETHTOOL, &ifr) == 0 && strcmp(info.driver, "bridge") == 0;
 }
 
 static int ioctl_addr(int sock, unsigned long req, const char *name, uint32_t addr)
