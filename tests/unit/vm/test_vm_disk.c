@@ -233,6 +233,38 @@ static void test_config_env_append(void **state)
     assert_null(strstr(bt_strbuf_str(&sb), "lower"));
 }
 
+static void test_data_disk_create(void **state)
+{
+    (void)state;
+    if (access("/usr/bin/qemu-img", X_OK) != 0)
+        skip(); /* qemu-utils (installer/install-deps.sh) */
+    bt_autofree char *path = bt_xasprintf("%s/disk.qcow2", tmpdir);
+    bt_autoerr bt_err *err = NULL;
+    if (vm_data_disk_create(path, 64, &err) < 0)
+        fail_msg("vm_data_disk_create: %s", bt_err_msg(err));
+    bt_autostrbuf struct bt_strbuf img = BT_STRBUF_INIT;
+    assert_int_equal(bt_file_read(path, &img, 64 << 20, NULL), 0);
+    /* qcow2: magic "QFI\xfb", then the virtual size (big-endian) at offset 24 */
+    assert_memory_equal(img.buf, "QFI\xfb", 4);
+    uint64_t size = 0;
+    for (int i = 0; i < 8; i++)
+        size = size << 8 | (unsigned char)img.buf[24 + i];
+    assert_int_equal(size, 64ULL << 20);
+    /* never overwritten */
+    assert_int_equal(vm_data_disk_create(path, 128, &err), -1);
+    assert_int_equal(bt_err_code(err), BT_E_CONFLICT);
+    bt_autofree char *want = bt_xasprintf("data disk \"%s\" already exists", path);
+    assert_string_equal(bt_err_msg(err), want);
+    bt_err_clear(&err);
+    assert_int_equal(vm_data_disk_create(path, 0, &err), -1);
+    assert_string_equal(bt_err_msg(err), "invalid disk size 0 MB");
+    bt_err_clear(&err);
+    /* nothing is left behind by a failure */
+    bt_autofree char *nodir = bt_xasprintf("%s/no/such/dir/disk.qcow2", tmpdir);
+    assert_int_equal(vm_data_disk_create(nodir, 64, &err), -1);
+    assert_non_null(err);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -242,6 +274,7 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_config_disk_grows_by_mib, setup, teardown),
             cmocka_unit_test_setup_teardown(test_config_disk_refuses_bad_names, setup, teardown),
             cmocka_unit_test(test_config_env_append),
+            cmocka_unit_test_setup_teardown(test_data_disk_create, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
