@@ -94,6 +94,8 @@ static void user_net_commandline(struct vm_xml *x, const struct vm_spec *s)
 {
     bt_autostrbuf struct bt_strbuf netdev = BT_STRBUF_INIT;
     bt_strbuf_append(&netdev, "user,id=" USER_NETDEV_ID);
+    if (s->net_restrict)
+        bt_strbuf_append(&netdev, ",restrict=on");
     for (size_t i = 0; i < s->n_forwards; i++)
         bt_strbuf_appendf(&netdev, ",hostfwd=tcp:127.0.0.1:%u-:%u", s->forwards[i].host_port,
                           s->forwards[i].guest_port);

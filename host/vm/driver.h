@@ -101,6 +101,9 @@ struct vm_spec {
     const char *bridge;                /* VM_NET_BRIDGE: the bridge's name ("berth0") */
     const struct vm_forward *forwards; /* VM_NET_USER: forwards from 127.0.0.1 */
     size_t n_forwards;
+    /* VM_NET_USER: QEMU's restrict=on, the guest cannot open connections to the host or
+     * beyond (only the forwards reach it); false for a machine whose engine pulls images */
+    bool net_restrict;
 
     const struct vm_share *shares;
     size_t n_shares;

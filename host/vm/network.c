@@ -18,7 +18,6 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "host/vm/network.h"
@@ -183,8 +182,9 @@ static int set_up(int sock, const char *name, bt_err **err)
     return 0;
 }
 
-/* Asked of the interface's driver (ethtool's "driver: bridge"), not of /sys/class/net: sysfs
- * shows the network namespace it was mounted in, which `nsenter --net` does not change. */
+/* Asked of the interface's driver (ethtool's GDRVINFO: "bridge"), not of /sys/class/net: sysfs
+ * shows the network namespace of whoever mounted it, which need not be the caller's (a process
+ * that entered a namespace with setns(2) still sees the old one's interfaces there). */
 static bool is_bridge(const char *name)
 {
     bt_autoclose int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);

@@ -8,7 +8,10 @@
  *
  * Bridges and taps are made with ioctls (SIOCBRADDBR, SIOCSIFADDR, SIOCSIFNETMASK,
  * SIOCSIFFLAGS, TUNSETIFF, SIOCBRADDIF), in the calling process's network namespace, and need
- * CAP_NET_ADMIN: without it the functions fail with BT_E_FORBIDDEN and say so.
+ * CAP_NET_ADMIN: without it the functions fail with BT_E_FORBIDDEN and say so. Whether an
+ * interface is a bridge is asked of its driver (SIOCETHTOOL), never of /sys/class/net, which
+ * shows the namespace sysfs was mounted in: a caller that entered another network namespace
+ * (nsenter, setns) sees the wrong interfaces there.
  *
  * Thread safety: all functions may be called from any thread.
  */

@@ -83,6 +83,8 @@ static void network(char ***argv, const struct vm_spec *s)
     } else {
         bt_autostrbuf struct bt_strbuf nd = BT_STRBUF_INIT;
         bt_strbuf_append(&nd, "user,id=net0");
+        if (s->net_restrict)
+            bt_strbuf_append(&nd, ",restrict=on");
         for (size_t i = 0; i < s->n_forwards; i++)
             bt_strbuf_appendf(&nd, ",hostfwd=tcp:127.0.0.1:%u-:%u", s->forwards[i].host_port,
                               s->forwards[i].guest_port);

@@ -32,9 +32,10 @@ int bt_fd_read_all(int fd, struct bt_strbuf *out, size_t max, bt_err **err)
                 continue;
             return bt_err_errno(err, errno, "read");
         }
+        /* commit even nothing: an empty input must still leave a terminated string */
+        bt_strbuf_commit(out, (size_t)n);
         if (n == 0)
             return 0;
-        bt_strbuf_commit(out, (size_t)n);
         if (max && out->len - start > max)
             return bt_err_set(err, BT_E_INVALID, "read: input too large (over %zu bytes)", max);
     }

@@ -88,6 +88,17 @@ static void test_file_read_limit(void **state)
     assert_int_equal(sb.len, 100);
 }
 
+static void test_file_read_empty_is_an_empty_string(void **state)
+{
+    bt_autofree char *path = bt_xasprintf("%s/empty", (char *)*state);
+    assert_int_equal(bt_file_write_atomic(path, "", 0, 0600, NULL), 0);
+    bt_autostrbuf struct bt_strbuf sb = BT_STRBUF_INIT;
+    assert_int_equal(bt_file_read(path, &sb, 0, NULL), 0);
+    assert_int_equal(sb.len, 0);
+    /* the buffer the read reserved is terminated, not left as malloc gave it */
+    assert_string_equal(bt_strbuf_str(&sb), "");
+}
+
 static void test_file_mkdir_p_and_rm_rf(void **state)
 {
     const char *dir = *state;
@@ -162,6 +173,8 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_file_write_atomic_into_missing_dir_fails_cleanly,
                                             setup_dir, teardown_dir),
             cmocka_unit_test_setup_teardown(test_file_read_limit, setup_dir, teardown_dir),
+            cmocka_unit_test_setup_teardown(test_file_read_empty_is_an_empty_string, setup_dir,
+                                            teardown_dir),
             cmocka_unit_test_setup_teardown(test_file_mkdir_p_and_rm_rf, setup_dir, teardown_dir),
             cmocka_unit_test_setup_teardown(test_file_rm_rf_refuses_mount_points, setup_dir,
                                             teardown_dir),

@@ -1,0 +1,434 @@
+# SPDX-License-Identifier: Apache-2.0
+"""host/vm's drivers booting real guests, through tests/tools/vm-drive.c (berth-vm-drive): for the
+qemu driver and the libvirt driver, create, start, Running, the console's stage markers, stop
+(the ACPI power button, then forced off after the timeout), kill, start again, remove; a guest
+that powers itself off ends Stopped; host-only networking on a bridge (a tap for the qemu driver,
+<interface type='bridge'> for libvirt) and user-mode forwards; the KVM probe and its cache.
+
+Everything runs inside a network namespace the test creates, so 192.168.99.0/24 and the
+forwards' 127.0.0.1 exist only there; libvirt is a libvirtd (and virtlogd) started by the test
+in that namespace and in a mount namespace of its own (tmpfs over libvirt's state, runtime, log
+and config directories), reached at qemu+unix:///system?socket=TMP/libvirt-sock. At the end every
+process in the namespace (all started here) is killed by pid and the namespace removed.
+
+The guest: Debian's kernel (installer/fetch-vm-inputs.sh) and an initramfs made here from
+busybox-static, whose /init prints "berth-stage: ..." markers. With the kernel package's .deb in
+the cache (CACHE/debs/linux-image-*.deb) the initramfs also gets the virtio-net and ACPI button
+modules, for the network and power-button tests; without it those tests skip, saying so. TCG
+is used (the KVM probe fails on these machines); a stock bzImage takes ~8 s to reach /init."""
+import glob
+import gzip
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+
+import pytest
+
+CACHE = os.environ.get("BERTH_VM_CACHE", "/var/cache/berth/vm")
+BIN_DIR = os.environ.get("BERTH_BIN_DIR", os.path.join(os.path.dirname(__file__), "../../build/bin"))
+DRIVE = os.path.join(BIN_DIR, "berth-vm-drive")
+BOOT_TIMEOUT = 120  # seconds to "berth-stage: init" under TCG on 2 busy cores
+
+NET_MODULES = ["virtio_ring", "virtio", "virtio_pci_modern_dev", "virtio_pci_legacy_dev",
+               "virtio_pci", "failover", "net_failover", "virtio_net"]
+BUTTON_MODULES = ["button", "evdev"]
+
+INIT = r"""#!/bin/busybox sh
+/bin/busybox mkdir -p /proc /sys /dev /sbin /usr/bin /usr/sbin /tmp
+/bin/busybox --install -s
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+echo "berth-stage: init"
+ip= mode=idle
+for w in $(cat /proc/cmdline); do
+    case $w in
+    berth.probe=1) poweroff -f ;;
+    berth.ip=*) ip=${w#berth.ip=} ;;
+    berth.test=*) mode=${w#berth.test=} ;;
+    esac
+done
+load() { for m in "$@"; do insmod /lib/modules/$m.ko 2>/dev/null; done; }
+if [ -n "$ip" ]; then
+    load %(net)s
+    ip link set lo up
+    ip addr add "$ip" dev eth0
+    ip link set eth0 up
+    nc -ll -p 2376 -e /bin/hello &
+    echo "berth-stage: network ${ip%%/*}"
+fi
+case $mode in
+poweroff)
+    echo "berth-stage: poweroff"
+    poweroff -f
+    ;;
+button)
+    load %(button)s
+    for e in /sys/class/input/event*; do
+        [ "$(cat $e/device/name 2>/dev/null)" = "Power Button" ] && ev=/dev/input/${e##*/}
+    done
+    echo "berth-stage: button ${ev:-none}"
+    # the first event (the press) ends the wait
+    [ -n "$ev" ] && dd if=$ev of=/dev/null bs=24 count=1 2>/dev/null && echo "berth-stage: pressed" && poweroff -f
+    ;;
+esac
+echo "berth-stage: idle"
+while :; do sleep 3600; done
+""" % {"net": " ".join(NET_MODULES), "button": " ".join(BUTTON_MODULES)}
+
+HELLO = "#!/bin/sh\necho berth-guest hello\n"
+
+
+def run(argv, check=True, timeout=120, **kw):
+    p = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, **kw)
+    if check and p.returncode != 0:
+        raise AssertionError("%s: exit %d\nstdout: %s\nstderr: %s" % (
+            " ".join(argv), p.returncode, p.stdout, p.stderr))
+    return p
+
+
+@pytest.fixture(scope="module")
+def kernel():
+    path = os.path.join(CACHE, "vmlinuz")
+    if not os.path.exists(path):
+        pytest.skip("no guest kernel in %s: run installer/fetch-vm-inputs.sh" % CACHE)
+    if not shutil.which("qemu-system-x86_64"):
+        pytest.skip("qemu-system-x86_64 is not installed (installer/install-deps.sh)")
+    if not os.path.exists(DRIVE):
+        pytest.skip("%s is not built (cmake -DBERTH_TESTS=ON)" % DRIVE)
+    if os.geteuid() != 0:
+        pytest.skip("the VM driver tests need root (network namespaces, bridges, libvirtd)")
+    return path
+
+
+@pytest.fixture(scope="module")
+def workdir():
+    # short: unix socket paths (QMP, libvirt) must fit in 107 bytes
+    d = tempfile.mkdtemp(prefix="bvd-", dir="/tmp")
+    yield d
+    shutil.rmtree(d, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def modules(workdir):
+    """The directory holding NET_MODULES and BUTTON_MODULES as NAME.ko, or None (with why)."""
+    with open(os.path.join(CACHE, "kernel-version")) as f:
+        release = f.read().strip()
+    debs = glob.glob(os.path.join(CACHE, "debs", "linux-image-%s_*.deb" % release))
+    if not debs:
+        return None, "no linux-image-%s .deb in %s/debs (installer/fetch-vm-inputs.sh)" % (
+            release, CACHE)
+    out = os.path.join(workdir, "modules")
+    os.makedirs(out)
+    tree = os.path.join(workdir, "deb-tree")
+    os.makedirs(tree)
+    names = NET_MODULES + BUTTON_MODULES
+    fs = subprocess.Popen(["dpkg-deb", "--fsys-tarfile", debs[0]], stdout=subprocess.PIPE)
+    subprocess.run(["tar", "-x", "-C", tree, "--wildcards"] + ["*/%s.ko" % n for n in names],
+                   stdin=fs.stdout, check=True)
+    fs.wait()
+    for n in names:
+        found = glob.glob(os.path.join(tree, "lib/modules", release, "kernel/**/%s.ko" % n),
+                          recursive=True)
+        if not found:
+            return None, "%s.ko is not in %s" % (n, debs[0])
+        shutil.copy(found[0], os.path.join(out, n + ".ko"))
+    shutil.rmtree(tree)
+    return out, None
+
+
+@pytest.fixture(scope="module")
+def initrd(workdir, modules):
+    if not os.path.exists("/bin/busybox"):
+        pytest.skip("Debian's busybox-static is not installed (installer/install-deps.sh)")
+    root = os.path.join(workdir, "initrd-root")
+    os.makedirs(os.path.join(root, "bin"))
+    shutil.copy("/bin/busybox", os.path.join(root, "bin", "busybox"))
+    for name, text in (("init", INIT), ("bin/hello", HELLO)):
+        with open(os.path.join(root, name), "w") as f:
+            f.write(text)
+        os.chmod(os.path.join(root, name), 0o755)
+    if modules[0]:
+        shutil.copytree(modules[0], os.path.join(root, "lib", "modules"))
+    names = run(["find", "."], cwd=root).stdout
+    cpio = subprocess.run(["/bin/busybox", "cpio", "-o", "-H", "newc", "-R", "0:0"], cwd=root,
+                          input=names.encode(), capture_output=True, check=True).stdout
+    out = os.path.join(workdir, "initrd.gz")
+    with gzip.open(out, "wb") as f:
+        f.write(cpio)
+    return out
+
+
+@pytest.fixture(scope="module")
+def netns(kernel):
+    name = "berthtest-%d" % os.getpid()
+    run(["ip", "netns", "add", name])
+    try:
+        run(["ip", "netns", "exec", name, "ip", "link", "set", "lo", "up"])
+        yield name
+    finally:
+        kill_netns_processes(name)
+        subprocess.run(["ip", "netns", "del", name])
+
+
+def kill_netns_processes(name):
+    """Every process in the test's namespace was started by this test: QEMU, libvirtd."""
+    for _ in range(50):
+        pids = [int(p) for p in run(["ip", "netns", "pids", name], check=False).stdout.split()]
+        if not pids:
+            return
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        time.sleep(0.1)
+
+
+def ns(netns_name, argv):
+    return ["nsenter", "--net=/run/netns/" + netns_name] + argv
+
+
+QEMU_CONF = """user = "root"
+group = "root"
+security_driver = "none"
+"""
+
+
+@pytest.fixture(scope="module")
+def libvirtd(netns, workdir):
+    """A private libvirtd: its URI."""
+    if not shutil.which("libvirtd") or not shutil.which("virtlogd"):
+        pytest.skip("libvirtd is not installed (installer/install-deps.sh: libvirt-daemon-system)")
+    d = os.path.join(workdir, "lv")
+    etc = os.path.join(d, "etc")
+    os.makedirs(etc)
+    sock = os.path.join(d, "sock")
+    os.makedirs(sock, mode=0o700)  # libvirtd does not make it
+    with open(os.path.join(etc, "qemu.conf"), "w") as f:
+        f.write(QEMU_CONF)
+    conf = os.path.join(d, "libvirtd.conf")
+    with open(conf, "w") as f:
+        f.write('unix_sock_dir = "%s"\nunix_sock_rw_perms = "0700"\nauth_unix_rw = "none"\n'
+                'auth_unix_ro = "none"\nlog_outputs = "3:file:%s/libvirtd.log"\n' % (sock, d))
+    # libvirt's own directories, private to the daemons: nothing of the machine's is touched
+    script = """set -e
+mount -t tmpfs tmpfs /run/libvirt
+mount -t tmpfs tmpfs /var/lib/libvirt
+mount -t tmpfs tmpfs /var/cache/libvirt
+mount -t tmpfs tmpfs /var/log/libvirt
+mount --bind {etc} /etc/libvirt
+virtlogd -d -p {d}/virtlogd.pid
+libvirtd -d -f {conf} -p {d}/libvirtd.pid
+""".format(etc=etc, d=d, conf=conf)
+    run(ns(netns, ["unshare", "--mount", "--propagation", "private", "sh", "-c", script]))
+    path = os.path.join(sock, "libvirt-sock")
+    deadline = time.monotonic() + 20
+    while not os.path.exists(path):
+        if time.monotonic() > deadline:
+            log = open(os.path.join(d, "libvirtd.log")).read()[-3000:] if os.path.exists(
+                os.path.join(d, "libvirtd.log")) else ""
+            raise AssertionError("libvirtd did not make %s in 20 s; its log:\n%s" % (path, log))
+        time.sleep(0.1)
+    yield "qemu+unix:///system?socket=" + path
+
+
+class Machine:
+    """One machine of one driver, driven through berth-vm-drive inside the namespace."""
+
+    def __init__(self, netns, workdir, driver, name, kernel, initrd, cmdline, uri=None,
+                 extra=()):
+        self.netns = netns
+        self.driver = driver
+        self.name = name
+        self.store = os.path.join(workdir, name)
+        os.makedirs(self.store, exist_ok=True)
+        self.console = os.path.join(self.store, "console.log")
+        self.spec = ["--driver", driver, "--name", name, "--store", self.store,
+                     "--kernel", kernel, "--initrd", initrd, "--memory", "256",
+                     "--cmdline", "console=ttyS0 panic=-1 " + cmdline] + list(extra)
+        if uri:
+            self.spec += ["--uri", uri]
+
+    def drive(self, *args, check=True, timeout=120):
+        return run(ns(self.netns, [DRIVE] + self.spec + list(args)), check=check,
+                   timeout=timeout)
+
+    def state(self):
+        return self.drive("state").stdout.strip()
+
+    def wait_console(self, marker, timeout=BOOT_TIMEOUT):
+        p = run([DRIVE, "console-wait", self.console, marker, str(timeout * 1000)], check=False,
+                timeout=timeout + 30)
+        if p.returncode != 0:
+            tail = run([DRIVE, "tail", self.console, "15"], check=False).stdout
+            raise AssertionError("%s: %s\nconsole tail:\n%s" % (self.name, p.stderr, tail))
+        return p.stdout.strip()
+
+    def wait_state(self, want, timeout=30):
+        deadline = time.monotonic() + timeout
+        st = self.state()
+        while st != want and time.monotonic() < deadline:
+            time.sleep(0.2)
+            st = self.state()
+        return st
+
+
+def machine_for(request, driver, name, cmdline, extra=()):
+    netns = request.getfixturevalue("netns")
+    uri = request.getfixturevalue("libvirtd") if driver == "libvirt" else None
+    m = Machine(netns, request.getfixturevalue("workdir"), driver, name,
+                request.getfixturevalue("kernel"), request.getfixturevalue("initrd"), cmdline,
+                uri=uri, extra=extra)
+    request.addfinalizer(lambda: m.drive("remove", check=False))
+    return m
+
+
+DRIVERS = ["qemu", "libvirt"]
+
+
+@pytest.mark.parametrize("driver", DRIVERS)
+def test_life_cycle(request, driver):
+    m = machine_for(request, driver, "lc-" + driver, "berth.test=idle")
+    assert m.state() == "Missing"
+    m.drive("create")
+    assert m.state() == "Stopped"
+
+    t0 = time.monotonic()
+    m.drive("start")
+    assert m.state() == "Running"
+    assert m.wait_console("berth-stage: init") == "berth-stage: init"
+    print("%s: start to berth-stage: init in %.1f s (TCG)" % (driver, time.monotonic() - t0))
+    m.wait_console("berth-stage: idle", timeout=30)
+    p = m.drive("start", check=False)
+    assert p.returncode == 1
+    assert 'not modified: machine "lc-%s" is already running' % driver in p.stderr
+
+    # the guest has no ACPI button driver: the button is ignored and stop forces it off
+    t0 = time.monotonic()
+    assert m.drive("stop", "--timeout", "3000").stdout.strip() == "forced"
+    took = time.monotonic() - t0
+    assert 3.0 <= took < 20, "stop took %.1f s" % took
+    assert m.state() == "Stopped"
+    p = m.drive("stop", check=False)
+    assert p.returncode == 1
+    assert 'not modified: machine "lc-%s" is already stopped' % driver in p.stderr
+
+    # started again: the console is this boot's (truncated at start)
+    m.drive("start")
+    m.wait_console("berth-stage: idle")
+    with open(m.console, errors="replace") as f:
+        assert f.read().count("berth-stage: init") == 1
+    m.drive("kill")
+    assert m.state() == "Stopped"
+    p = m.drive("kill", check=False)
+    assert "already stopped" in p.stderr
+
+    m.drive("start")
+    m.wait_console("berth-stage: init")
+    m.drive("remove")
+    assert m.state() == "Missing"
+    if driver == "qemu":
+        for f in ("qemu.pid", "qmp.sock", "qemu.json"):
+            assert not os.path.exists(os.path.join(m.store, f)), f
+    p = m.drive("start", check=False)
+    assert 'not found: machine "lc-%s" does not exist' % driver in p.stderr
+
+
+@pytest.mark.parametrize("driver", DRIVERS)
+def test_guest_poweroff_ends_stopped(request, driver):
+    m = machine_for(request, driver, "po-" + driver, "berth.test=poweroff")
+    m.drive("create")
+    m.drive("start")
+    m.wait_console("berth-stage: poweroff")
+    assert m.wait_state("Stopped") == "Stopped"
+    m.drive("remove")
+
+
+def need_modules(request):
+    mods, why = request.getfixturevalue("modules")
+    if not mods:
+        pytest.skip(why)
+
+
+@pytest.mark.parametrize("driver", DRIVERS)
+def test_hostonly_network_and_power_button(request, driver):
+    need_modules(request)
+    netns = request.getfixturevalue("netns")
+    ip = "192.168.99.100" if driver == "qemu" else "192.168.99.101"
+    run(ns(netns, [DRIVE, "bridge", "berth0", "192.168.99.1/24"]))
+    # a second ensure with the same CIDR keeps it; another CIDR is refused
+    run(ns(netns, [DRIVE, "bridge", "berth0", "192.168.99.0/24"]))
+    p = run(ns(netns, [DRIVE, "bridge", "berth0", "192.168.42.1/24"]), check=False)
+    assert p.returncode == 1
+    assert ('conflict: host-only network: bridge "berth0" has 192.168.99.1/24, not '
+            '192.168.42.1/24') in p.stderr
+
+    m = machine_for(request, driver, "net-" + driver, "berth.ip=%s/24 berth.test=button" % ip,
+                    extra=["--net", "bridge", "--bridge", "berth0"])
+    m.drive("create")
+    m.drive("start")
+    tap = run([DRIVE, "tap", m.name]).stdout.strip()
+    link = run(ns(netns, ["ip", "-o", "link", "show", tap])).stdout
+    assert "master berth0" in link
+    assert m.wait_console("berth-stage: network") == "berth-stage: network " + ip
+    line = m.wait_console("berth-stage: button", timeout=60)
+    assert line.startswith("berth-stage: button /dev/input/event"), line
+    # from inside the namespace only: the guest answers ping and TCP
+    run(ns(netns, ["/bin/busybox", "ping", "-c", "2", "-W", "5", ip]), timeout=30)
+    hello = run(ns(netns, ["/bin/busybox", "nc", "-w", "10", ip, "2376"]), timeout=30)
+    assert hello.stdout.strip() == "berth-guest hello"
+
+    t0 = time.monotonic()
+    assert m.drive("stop", "--timeout", "60000").stdout.strip() == "stopped"
+    print("%s: ACPI power button to stopped in %.1f s" % (driver, time.monotonic() - t0))
+    m.wait_console("berth-stage: pressed", timeout=5)
+    assert m.state() == "Stopped"
+    # the tap goes with the VM
+    assert run(ns(netns, ["ip", "link", "show", tap]), check=False).returncode != 0
+    m.drive("remove")
+
+
+@pytest.mark.parametrize("driver", DRIVERS)
+def test_user_network_forwards(request, driver):
+    need_modules(request)
+    netns = request.getfixturevalue("netns")
+    port = 22376 if driver == "qemu" else 22377
+    m = machine_for(request, driver, "usr-" + driver, "berth.ip=10.0.2.15/24 berth.test=idle",
+                    extra=["--net", "user", "--forward", "%d:2376" % port, "--restrict"])
+    m.drive("create")
+    m.drive("start")
+    m.wait_console("berth-stage: network")
+    # the forward listens on the namespace's 127.0.0.1
+    deadline = time.monotonic() + 30
+    while True:
+        p = run(ns(netns, ["/bin/busybox", "nc", "-w", "5", "127.0.0.1", str(port)]),
+                check=False, timeout=30)
+        if p.stdout.strip() == "berth-guest hello" or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert p.stdout.strip() == "berth-guest hello"
+    m.drive("kill")
+    m.drive("remove")
+
+
+def test_kvm_probe_answers_and_is_cached(kernel, initrd, workdir):
+    cache = os.path.join(workdir, "accel.json")
+    p = run([DRIVE, "probe", kernel, initrd, cache, "10000"], timeout=120)
+    accel, how, rest = p.stdout.split(" ", 2)
+    secs, reason = rest.strip().split(": ", 1) if ": " in rest else (rest.strip(), "")
+    print("KVM probe: " + p.stdout.strip())
+    assert how == "probed"
+    if accel == "kvm":
+        assert float(secs.rstrip(":")) < 10 and reason == ""
+    else:
+        assert accel == "tcg"
+        # why, in words: no /dev/kvm, or the boot that did not print its marker in time
+        assert reason.startswith("/dev/kvm: ") or reason.startswith(
+            "KVM did not boot the kernel: "), reason
+    again = run([DRIVE, "probe", kernel, initrd, cache, "10000"])
+    assert again.stdout.split(" ", 2)[:2] == [accel, "cached"]
+    assert again.stdout.strip().endswith(reason)
