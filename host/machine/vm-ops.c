@@ -22,6 +22,8 @@
 #include "shared/base/mem.h"
 #include "shared/base/path.h"
 #include "shared/base/strbuf.h"
+#include "shared/crypto/digest.h"
+#include "shared/json/json.h"
 #include "shared/fs/file.h"
 
 /* The image files a machine boots, in NAME/boot2vm/. */
@@ -93,6 +95,43 @@ int mvm_spec(const struct machine *m, struct mvm_spec *s, bt_err **err)
     const char *uri = drv ? json_string_value(json_object_get(drv, "URI")) : NULL;
     v->libvirt_uri = uri && *uri ? uri : NULL;
     return vm_spec_check(v, m->driver_name, err);
+}
+
+/* A digest of everything in the spec the driver's definition holds: a start redefines the VM only
+ * when it changed (or the definition is missing). libvirt re-probes QEMU's capabilities on a
+ * define where /dev/kvm is not usable by its QEMU user, which costs 30 s and more under TCG. */
+static char *spec_digest(const struct vm_spec *v)
+{
+    bt_autostrbuf struct bt_strbuf sb = BT_STRBUF_INIT;
+    bt_strbuf_appendf(&sb, "%s\n%s\n%u\n%u\n%s\n%s\n%s\n%s\n%s\n%s\n%s\n%d\n%s\n%d\n%d\n%s\n",
+                      v->name, v->store_dir, v->cpus, v->memory_mb, v->kernel,
+                      v->initrd ? v->initrd : "", v->cmdline, v->data_disk ? v->data_disk : "",
+                      v->config_disk ? v->config_disk : "", v->console_log, v->mac, (int)v->net,
+                      v->bridge ? v->bridge : "", (int)v->accel, (int)v->machine,
+                      v->libvirt_uri ? v->libvirt_uri : "");
+    for (size_t i = 0; i < v->n_forwards; i++)
+        bt_strbuf_appendf(&sb, "fwd %u %u\n", v->forwards[i].host_port, v->forwards[i].guest_port);
+    for (size_t i = 0; i < v->n_shares; i++)
+        bt_strbuf_appendf(&sb, "share %s %s\n", v->shares[i].tag, v->shares[i].host_path);
+    char out[BT_DIGEST_STR_SIZE];
+    bt_sha256_digest(sb.buf, sb.len, out);
+    return bt_xstrdup(out);
+}
+
+/* Define the VM when its definition is missing or older than the record; remember what was
+ * defined. */
+static int define_if_changed(struct machine *m, const struct vm_driver *d,
+                             const struct vm_spec *spec, enum vm_state st, bt_err **err)
+{
+    bt_autofree char *digest = spec_digest(spec);
+    json_t *drv = machine_driver_config(m);
+    const char *had = json_string_value(json_object_get(drv, "SpecDigest"));
+    if (st != VM_STATE_MISSING && had && strcmp(had, digest) == 0)
+        return 0;
+    if (d->create(spec, err) < 0)
+        return -1;
+    bt_json_set_str(drv, "SpecDigest", digest);
+    return machine_save(m, err);
 }
 
 const struct vm_driver *mvm_driver(const struct machine *m, bt_err **err)
@@ -300,7 +339,7 @@ int mvm_create(struct machine *m, const struct machine_io *io, bt_err **err)
     if (rc == 0)
         rc = mvm_write_config_disk(m, err);
     if (rc == 0)
-        rc = d->create(&s.spec, err);
+        rc = define_if_changed(m, d, &s.spec, VM_STATE_MISSING, err);
     mvm_spec_clear(&s);
     return rc;
 }
@@ -483,8 +522,8 @@ int mvm_start(struct machine *m, const struct machine_io *io, bt_err **err)
     }
     if (check_certs(m, io, err) < 0 || mvm_write_config_disk(m, err) < 0)
         goto out;
-    /* define: the domain again from the record (a changed record, a missing domain) */
-    if (d->create(&s.spec, err) < 0 || d->start(&s.spec, err) < 0) {
+    /* define: the domain again when the record changed or the domain is missing */
+    if (define_if_changed(m, d, &s.spec, st, err) < 0 || d->start(&s.spec, err) < 0) {
         stage_failed(m, "define", err);
         goto out;
     }

@@ -24,6 +24,7 @@ import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
 import harness  # noqa: E402
+import vmenv  # noqa: E402
 
 BUILD_DIR = os.environ.get("BERTH_BUILD_DIR", os.path.join(harness.SOURCE_DIR, "build"))
 IMAGE = os.environ.get("BERTH_VM_IMAGE") or os.path.join(BUILD_DIR, "boot2vm")
@@ -119,15 +120,28 @@ def busybox_tar(directory):
     return out
 
 
-@pytest.fixture(scope="module", params=["qemu"])
+@pytest.fixture(scope="module", params=["qemu", "libvirt"])
 def machines(request):
+    """The machines of one driver. libvirt: a private libvirtd in the test's namespace with
+    Debian's default qemu.conf, so QEMU would run as libvirt-qemu unless berth asks for root
+    (a store under root's 0700 home, as `berth quickstart` as root has it)."""
+    if request.param == "libvirt" and not shutil.which("libvirtd"):
+        pytest.skip("libvirtd is not installed (installer/install-deps.sh: libvirt-daemon-system)")
     sb = harness.Sandbox("machine")
-    m = Machines(sb, request.param)
+    pids = []
     try:
+        extra = {}
+        if request.param == "libvirt":
+            uri, pids = vmenv.start_libvirtd(sb.netns_path, sb.path("libvirt"))
+            extra["BERTH_LIBVIRT_URI"] = uri
+        m = Machines(sb, request.param, extra)
+        os.chmod(m.home, 0o700)
         yield m
     finally:
         try:
-            m.cleanup()
+            if "m" in locals():
+                m.cleanup()
+            vmenv.stop_libvirtd(pids)
         finally:
             sb.cleanup()
 
