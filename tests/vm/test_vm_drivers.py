@@ -349,13 +349,39 @@ def test_life_cycle(request, driver):
 
     m.drive("start")
     m.wait_console("berth-stage: init")
+    if driver == "libvirt" and shutil.which("virsh"):
+        # what virsh, the user's other view of the domain, says
+        assert virsh(m, "domstate", "berth-" + m.name).stdout.strip() == "running"
     m.drive("remove")
     assert m.state() == "Missing"
     if driver == "qemu":
         for f in ("qemu.pid", "qmp.sock", "qemu.json"):
             assert not os.path.exists(os.path.join(m.store, f)), f
+    elif shutil.which("virsh"):
+        p = virsh(m, "domstate", "berth-" + m.name, check=False)
+        assert p.returncode != 0 and "failed to get domain" in p.stderr, p.stderr
     p = m.drive("start", check=False)
     assert 'not found: machine "lc-%s" does not exist' % driver in p.stderr
+
+
+def virsh(m, *args, check=True):
+    return run(["virsh", "-c", m.spec[m.spec.index("--uri") + 1]] + list(args), check=check)
+
+
+@pytest.mark.parametrize("driver", DRIVERS)
+def test_start_failure_names_the_machine_and_the_cause(request, driver, workdir):
+    m = machine_for(request, driver, "bad-" + driver, "berth.test=idle")
+    missing = os.path.join(workdir, "no-such-vmlinuz")
+    m.spec[m.spec.index("--kernel") + 1] = missing
+    m.drive("create")
+    p = m.drive("start", check=False)
+    assert p.returncode == 1
+    assert 'start machine "bad-%s": ' % driver in p.stderr, p.stderr
+    assert missing in p.stderr, p.stderr
+    print(p.stderr.strip())
+    assert m.state() == "Stopped"
+    m.drive("remove")
+    assert m.state() == "Missing"
 
 
 @pytest.mark.parametrize("driver", DRIVERS)
