@@ -143,7 +143,7 @@ int vm_run(char *const argv[], const struct vm_run_opts *opts, struct bt_strbuf 
             kill(pid, SIGKILL);
             waitpid(pid, &st, 0);
             return bt_err_set(err, BT_E_TIMEOUT, "%s did not finish in %d s", argv[0],
-                              timeout / 1000);
+                              (timeout + 999) / 1000);
         }
         vm_sleep_ms(20);
     }
