@@ -485,6 +485,53 @@ def test_vmlinux_boots(request, driver, machine):
     m.drive("remove")
 
 
+NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+
+
+def test_without_root_user_mode_works_and_host_only_is_refused(request, kernel, initrd, workdir,
+                                                                netns):
+    if not shutil.which("setpriv"):
+        pytest.skip("setpriv is not installed (util-linux)")
+    os.chmod(workdir, 0o711)  # nobody reaches the kernel, initrd and its store by name
+    store = os.path.join(workdir, "nobody")
+    os.makedirs(store)
+    os.chown(store, 65534, 65534)
+    spec = ["--driver", "qemu", "--name", "nobody", "--store", store, "--kernel", kernel,
+            "--initrd", initrd, "--memory", "256", "--cmdline",
+            "console=ttyS0 panic=-1 berth.test=idle"]
+
+    def drive(*args, check=True):
+        return run(ns(netns, NOBODY + [DRIVE] + list(args)), check=check)
+
+    p = drive("bridge", "berth1", "192.168.98.1/24", check=False)
+    assert p.returncode == 1
+    assert p.stderr.strip() == (
+        'berth-vm-drive: forbidden: create bridge "berth1": host-only networking needs root '
+        '(without it, machines use user-mode networking)')
+    # a machine on root's bridge: its tap cannot be made either
+    run(ns(netns, [DRIVE, "bridge", "berth0", "192.168.99.1/24"]))
+    drive(*spec, "--net", "bridge", "--bridge", "berth0", "create")
+    p = drive(*spec, "--net", "bridge", "--bridge", "berth0", "start", check=False)
+    assert p.returncode == 1
+    # "open /dev/net/tun for tap" or "create tap", as the device's mode has it
+    assert 'forbidden: start machine "nobody": ' in p.stderr, p.stderr
+    assert 'tap "bt-nobody": host-only networking needs root' in p.stderr, p.stderr
+
+    user = spec + ["--net", "user", "--forward", "22399:2376"]
+    drive(*user, "create")
+    request.addfinalizer(lambda: drive(*user, "remove", check=False))
+    drive(*user, "start")
+    assert drive(*user, "state").stdout.strip() == "Running"
+    p = run([DRIVE, "console-wait", os.path.join(store, "console.log"), "berth-stage: init",
+             str(BOOT_TIMEOUT * 1000)], check=False, timeout=BOOT_TIMEOUT + 30)
+    assert p.returncode == 0, p.stderr
+    pid = int(open(os.path.join(store, "qemu.pid")).read())
+    assert os.stat("/proc/%d" % pid).st_uid == 65534  # QEMU runs as the user
+    drive(*user, "kill")
+    drive(*user, "remove")
+    assert drive(*user, "state").stdout.strip() == "Missing"
+
+
 def test_kvm_probe_answers_and_is_cached(kernel, initrd, workdir):
     cache = os.path.join(workdir, "accel.json")
     p = run([DRIVE, "probe", kernel, initrd, cache, "10000"], timeout=120)
