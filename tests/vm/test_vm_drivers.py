@@ -532,6 +532,40 @@ def test_without_root_user_mode_works_and_host_only_is_refused(request, kernel, 
     assert drive(*user, "state").stdout.strip() == "Missing"
 
 
+def test_without_root_libvirt_uses_the_session_daemon(request, kernel, initrd, workdir, netns):
+    """A user's own libvirtd (qemu:///session, started by libvirt itself on first use), with a
+    home and runtime directory made here, inside the test's namespace."""
+    if not shutil.which("setpriv") or not shutil.which("libvirtd"):
+        pytest.skip("setpriv (util-linux) or libvirtd is not installed")
+    os.chmod(workdir, 0o711)
+    user = os.path.join(workdir, "session")
+    for d in ("", "home", "run", "m"):
+        os.makedirs(os.path.join(user, d), mode=0o700, exist_ok=True)
+        os.chown(os.path.join(user, d), 65534, 65534)
+    env = ["env", "-i", "PATH=/usr/bin:/bin:/usr/sbin:/sbin", "HOME=%s/home" % user,
+           "XDG_RUNTIME_DIR=%s/run" % user]
+    # no --uri and no BERTH_LIBVIRT_URI: the default for a user that is not root
+    spec = ["--driver", "libvirt", "--name", "sess", "--store", os.path.join(user, "m"),
+            "--kernel", kernel, "--initrd", initrd, "--memory", "256", "--cmdline",
+            "console=ttyS0 panic=-1 berth.test=idle", "--net", "user"]
+
+    def drive(*args, check=True):
+        return run(ns(netns, NOBODY + env + [DRIVE] + spec + list(args)), check=check)
+
+    drive("create")
+    request.addfinalizer(lambda: drive("remove", check=False))
+    assert drive("state").stdout.strip() == "Stopped"
+    drive("start")
+    p = run([DRIVE, "console-wait", os.path.join(user, "m", "console.log"), "berth-stage: init",
+             str(BOOT_TIMEOUT * 1000)], check=False, timeout=BOOT_TIMEOUT + 30)
+    assert p.returncode == 0, p.stderr
+    assert drive("stop", "--timeout", "2000").stdout.strip() == "forced"
+    drive("remove")
+    assert drive("state").stdout.strip() == "Missing"
+    # the session's daemon ran as the user, with its files under the user's home
+    assert os.path.isdir(os.path.join(user, "home", ".config", "libvirt"))
+
+
 def test_kvm_probe_answers_and_is_cached(kernel, initrd, workdir):
     cache = os.path.join(workdir, "accel.json")
     p = run([DRIVE, "probe", kernel, initrd, cache, "10000"], timeout=120)
