@@ -37,6 +37,7 @@ BOOT_TIMEOUT = 120  # seconds to "berth-stage: init" under TCG on 2 busy cores
 NET_MODULES = ["virtio_ring", "virtio", "virtio_pci_modern_dev", "virtio_pci_legacy_dev",
                "virtio_pci", "virtio_mmio", "failover", "net_failover", "virtio_net"]
 BUTTON_MODULES = ["button", "evdev"]
+DEVICE_MODULES = ["virtio_blk", "netfs", "fscache", "9pnet", "9p", "9pnet_virtio"]
 
 INIT = r"""#!/bin/busybox sh
 /bin/busybox mkdir -p /proc /sys /dev /sbin /usr/bin /usr/sbin /tmp
@@ -76,10 +77,25 @@ button)
     # the first event (the press) ends the wait
     [ -n "$ev" ] && dd if=$ev of=/dev/null bs=24 count=1 2>/dev/null && echo "berth-stage: pressed" && poweroff -f
     ;;
+devices)
+    load %(net)s %(devices)s
+    echo "berth-stage: disks $(ls /sys/block | grep '^vd' | tr '\n' ' ')"
+    echo "berth-stage: vda-sectors $(cat /sys/block/vda/size)"
+    echo "berth-stage: config-first $(dd if=/dev/vdb bs=13 count=1 2>/dev/null)"
+    mkdir -p /cfg && tar -xf /dev/vdb -C /cfg
+    echo "berth-stage: env $(cat /cfg/berth-config/machine.env)"
+    echo x 2>/dev/null >/dev/vdb && echo "berth-stage: vdb-ro no" || echo "berth-stage: vdb-ro yes"
+    mkdir -p /mnt && mount -t 9p -o trans=virtio,version=9p2000.L home /mnt
+    echo "berth-stage: share $(cat /mnt/hello.txt)"
+    echo from-guest >/mnt/guest.txt
+    sync
+    echo "berth-stage: devices done"
+    ;;
 esac
 echo "berth-stage: idle"
 while :; do sleep 3600; done
-""" % {"net": " ".join(NET_MODULES), "button": " ".join(BUTTON_MODULES)}
+""" % {"net": " ".join(NET_MODULES), "button": " ".join(BUTTON_MODULES),
+       "devices": " ".join(DEVICE_MODULES)}
 
 HELLO = "#!/bin/sh\necho berth-guest hello\n"
 
@@ -145,7 +161,7 @@ def modules(workdir):
     os.makedirs(out)
     tree = os.path.join(workdir, "deb-tree")
     os.makedirs(tree)
-    names = NET_MODULES + BUTTON_MODULES
+    names = NET_MODULES + BUTTON_MODULES + DEVICE_MODULES
     fs = subprocess.Popen(["dpkg-deb", "--fsys-tarfile", debs[0]], stdout=subprocess.PIPE)
     subprocess.run(["tar", "-x", "-C", tree, "--wildcards"] + ["*/%s.ko" % n for n in names],
                    stdin=fs.stdout, check=True)
@@ -436,6 +452,42 @@ def test_hostonly_network_and_power_button(request, driver):
     # the tap goes with the VM
     assert run(ns(netns, ["ip", "link", "show", tap]), check=False).returncode != 0
     m.drive("remove")
+
+
+@pytest.mark.parametrize("driver", DRIVERS)
+def test_disks_and_shares_reach_the_guest(request, driver, workdir):
+    need_modules(request)
+    d = os.path.join(workdir, "dev-" + driver)
+    os.makedirs(os.path.join(d, "share"))
+    with open(os.path.join(d, "share", "hello.txt"), "w") as f:
+        f.write("hello from the host\n")
+    with open(os.path.join(d, "machine.env"), "w") as f:
+        f.write("BERTH_HOSTNAME='devs'\n")
+    data, config = os.path.join(d, "disk.qcow2"), os.path.join(d, "config.img")
+    run([DRIVE, "data-disk", data, "64"])
+    run([DRIVE, "config-disk", config, "machine.env=" + os.path.join(d, "machine.env"),
+         "tls/ca.pem=" + os.path.join(d, "machine.env")])
+    m = machine_for(request, driver, "dev-" + driver, "berth.test=devices",
+                    extra=["--data-disk", data, "--config-disk", config,
+                           "--share", "home:" + os.path.join(d, "share")])
+    m.drive("create")
+    m.drive("start")
+    # the data disk is the first virtio disk, the config disk the second
+    assert m.wait_console("berth-stage: disks") == "berth-stage: disks vda vdb"
+    assert m.wait_console("berth-stage: vda-sectors", 30) == "berth-stage: vda-sectors 131072"
+    # the guest finds its config by the first entry's name, and reads it with tar
+    assert m.wait_console("berth-stage: config-first", 30) == \
+        "berth-stage: config-first berth-config/"
+    assert m.wait_console("berth-stage: env", 30) == "berth-stage: env BERTH_HOSTNAME='devs'"
+    assert m.wait_console("berth-stage: vdb-ro", 30) == "berth-stage: vdb-ro yes"
+    assert m.wait_console("berth-stage: share", 30) == "berth-stage: share hello from the host"
+    m.wait_console("berth-stage: devices done", 30)
+    with open(os.path.join(d, "share", "guest.txt")) as f:
+        assert f.read() == "from-guest\n"
+    m.drive("kill")
+    m.drive("remove")
+    # remove deletes the definition, never the disks or the store
+    assert os.path.exists(data) and os.path.exists(config) and os.path.isdir(m.store)
 
 
 @pytest.mark.parametrize("driver,machine", [("qemu", "pc"), ("libvirt", "pc"),
