@@ -276,11 +276,11 @@ class Machine:
     """One machine of one driver, driven through berth-vm-drive inside the namespace."""
 
     def __init__(self, netns, workdir, driver, name, kernel, initrd, cmdline, uri=None,
-                 extra=()):
+                 extra=(), store_parent=""):
         self.netns = netns
         self.driver = driver
         self.name = name
-        self.store = os.path.join(workdir, name)
+        self.store = os.path.join(workdir, store_parent, name)
         os.makedirs(self.store, exist_ok=True)
         self.console = os.path.join(self.store, "console.log")
         self.spec = ["--driver", driver, "--name", name, "--store", self.store,
@@ -313,12 +313,12 @@ class Machine:
         return st
 
 
-def machine_for(request, driver, name, cmdline, extra=(), kernel="kernel"):
+def machine_for(request, driver, name, cmdline, extra=(), kernel="kernel", store_parent=""):
     netns = request.getfixturevalue("netns")
     uri = request.getfixturevalue("libvirtd") if driver == "libvirt" else None
     m = Machine(netns, request.getfixturevalue("workdir"), driver, name,
                 request.getfixturevalue(kernel), request.getfixturevalue("initrd"), cmdline,
-                uri=uri, extra=extra)
+                uri=uri, extra=extra, store_parent=store_parent)
     request.addfinalizer(lambda: m.drive("remove", check=False))
     return m
 
@@ -402,7 +402,9 @@ def test_start_failure_names_the_machine_and_the_cause(request, driver, workdir)
 
 @pytest.mark.parametrize("driver", DRIVERS)
 def test_guest_poweroff_ends_stopped(request, driver):
-    m = machine_for(request, driver, "po-" + driver, "berth.test=poweroff")
+    # a store whose path needs escaping everywhere it goes: domain XML, QEMU's option strings
+    m = machine_for(request, driver, "po-" + driver, "berth.test=poweroff",
+                    store_parent="a dir, with 'quotes' & <xml>")
     m.drive("create")
     m.drive("start")
     m.wait_console("berth-stage: poweroff")
