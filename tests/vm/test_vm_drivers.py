@@ -92,7 +92,7 @@ devices)
     echo "berth-stage: devices done"
     ;;
 esac
-echo "berth-stage: idle"
+echo "berth-stage: idle mem=$(grep MemTotal /proc/meminfo | tr -s ' ' | cut -d ' ' -f 2)"
 while :; do sleep 3600; done
 """ % {"net": " ".join(NET_MODULES), "button": " ".join(BUTTON_MODULES),
        "devices": " ".join(DEVICE_MODULES)}
@@ -338,10 +338,15 @@ def test_life_cycle(request, driver):
     assert m.state() == "Running"
     assert m.wait_console("berth-stage: init") == "berth-stage: init"
     print("%s: start to berth-stage: init in %.1f s (TCG)" % (driver, time.monotonic() - t0))
-    m.wait_console("berth-stage: idle", timeout=30)
+    mem1 = int(m.wait_console("berth-stage: idle", timeout=30).split("mem=")[1])
     p = m.drive("start", check=False)
     assert p.returncode == 1
     assert 'not modified: machine "lc-%s" is already running' % driver in p.stderr
+
+    # created again while it runs: it keeps running as it was; the next start has the new memory
+    m.spec[m.spec.index("--memory") + 1] = "384"
+    m.drive("create")
+    assert m.state() == "Running"
 
     # the guest has no ACPI button driver: the button is ignored and stop forces it off
     t0 = time.monotonic()
@@ -355,7 +360,8 @@ def test_life_cycle(request, driver):
 
     # started again: the console is this boot's (truncated at start)
     m.drive("start")
-    m.wait_console("berth-stage: idle")
+    mem2 = int(m.wait_console("berth-stage: idle").split("mem=")[1])
+    assert mem2 - mem1 > 100 * 1024, (mem1, mem2)
     with open(m.console, errors="replace") as f:
         assert f.read().count("berth-stage: init") == 1
     m.drive("kill")
