@@ -43,12 +43,20 @@ struct follower {
 static int follow(struct follower *f, const char *path, const char *marker, char **hit,
                   bool *is_error)
 {
+    struct stat now, st;
+    if (f->fd >= 0 && stat(path, &now) == 0 && fstat(f->fd, &st) == 0 &&
+        (now.st_ino != st.st_ino || now.st_dev != st.st_dev)) {
+        /* replaced by another file (removed and made again): follow the new one */
+        close(f->fd);
+        f->fd = -1;
+    }
     if (f->fd < 0) {
         f->fd = open(path, O_RDONLY | O_CLOEXEC);
         if (f->fd < 0)
             return 0;
+        f->offset = 0;
+        bt_strbuf_reset(&f->partial);
     }
-    struct stat st;
     if (fstat(f->fd, &st) == 0 && st.st_size < f->offset) {
         /* truncated: a new boot; read it from its start */
         f->offset = 0;

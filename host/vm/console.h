@@ -6,7 +6,8 @@
  * "Stages") and the last lines for error messages.
  *
  * The file is polled (every 50 ms), not watched: it may not exist yet when the wait begins,
- * and a driver truncates it at every start; a file that shrank is read again from its start.
+ * and a driver truncates it at every start; a file that shrank is read again from its start,
+ * and so is a new file at the path (the old one removed or renamed over).
  * Lines end at "\n"; "\r" and other control characters are dropped from what is returned.
  * A marker matches anywhere in a line (the kernel may have written part of a line before it),
  * and the returned line starts at the marker.

@@ -30,7 +30,8 @@
  *   BT_E_NOT_FOUND     machine "dev" does not exist (not created)
  *   BT_E_NOT_MODIFIED  machine "dev" is already running / is already stopped
  *   BT_E_INVALID       a spec the driver cannot run (messages name the field)
- *   BT_E_FORBIDDEN     host-only networking without root
+ *   BT_E_FORBIDDEN     host-only networking without root (the qemu driver's tap; a libvirt
+ *                      session daemon answers in its own words, BT_E_UNAVAILABLE)
  *   BT_E_UNAVAILABLE   libvirtd or qemu-system-x86_64 cannot be reached or started
  *   errno / BT_E_INTERNAL  anything else, with libvirt's or QEMU's own words appended
  *

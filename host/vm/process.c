@@ -77,10 +77,36 @@ static void child_exec(char *const argv[], int devnull, int out_fd, int keep_fd)
     _exit(errno == ENOENT ? 127 : 126);
 }
 
+/* True when prog (a path, or a name looked up in $PATH) is an executable file. Asked before the
+ * fork: execvp's own answer after a miss is EACCES when any directory of PATH was unreadable,
+ * which would hide "not installed" behind "cannot run". */
+static bool on_path(const char *prog)
+{
+    if (strchr(prog, '/'))
+        return access(prog, X_OK) == 0;
+    const char *path = getenv("PATH");
+    if (!path || !*path)
+        path = "/usr/local/bin:/usr/bin:/bin";
+    for (const char *p = path;;) {
+        size_t n = strcspn(p, ":");
+        bt_autofree char *file = bt_xasprintf("%.*s/%s", (int)n, n ? p : ".", prog);
+        if (access(file, X_OK) == 0)
+            return true;
+        if (!p[n])
+            return false;
+        p += n + 1;
+    }
+}
+
+static int not_installed(const char *prog, bt_err **err)
+{
+    return bt_err_set(err, BT_E_UNAVAILABLE, "%s is not installed (not found on PATH)", prog);
+}
+
 static int exec_failed(const char *prog, int status, bt_err **err)
 {
     if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
-        return bt_err_set(err, BT_E_UNAVAILABLE, "%s is not installed (not found on PATH)", prog);
+        return not_installed(prog, err);
     return bt_err_set(err, BT_E_UNAVAILABLE, "cannot run %s", prog);
 }
 
@@ -110,6 +136,8 @@ static void collect(int fd, struct bt_strbuf *out, long long deadline)
 int vm_run(char *const argv[], const struct vm_run_opts *opts, struct bt_strbuf *out, int *status,
            bt_err **err)
 {
+    if (!on_path(argv[0]))
+        return not_installed(argv[0], err);
     int keep_fd = opts ? opts->keep_fd : -1;
     int timeout = opts && opts->timeout_ms > 0 ? opts->timeout_ms : 60000;
     bt_autoclose int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
@@ -143,7 +171,7 @@ int vm_run(char *const argv[], const struct vm_run_opts *opts, struct bt_strbuf 
             kill(pid, SIGKILL);
             waitpid(pid, &st, 0);
             return bt_err_set(err, BT_E_TIMEOUT, "%s did not finish in %d s", argv[0],
-                              timeout / 1000);
+                              (timeout + 999) / 1000);
         }
         vm_sleep_ms(20);
     }
@@ -156,6 +184,8 @@ int vm_run(char *const argv[], const struct vm_run_opts *opts, struct bt_strbuf 
 
 pid_t vm_spawn(char *const argv[], int out_fd, bt_err **err)
 {
+    if (!on_path(argv[0]))
+        return not_installed(argv[0], err);
     bt_autoclose int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
     if (devnull < 0)
         return bt_err_errno(err, errno, "open /dev/null");

@@ -98,7 +98,6 @@ char **vm_qemu_argv(const struct vm_spec *s, const char *pidfile, const char *qm
 {
     char **argv = NULL;
     bt_autofree char *name = vm_domain_name(s->name);
-    bt_autofree char *pid = vm_qemu_opt_escape(pidfile);
     bt_autofree char *qmp = vm_qemu_opt_escape(qmp_path);
     bt_autofree char *log = vm_qemu_opt_escape(s->console_log);
     bt_autofree char *cmdline = vm_qemu_cmdline(s);

@@ -8,7 +8,7 @@
 #include "host/vm/driver.h"
 #include "shared/base/strbuf.h"
 
-/* ---- text checks (spec.c) ------------------------------------------------------------------ */
+/* ---- text checks (xml.c) ------------------------------------------------------------------- */
 
 /* True when s is valid UTF-8 without control characters (tab included): what every string of
  * a spec must be before it goes into XML or a QEMU option. */
@@ -103,8 +103,10 @@ struct vm_run_opts {
 };
 
 /* Run argv (argv[0] looked up in PATH) to its end, stdin /dev/null, stdout and stderr into out
- * (optional). *status gets the exit status as waitpid gives it. A program that cannot be run is
- * BT_E_UNAVAILABLE "PROGRAM is not installed" (ENOENT) or the errno. */
+ * (optional). *status gets the exit status as waitpid gives it. A program not on PATH is
+ * BT_E_UNAVAILABLE "PROGRAM is not installed (not found on PATH)", one that cannot be executed
+ * BT_E_UNAVAILABLE "cannot run PROGRAM"; one still running after the timeout is killed and is
+ * BT_E_TIMEOUT. */
 int vm_run(char *const argv[], const struct vm_run_opts *opts, struct bt_strbuf *out, int *status,
            bt_err **err);
 

@@ -9,6 +9,8 @@
  *   berth-vm-drive probe KERNEL INITRD CACHE [TIMEOUT_MS] prints "tcg|kvm cached|probed S: REASON"
  *   berth-vm-drive bridge NAME CIDR | bridge-rm NAME
  *   berth-vm-drive mac NAME | tap NAME
+ *   berth-vm-drive config-disk OUT NAME=HOSTFILE...      vm_config_disk_write (mode 0644)
+ *   berth-vm-drive data-disk PATH SIZE_MB                vm_data_disk_create
  *
  * Spec options: --driver qemu|libvirt (qemu), --name N, --store DIR, --kernel, --initrd,
  * --cmdline, --console (STORE/console.log), --cpus (1), --memory MB (256), --accel tcg|kvm,
@@ -24,11 +26,13 @@
 #include <string.h>
 
 #include "host/vm/console.h"
+#include "host/vm/disk.h"
 #include "host/vm/driver.h"
 #include "host/vm/network.h"
 #include "host/vm/probe.h"
 #include "shared/base/cleanup.h"
 #include "shared/base/mem.h"
+#include "shared/fs/file.h"
 
 #define MAX_ITEMS 16
 
@@ -79,6 +83,31 @@ static int misc_command(int argc, char **argv, bool *done)
         return vm_bridge_ensure(argv[1], argv[2], &err) < 0 ? fail(err) : 0;
     if (strcmp(cmd, "bridge-rm") == 0 && argc == 2)
         return vm_bridge_remove(argv[1], &err) < 0 ? fail(err) : 0;
+    if (strcmp(cmd, "config-disk") == 0 && argc >= 2 && argc - 2 <= MAX_ITEMS) {
+        struct vm_config_file files[MAX_ITEMS];
+        struct bt_strbuf data[MAX_ITEMS];
+        size_t n = 0;
+        int r = 0;
+        for (int i = 2; i < argc && r == 0; i++, n++) {
+            char *eq = strchr(argv[i], '=');
+            data[n] = (struct bt_strbuf)BT_STRBUF_INIT;
+            if (!eq) {
+                r = bt_err_set(&err, BT_E_INVALID, "config-disk: NAME=HOSTFILE, not \"%s\"",
+                               argv[i]);
+                break;
+            }
+            *eq = 0;
+            r = bt_file_read(eq + 1, &data[n], 64 << 20, &err);
+            files[n] = (struct vm_config_file){argv[i], data[n].buf, data[n].len, 0644};
+        }
+        if (r == 0)
+            r = vm_config_disk_write(argv[1], files, n, &err);
+        for (size_t i = 0; i < n; i++)
+            bt_strbuf_free(&data[i]);
+        return r < 0 ? fail(err) : 0;
+    }
+    if (strcmp(cmd, "data-disk") == 0 && argc == 3)
+        return vm_data_disk_create(argv[1], strtoull(argv[2], NULL, 10), &err) < 0 ? fail(err) : 0;
     if (strcmp(cmd, "mac") == 0 && argc == 2) {
         char mac[VM_MAC_STR_SIZE];
         vm_mac_for_name(argv[1], mac);

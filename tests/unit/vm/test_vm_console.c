@@ -117,6 +117,31 @@ static void test_console_truncated_file_is_read_again(void **state)
     assert_string_equal(line, "berth-stage: init");
 }
 
+static void *replace_log(void *arg)
+{
+    (void)arg;
+    msleep(300);
+    bt_autofree char *tmp = bt_xasprintf("%s.new", log_path);
+    assert_int_equal(bt_file_write_atomic(tmp, "berth-stage: init\n", 18, 0644, NULL), 0);
+    assert_int_equal(rename(tmp, log_path), 0);
+    return NULL;
+}
+
+static void test_console_replaced_file_is_followed(void **state)
+{
+    (void)state;
+    append("the last boot\n", true);
+    pthread_t t;
+    pthread_create(&t, NULL, replace_log, NULL);
+    bt_autofree char *line = NULL;
+    bt_autoerr bt_err *err = NULL;
+    int r = vm_console_wait(log_path, "berth-stage: init", 5000, &line, &err);
+    pthread_join(t, NULL);
+    if (r < 0)
+        fail_msg("wait: %s", bt_err_msg(err));
+    assert_string_equal(line, "berth-stage: init");
+}
+
 static void test_console_error_marker(void **state)
 {
     (void)state;
@@ -204,6 +229,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
             cmocka_unit_test_setup_teardown(test_console_marker_in_a_line, setup, teardown),
             cmocka_unit_test_setup_teardown(test_console_truncated_file_is_read_again, setup,
+                                            teardown),
+            cmocka_unit_test_setup_teardown(test_console_replaced_file_is_followed, setup,
                                             teardown),
             cmocka_unit_test_setup_teardown(test_console_error_marker, setup, teardown),
             cmocka_unit_test_setup_teardown(test_console_timeout, setup, teardown),
