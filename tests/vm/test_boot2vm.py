@@ -91,13 +91,13 @@ def keys(tmp_path_factory):
     return d
 
 
-def config_disk(path, keys, ip="10.0.2.15/24", name="testvm"):
+def config_disk(path, keys, ip="10.0.2.15/24", name="testvm", shares=""):
     """The config disk as the host writes it: a tar whose first entry is berth-config/,
     padded to 1 MiB."""
     env = {"BERTH_HOSTNAME": name, "BERTH_IP": ip,
            "BERTH_GATEWAY": "" if ip == "dhcp" else "10.0.2.2",
            "BERTH_DNS": "" if ip == "dhcp" else "10.0.2.3",
-           "BERTH_TIME": str(int(time.time())), "BERTH_SHARES": "", "BERTH_ENGINE_ARGS": ""}
+           "BERTH_TIME": str(int(time.time())), "BERTH_SHARES": shares, "BERTH_ENGINE_ARGS": ""}
     files = [("berth-config/machine.env",
               "".join("%s='%s'\n" % kv for kv in env.items()).encode(), 0o644)]
     with open(os.path.join(keys, "id_ed25519.pub"), "rb") as f:
@@ -127,7 +127,7 @@ def config_disk(path, keys, ip="10.0.2.15/24", name="testvm"):
 class VM:
     """One QEMU process (TCG, -M pc, PVH vmlinux) we started and only we kill."""
 
-    def __init__(self, image, workdir, disks=(), append=""):
+    def __init__(self, image, workdir, disks=(), append="", extra=()):
         self.dir = workdir
         self.console = os.path.join(workdir, "console.log")
         self.qmp = os.path.join(workdir, "qmp.sock")
@@ -147,6 +147,7 @@ class VM:
         for path, fmt, ro in disks:
             argv += ["-drive", "file=%s,if=virtio,format=%s%s" % (path, fmt,
                                                                    ",readonly=on" if ro else "")]
+        argv += list(extra)
         self.started = time.monotonic()
         self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                      stderr=open(os.path.join(workdir, "qemu.err"), "w"))
@@ -244,10 +245,10 @@ def machine(tmp_path_factory, image, keys):
     return {"dir": d, "disk": disk, "booted": False}
 
 
-def boot_machine(image, keys, machine, ip):
-    config = config_disk(os.path.join(machine["dir"], "config.img"), keys, ip=ip)
+def boot_machine(image, keys, machine, ip, shares="", extra=()):
+    config = config_disk(os.path.join(machine["dir"], "config.img"), keys, ip=ip, shares=shares)
     return VM(image, machine["dir"], disks=[(machine["disk"], "qcow2", False),
-                                            (config, "raw", True)])
+                                            (config, "raw", True)], extra=extra)
 
 
 def test_first_boot_formats_the_disk_and_serves_tls_and_ssh(image, keys, machine):
@@ -291,10 +292,15 @@ def test_first_boot_formats_the_disk_and_serves_tls_and_ssh(image, keys, machine
         vm.kill()
 
 
-def test_second_boot_keeps_the_data_disk(image, keys, machine):
+def test_second_boot_keeps_the_data_disk_and_mounts_shares(image, keys, machine):
     if not machine["booted"]:
         pytest.skip("needs the first boot (test_first_boot_formats_the_disk_and_serves_tls_and_ssh)")
-    vm = boot_machine(image, keys, machine, "dhcp")
+    shared = os.path.join(machine["dir"], "shared")
+    os.makedirs(shared, exist_ok=True)
+    with open(os.path.join(shared, "from-host"), "w") as f:
+        f.write("hello from the host\n")
+    vm = boot_machine(image, keys, machine, "dhcp", shares="hostshare:" + shared, extra=[
+        "-virtfs", "local,path=%s,mount_tag=hostshare,security_model=none" % shared])
     try:
         vm.wait_for("berth-stage: engine", 90)
         took = time.monotonic() - vm.started
@@ -308,6 +314,12 @@ def test_second_boot_keeps_the_data_disk(image, keys, machine):
         assert vm.ssh(keys, "cat /var/lib/berth/first-boot").stdout == "kept\n"
         assert vm.ssh(keys, "ls /mnt/data/berth-vm/ssh").stdout.split() == [
             "dropbear_ecdsa_host_key", "dropbear_ed25519_host_key"]
+        # the shared folder, at the same path as on the host
+        assert vm.ssh(keys, "cat %s/from-host" % shared).stdout == "hello from the host\n"
+        # berthd alone restarts (regenerate-certs) and serves TLS again
+        vm.ssh(keys, "berth-vm engine-restart")
+        status, body = vm.ping(keys)
+        assert " 200 " in status + " " and body == "OK", (status, body)
         vm.ssh(keys, "poweroff")
         vm.proc.wait(timeout=30)
         assert "berth-stage: shutdown" in vm.lines()
