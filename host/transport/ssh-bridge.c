@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "host/transport/ssh-internal.h"
+#include "shared/base/fd.h"
 #include "shared/base/log.h"
 #include "shared/base/mem.h"
 
@@ -166,6 +167,8 @@ static int channel_recv(struct bridge *b)
         if (r < 0)
             return fail(b, "read the remote command's stderr", (int)r);
         keep_stderr(b, tmp, (size_t)r);
+        if (b->c->stderr_fd >= 0)
+            bt_fd_write_all(b->c->stderr_fd, tmp, (size_t)r, NULL);
         progress = 1;
     }
     return progress;
@@ -192,6 +195,30 @@ static int local_write(struct bridge *b)
         progress = 1;
     }
     return progress;
+}
+
+/* A new size for the far side's pseudo-terminal (tp_ssh_conn_resize). */
+static int channel_resize(struct bridge *b)
+{
+    struct tp_ssh_conn *c = b->c;
+    pthread_mutex_lock(&c->lock);
+    bool pending = c->resize_pending;
+    int cols = c->cols, rows = c->rows;
+    pthread_mutex_unlock(&c->lock);
+    if (!pending || b->closed)
+        return 0;
+    int rc = libssh2_channel_request_pty_size_ex(b->ch, cols, rows, 0, 0);
+    if (rc == LIBSSH2_ERROR_EAGAIN)
+        /* libssh2 1.10 answers EAGAIN once after the request went out, with nothing to wait
+         * for: call again at once rather than poll for traffic that may never come */
+        return libssh2_session_block_directions(b->s) ? 0 : 1;
+    pthread_mutex_lock(&c->lock);
+    if (c->cols == cols && c->rows == rows)
+        c->resize_pending = false;
+    pthread_mutex_unlock(&c->lock);
+    if (rc < 0)
+        bt_debug("%s: window change: %s", c->desc, tp_ssh_last_error(b->s));
+    return 1;
 }
 
 /* After the EOF: the remote's CLOSE, which follows the exit status. */
@@ -225,10 +252,11 @@ static int poll_once(struct bridge *b)
         return 0;
     if (libssh2_poll_channel_read(b->ch, 1))
         return 0;
-    struct pollfd p[3] = {
+    struct pollfd p[4] = {
             {.fd = c->sock, .events = POLLIN},
             {.fd = -1},
             {.fd = c->stop_r, .events = POLLIN},
+            {.fd = c->wake_r, .events = POLLIN},
     };
     if (libssh2_session_block_directions(b->s) & LIBSSH2_SESSION_BLOCK_OUTBOUND)
         p[0].events |= POLLOUT;
@@ -250,10 +278,15 @@ static int poll_once(struct bridge *b)
         long long left = b->grace_end - now_ms();
         timeout = left < 0 ? 0 : (timeout < 0 || left < timeout ? (int)left : timeout);
     }
-    if (poll(p, 3, timeout) < 0 && errno != EINTR)
+    if (poll(p, 4, timeout) < 0 && errno != EINTR)
         return fail(b, "poll", -errno);
     if (p[2].revents)
         b->stop = true;
+    if (p[3].revents) {
+        char drain[64];
+        while (read(c->wake_r, drain, sizeof(drain)) > 0)
+            ;
+    }
     /* The caller closed its end: POLLHUP or POLLERR while our write side is still open.
      * (Its shutdown(SHUT_WR) alone shows as POLLIN with read() returning 0.) Input still
      * queued is read first. */
@@ -305,8 +338,8 @@ static void teardown(struct bridge *b)
 /* One pass over every direction; 1 when anything moved, -1 on a failure. */
 static int pass(struct bridge *b)
 {
-    static int (*const steps[])(struct bridge *) = {local_read, channel_send, channel_recv,
-                                                    local_write, channel_closed};
+    static int (*const steps[])(struct bridge *) = {channel_resize, local_read,  channel_send,
+                                                    channel_recv,   local_write, channel_closed};
     int progress = 0;
     for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
         int rc = steps[i](b);

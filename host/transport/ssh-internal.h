@@ -9,6 +9,7 @@
  *   ssh-auth.c         authentication: identity file, ssh-agent, default keys
  *   ssh.c              the dial: TCP, handshake, host key, auth, exec; the connection handle
  *   ssh-bridge.c       the bridge thread: channel <-> local socket, EOFs, stderr, exit status
+ *   sftp.c             copies over SFTP (`berth machine scp`), on a session of its own
  */
 #include <libssh2.h>
 #include <pthread.h>
@@ -20,6 +21,16 @@
 
 /* libssh2_init() once per process (thread-safe). */
 void tp_ssh_library_init(void);
+
+/* An authenticated session, blocking, for a caller that drives libssh2 itself (sftp.c): the
+ * dial of tp_ssh_connect() without a command or a bridge. */
+struct tp_ssh_session {
+    LIBSSH2_SESSION *s;
+    int sock;
+    char *desc; /* "ssh root@host port 22" */
+};
+int tp_ssh_session_open(const struct tp_ssh_opts *o, struct tp_ssh_session *out, bt_err **err);
+void tp_ssh_session_close(struct tp_ssh_session *ss);
 
 /* ---- known_hosts -------------------------------------------------------------------------- */
 
@@ -111,6 +122,10 @@ struct tp_ssh_conn {
     bool detached; /* nobody waits: the thread frees the connection */
     int fd;        /* the caller's end, -1 once taken or closed */
     int stop_w;    /* closing it asks the bridge to stop */
+    int wake_w;    /* a byte here: a resize is pending */
+    bool pty;
+    bool resize_pending; /* (lock) cols and rows wait to be sent */
+    int cols, rows;
 
     /* owned by the bridge thread while it runs */
     LIBSSH2_SESSION *session;
@@ -118,6 +133,8 @@ struct tp_ssh_conn {
     int sock;
     int lfd;    /* the bridge's end of the socket pair */
     int stop_r; /* POLLHUP when stop_w is closed */
+    int wake_r;
+    int stderr_fd; /* -1, or where stderr goes as it comes */
     int keepalive_s;
 
     /* results, final once `ended` */

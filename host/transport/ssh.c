@@ -270,6 +270,22 @@ static int run_command(struct dial *d, bt_err **err)
     if (!d->ch)
         return bt_err_set(err, BT_E_UNAVAILABLE, "exec: open a session channel: %s",
                           tp_ssh_last_error(d->s));
+    const struct tp_ssh_opts *o = d->o;
+    if (o->pty_term) {
+        int rc = libssh2_channel_request_pty_ex(d->ch, o->pty_term, (unsigned)strlen(o->pty_term),
+                                                NULL, 0, o->pty_cols > 0 ? o->pty_cols : 80,
+                                                o->pty_rows > 0 ? o->pty_rows : 24, 0, 0);
+        if (rc != 0)
+            return bt_err_set(err, BT_E_UNAVAILABLE,
+                              "exec: the server refused a pseudo-terminal: %s",
+                              tp_ssh_last_error(d->s));
+    }
+    if (o->shell) {
+        if (libssh2_channel_shell(d->ch) != 0)
+            return bt_err_set(err, BT_E_UNAVAILABLE, "exec: the server refused a shell: %s",
+                              tp_ssh_last_error(d->s));
+        return 0;
+    }
     int rc = libssh2_channel_exec(d->ch, d->command);
     if (rc != 0)
         return bt_err_set(err, BT_E_UNAVAILABLE, "exec: the server refused to run \"%s\": %s",
@@ -309,7 +325,9 @@ static struct tp_ssh_conn *conn_new(struct dial *d)
     pthread_cond_init(&c->cond, &ca);
     pthread_condattr_destroy(&ca);
     pthread_mutex_init(&c->lock, NULL);
-    c->fd = c->lfd = c->stop_r = c->stop_w = c->sock = -1;
+    c->fd = c->lfd = c->stop_r = c->stop_w = c->wake_r = c->wake_w = c->sock = -1;
+    c->pty = d->o->pty_term != NULL;
+    c->stderr_fd = d->o->forward_stderr ? d->o->stderr_fd : -1;
     c->exit_status = -1;
     c->desc = bt_steal_ptr(&d->desc);
     c->command = bt_steal_ptr(&d->command);
@@ -324,6 +342,8 @@ void tp_ssh_conn_destroy(struct tp_ssh_conn *c)
     bt_fd_close(c->fd);
     bt_fd_close(c->stop_w);
     bt_fd_close(c->stop_r);
+    bt_fd_close(c->wake_w);
+    bt_fd_close(c->wake_r);
     bt_fd_close(c->lfd);
     bt_fd_close(c->sock);
     pthread_mutex_destroy(&c->lock);
@@ -348,6 +368,11 @@ static int start_bridge(struct tp_ssh_conn *c, bt_err **err)
         return bt_err_errno(err, errno, "pipe");
     c->stop_r = stop[0];
     c->stop_w = stop[1];
+    int wake[2];
+    if (pipe2(wake, O_CLOEXEC | O_NONBLOCK) < 0)
+        return bt_err_errno(err, errno, "pipe");
+    c->wake_r = wake[0];
+    c->wake_w = wake[1];
     if (bt_fd_set_nonblock(c->lfd, true, err) < 0)
         return -1;
     libssh2_session_set_blocking(c->session, 0);
@@ -363,6 +388,46 @@ static int start_bridge(struct tp_ssh_conn *c, bt_err **err)
         return bt_err_errno(err, rc, "start the bridge thread");
     }
     return 0;
+}
+
+int tp_ssh_session_open(const struct tp_ssh_opts *o, struct tp_ssh_session *out, bt_err **err)
+{
+    struct dial d = {0};
+    *out = (struct tp_ssh_session){.sock = -1};
+    tp_ssh_library_init();
+    if (dial_prepare(&d, o, err) < 0 || tcp_connect(&d, err) < 0 || secure_session(&d, err) < 0)
+        goto fail;
+    struct tp_auth_opts ao = {
+            .user = d.user,
+            .home = d.home,
+            .identity_file = o->identity_file,
+            .no_agent = o->no_agent,
+            .no_default_keys = o->no_default_keys,
+    };
+    if (tp_ssh_authenticate(d.s, &ao, err) < 0) {
+        bt_err_wrap(err, "authentication");
+        goto fail;
+    }
+    out->s = bt_steal_ptr(&d.s);
+    out->sock = bt_steal_fd(&d.sock);
+    out->desc = bt_steal_ptr(&d.desc);
+    dial_free(&d);
+    return 0;
+fail:
+    bt_err_wrap(err, "%s", d.desc ? d.desc : "ssh");
+    dial_free(&d);
+    return -1;
+}
+
+void tp_ssh_session_close(struct tp_ssh_session *ss)
+{
+    if (ss->s) {
+        libssh2_session_disconnect(ss->s, "berth: done");
+        libssh2_session_free(ss->s);
+        ss->s = NULL;
+    }
+    bt_fd_close(bt_steal_fd(&ss->sock));
+    free(bt_steal_ptr(&ss->desc));
 }
 
 struct tp_ssh_conn *tp_ssh_connect(const struct tp_ssh_opts *o, bt_err **err)
@@ -517,4 +582,22 @@ int tp_ssh_dial(const struct tp_ssh_opts *o, bt_err **err)
         pthread_detach(t); /* from here on c may be freed by the thread at any time */
     }
     return fd;
+}
+
+int tp_ssh_conn_resize(struct tp_ssh_conn *c, int cols, int rows, bt_err **err)
+{
+    if (!c->pty)
+        return bt_err_set(err, BT_E_INVALID, "resize: the session has no pseudo-terminal");
+    pthread_mutex_lock(&c->lock);
+    bool ended = c->ended;
+    c->cols = cols;
+    c->rows = rows;
+    c->resize_pending = true;
+    pthread_mutex_unlock(&c->lock);
+    if (!ended && c->wake_w >= 0) {
+        char b = 1;
+        if (write(c->wake_w, &b, 1) < 0 && errno != EAGAIN)
+            return bt_err_errno(err, errno, "resize: wake the bridge");
+    }
+    return 0;
 }

@@ -105,6 +105,17 @@ struct tp_ssh_opts {
     int keepalive_s;       /* SSH keepalives on an idle connection; 0: none */
     tp_ssh_end_fn *on_end; /* tp_ssh_dial() only: told how the command ended */
     void *on_end_arg;
+    /* An interactive session (`berth machine ssh`): pty_term names the terminal type of a
+     * pseudo-terminal requested before the command runs (NULL: none), pty_cols and pty_rows
+     * its size (tp_ssh_conn_resize() changes it later). With shell set the server's login
+     * shell runs instead of a command. */
+    const char *pty_term;
+    int pty_cols, pty_rows;
+    bool shell;
+    /* The remote command's stderr is also written, as it comes, to stderr_fd (the user's
+     * stderr) when forward_stderr is set; it is kept for tp_ssh_conn_check() either way. */
+    bool forward_stderr;
+    int stderr_fd;
 };
 
 /* A connection: the local fd, the bridge thread, and how the command ended. */
@@ -134,9 +145,30 @@ int tp_ssh_conn_wait(struct tp_ssh_conn *c, int timeout_ms, struct tp_ssh_end *e
  * connection ends without an answer). Fails with BT_E_CONFLICT when it has not ended. */
 int tp_ssh_conn_check(struct tp_ssh_conn *c, bt_err **err);
 
+/* Tell the far side's pseudo-terminal its new size (a SIGWINCH of the user's terminal); the
+ * bridge thread sends the request. Only for connections made with pty_term. */
+int tp_ssh_conn_resize(struct tp_ssh_conn *c, int cols, int rows, bt_err **err);
+
 /* Close the fd if the connection still owns it, end the channel and the session, join the
  * thread, free. NULL is allowed. */
 void tp_ssh_conn_free(struct tp_ssh_conn *c);
+
+/* ---- copying files over SFTP (`berth machine scp`) ---------------------------------------- */
+
+struct tp_sftp;
+
+/* Dial as tp_ssh_connect() does (opts->command and the pty options are ignored) and start the
+ * server's SFTP subsystem. */
+struct tp_sftp *tp_sftp_open(const struct tp_ssh_opts *opts, bt_err **err);
+/* Copy a local file (a directory only with recursive) to remote, with scp's rules: into an
+ * existing remote directory under its own name, else to that path. Symbolic links are
+ * followed. Errors read like scp's ("scp: /x: No such file or directory"). */
+int tp_sftp_put(struct tp_sftp *f, const char *local, const char *remote, bool recursive,
+                bt_err **err);
+/* The other way. Names listed by the server never leave the target directory. */
+int tp_sftp_get(struct tp_sftp *f, const char *remote, const char *local, bool recursive,
+                bt_err **err);
+void tp_sftp_close(struct tp_sftp *f);
 
 /* tp_ssh_connect() for callers that want only the fd (the caller owns and closes it): the
  * bridge thread runs detached until the fd is closed and the channel ended, then reports the

@@ -186,6 +186,44 @@ def test_ssh_far_side_eof_ends_the_local_read(ssh):
     assert out == b"done\n"
 
 
+def test_ssh_pty_has_the_size_asked_for_and_follows_a_resize(ssh):
+    # stdin stays open while the command runs, as a terminal's does: OpenSSH's sshd stops
+    # applying window changes to a session whose input ended
+    argv = ssh.sb.wrap([DIAL, "-i", ssh.client_key, "--known-hosts", ssh.known_hosts, "--pty",
+                        "xterm", "100x30", "--resize", "120x40", ssh.url(), "--", "sh", "-c",
+                        "tty >/dev/null && stty size; sleep 1; stty size"])
+    p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, env=ssh.env())
+    try:
+        out = b""
+        deadline = time.time() + 20
+        while out.count(b"\n") < 2 and time.time() < deadline:
+            chunk = os.read(p.stdout.fileno(), 4096)
+            if not chunk:
+                break
+            out += chunk
+        p.stdin.close()
+        p.wait(timeout=20)
+        rest, err = p.stdout.read(), p.stderr.read()
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    assert p.returncode == 0, text(err)
+    assert text(out + rest).replace("\r", "").split("\n")[:2] == ["30 100", "40 120"]
+
+
+def test_ssh_login_shell_with_a_pty(ssh):
+    r = ssh.dial("--pty", "vt100", "80x24", "--shell", input=b"echo in-$((6*7)); exit 3\n")
+    assert r.returncode == 3, text(r.stderr)
+    assert "in-42" in text(r.stdout)
+
+
+def test_ssh_without_pty_has_no_terminal(ssh):
+    r = ssh.dial(command=["sh", "-c", "tty || true"])
+    assert text(r.stdout).strip() == "not a tty"
+
+
 def test_ssh_detached_dial_reports_status_and_stderr(ssh):
     r = ssh.dial("--detached", command=["sh", "-c", "cat; echo oops >&2; exit 3"],
                  input=b"via tp_ssh_dial\n")
@@ -366,3 +404,85 @@ def test_ssh_dial_stdio_reaches_the_engine(ssh):
     assert r.returncode == 0, text(r.stderr)
     assert r.stdout.startswith(b"HTTP/1.1 200"), r.stdout[:200]
     assert r.stdout.endswith(b"OK")
+
+
+# ---- copies over SFTP (berth machine scp) --------------------------------------------------
+
+@pytest.fixture
+def sftp(request, sandbox):
+    for tool in (SSHD, shutil.which("ssh-keygen"), shutil.which("unshare")):
+        if not tool or not os.access(tool, os.X_OK):
+            pytest.skip("openssh-server, openssh-client and util-linux are needed "
+                        "(installer/install-deps.sh)")
+    if not os.access(DIAL, os.X_OK):
+        pytest.skip("%s is not built (cmake --build build)" % DIAL)
+    srv = Server(sandbox, extra_config=["Subsystem sftp internal-sftp"])
+    srv.trust()
+    srv.start()
+    yield srv
+
+
+def tree(root):
+    """{relative path: (mode bits, content or None for a directory)} under root."""
+    out = {}
+    for d, dirs, files in os.walk(root):
+        for n in dirs + files:
+            p = os.path.join(d, n)
+            rel = os.path.relpath(p, root)
+            st = os.stat(p)
+            if os.path.isdir(p):
+                out[rel] = (st.st_mode & 0o777, None)
+            else:
+                with open(p, "rb") as f:
+                    out[rel] = (st.st_mode & 0o777, f.read())
+    return out
+
+
+def test_sftp_copies_files_and_trees_with_scps_rules(sftp):
+    src = sftp.sb.path("src")
+    os.makedirs(os.path.join(src, "sub", "deeper"))
+    with open(os.path.join(src, "a.txt"), "wb") as f:
+        f.write(b"alpha\n")
+    with open(os.path.join(src, "sub", "deeper", "big.bin"), "wb") as f:
+        f.write(os.urandom(700 * 1024))
+    os.chmod(os.path.join(src, "a.txt"), 0o640)
+    os.symlink("a.txt", os.path.join(src, "link"))
+    dst = sftp.sb.path("dst")
+    os.makedirs(dst)
+    # a file into an existing directory keeps its name; to a new path takes that name
+    assert sftp.dial("--put", os.path.join(src, "a.txt"), dst).returncode == 0
+    assert sftp.dial("--put", os.path.join(src, "a.txt"), dst + "/renamed").returncode == 0
+    with open(os.path.join(dst, "a.txt"), "rb") as f:
+        assert f.read() == b"alpha\n"
+    assert os.stat(os.path.join(dst, "renamed")).st_mode & 0o777 == 0o640
+    # a directory needs -r; with it, the whole tree arrives (links followed, as scp does)
+    r = sftp.dial("--put", src, dst + "/tree")
+    assert r.returncode == 1 and "not a regular file" in text(r.stderr)
+    assert sftp.dial("-r", "--put", src, dst + "/tree").returncode == 0
+    expected = tree(src)
+    expected["link"] = expected["a.txt"]
+    assert tree(dst + "/tree") == expected
+    # into an existing directory: under its own name
+    assert sftp.dial("-r", "--put", src, dst + "/tree").returncode == 0
+    assert tree(dst + "/tree/src") == expected
+    # and back again
+    back = sftp.sb.path("back")
+    assert sftp.dial("-r", "--get", dst + "/tree", back).returncode == 0
+    got = tree(back)
+    assert {k: v for k, v in got.items() if not k.startswith("src")} == expected
+    assert sftp.dial("--get", dst + "/renamed", back + "/one").returncode == 0
+    with open(back + "/one", "rb") as f:
+        assert f.read() == b"alpha\n"
+
+
+def test_sftp_missing_files_are_named(sftp):
+    r = sftp.dial("--get", "/nonexistent/x", sftp.sb.path("x"))
+    assert r.returncode == 1
+    assert "scp: /nonexistent/x: No such file or directory" in text(r.stderr)
+    r = sftp.dial("--put", sftp.sb.path("nope"), "/tmp")
+    assert r.returncode == 1 and "nope: No such file or directory" in text(r.stderr)
+
+
+def test_sftp_without_the_subsystem_says_so(ssh):
+    r = ssh.dial("--put", "/etc/hostname", "/tmp/x")
+    assert r.returncode == 1 and "SFTP" in text(r.stderr), text(r.stderr)

@@ -15,6 +15,11 @@
  *                        the connection handle
  *   --close-early        close the fd right after the dial and wait for the bridge to end
  *   --time               print "dial-ms N first-byte-ms N" to stderr
+ *   --pty TERM COLSxROWS a pseudo-terminal for the command (or the shell)
+ *   --shell              the login shell instead of a command
+ *   --resize COLSxROWS   after the first byte of output, resize the pseudo-terminal
+ *   --put LOCAL REMOTE   copy over SFTP instead of running a command (-r: directories)
+ *   --get REMOTE LOCAL   the other way
  *
  * Without COMMAND it runs the URL's command (`berthd dial-stdio [--host=unix://PATH]`). It
  * copies stdin to the connection and the connection to stdout; stdin's EOF becomes
@@ -77,6 +82,9 @@ static int usage(void)
     return 2;
 }
 
+static struct tp_ssh_conn *resize_conn;
+static int resize_cols, resize_rows;
+
 /* Copy stdin -> fd and fd -> stdout until fd's EOF. Returns the time of the first byte read
  * from fd (0 if none) or -1. */
 static long long copy(int fd)
@@ -107,8 +115,12 @@ static long long copy(int fd)
                 continue;
             if (n <= 0)
                 return first;
-            if (!first)
+            if (!first) {
                 first = now_ms();
+                if (resize_conn &&
+                    tp_ssh_conn_resize(resize_conn, resize_cols, resize_rows, NULL) < 0)
+                    return -1;
+            }
             if (bt_fd_write_all(1, buf, (size_t)n, NULL) < 0)
                 return -1;
         }
@@ -133,7 +145,8 @@ static int finish(const char *stderr_text, const char *err, const char *sig, int
 int main(int argc, char **argv)
 {
     struct tp_ssh_opts o = {0};
-    bool detached = false, close_early = false, timing = false;
+    bool detached = false, close_early = false, timing = false, recursive = false;
+    const char *copy_dir = NULL, *copy_from = NULL, *copy_to = NULL;
     const char *url = NULL;
     int i = 1;
     for (; i < argc; i++) {
@@ -156,7 +169,22 @@ int main(int argc, char **argv)
             close_early = true;
         else if (!strcmp(a, "--time"))
             timing = true;
-        else if (a[0] == '-' || url)
+        else if (!strcmp(a, "--pty") && i + 2 < argc) {
+            o.pty_term = argv[++i];
+            if (sscanf(argv[++i], "%dx%d", &o.pty_cols, &o.pty_rows) != 2)
+                return usage();
+        } else if (!strcmp(a, "--shell"))
+            o.shell = true;
+        else if (!strcmp(a, "-r"))
+            recursive = true;
+        else if ((!strcmp(a, "--put") || !strcmp(a, "--get")) && i + 2 < argc) {
+            copy_dir = a + 2;
+            copy_from = argv[++i];
+            copy_to = argv[++i];
+        } else if (!strcmp(a, "--resize") && i + 1 < argc) {
+            if (sscanf(argv[++i], "%dx%d", &resize_cols, &resize_rows) != 2)
+                return usage();
+        } else if (a[0] == '-' || url)
             return usage();
         else
             url = a;
@@ -181,6 +209,18 @@ int main(int argc, char **argv)
     o.user = u.user;
     o.command = (const char *const *)cmd;
 
+    if (copy_dir) {
+        struct tp_sftp *f = tp_sftp_open(&o, &err);
+        int rc = !f                         ? -1
+                 : !strcmp(copy_dir, "put") ? tp_sftp_put(f, copy_from, copy_to, recursive, &err)
+                                            : tp_sftp_get(f, copy_from, copy_to, recursive, &err);
+        tp_sftp_close(f);
+        tp_ssh_url_free(&u);
+        if (rc < 0)
+            fprintf(stderr, "berth-ssh-dial: %s\n", bt_err_msg(err));
+        return rc < 0 ? 1 : 0;
+    }
+
     long long start = now_ms();
     struct tp_ssh_conn *c = NULL;
     int fd;
@@ -190,6 +230,8 @@ int main(int argc, char **argv)
     } else {
         c = tp_ssh_connect(&o, &err);
         fd = c ? tp_ssh_conn_fd(c) : -1;
+        if (resize_cols > 0)
+            resize_conn = c;
     }
     if (fd < 0) {
         fprintf(stderr, "berth-ssh-dial: %s\n", bt_err_msg(err));
