@@ -141,18 +141,25 @@ done <"$work/closure"
 depmod -b "$kern" "$kv"
 moddir=lib/modules/$kv
 mkdir -p "usr/$moddir"
-: >"$work/order"
-for m in $BOOT2VM_MODULES; do
-    modprobe -d "$kern" -S "$kv" --show-depends "$m" >"$work/dep" ||
-        die "kernel $kv has no module $m"
-    sed -n "s|^insmod $kern/$moddir/\([^ ]*\).*|\1|p" "$work/dep" >>"$work/order"
-done
-# the first mention of a module is where it loads
-awk '!seen[$0]++' "$work/order" >"usr/$moddir/load-order"
-while read -r ko; do
+# order MODULE...: the .ko files to insmod for them, dependencies first
+order() {
+    for m in "$@"; do
+        modprobe -d "$kern" -S "$kv" --show-depends "$m" >"$work/dep" ||
+            die "kernel $kv has no module $m"
+        sed -n "s|^insmod $kern/$moddir/\([^ ]*\).*|\1|p" "$work/dep"
+    done
+}
+# load-order: the boot's modules; load-order.late: the rest. The first mention of a module is
+# where it loads.
+# shellcheck disable=SC2086
+order $BOOT2VM_MODULES | awk '!seen[$0]++' >"usr/$moddir/load-order"
+# shellcheck disable=SC2086
+order $BOOT2VM_MODULES_LATE | awk 'NR == FNR { seen[$0] = 1; next } !seen[$0]++' \
+    "usr/$moddir/load-order" - >"usr/$moddir/load-order.late"
+cat "usr/$moddir/load-order" "usr/$moddir/load-order.late" | while read -r ko; do
     mkdir -p "usr/$moddir/$(dirname "$ko")"
     cp "$kern/$moddir/$ko" "usr/$moddir/$ko"
-done <"usr/$moddir/load-order"
+done
 cp "$kern/$moddir/modules.order" "$kern/$moddir/modules.builtin" \
     "$kern/$moddir/modules.builtin.modinfo" "usr/$moddir/"
 depmod -b "$root" "$kv"

@@ -143,7 +143,7 @@ class VM:
                 "-qmp", "unix:%s,server=on,wait=off" % self.qmp,
                 "-netdev", "user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:%d-:2376,"
                 "hostfwd=tcp:127.0.0.1:%d-:22" % (self.engine_port, self.ssh_port),
-                "-device", "virtio-net-pci,netdev=n0"]
+                "-device", "virtio-net-pci,netdev=n0", "-device", "virtio-rng-pci"]
         for path, fmt, ro in disks:
             argv += ["-drive", "file=%s,if=virtio,format=%s%s" % (path, fmt,
                                                                    ",readonly=on" if ro else "")]
