@@ -12,6 +12,7 @@
 #   vmlinuz        Debian's kernel as shipped (bzImage)
 #   vmlinux        the same kernel as an uncompressed ELF (PVH boot)
 #   initrd.img     the root file system: a gzip'd newc cpio
+#   berth.iso      vmlinuz and initrd.img on an isolinux ISO (when xorriso is installed)
 #   manifest.json  kernel version, package versions, sizes and SHA-256 of each file
 #
 # Reproducible: the same inputs give the same bytes (sorted cpio entries, owners 0:0, every
@@ -188,6 +189,38 @@ find . | sort | cpio --quiet -o -H newc -R 0:0 --reproducible >"$work/initrd.cpi
 gzip -9 -n <"$work/initrd.cpio" >"$out/initrd.img.tmp"
 mv "$out/initrd.img.tmp" "$out/initrd.img"
 
+# --- The ISO (for hypervisors that boot one), when xorriso is installed ---------------------
+# isolinux loads the bzImage and the initrd with the usual command line; the host's own
+# arguments (berth.name=...) cannot reach a guest booted this way, the config disk can.
+isofiles="vmlinuz vmlinux initrd.img"
+if command -v xorriso >/dev/null; then
+    iso=$work/iso
+    mkdir -p "$iso/isolinux" "$iso/boot"
+    cp "$pkgs/usr/lib/ISOLINUX/isolinux.bin" "$pkgs/usr/lib/syslinux/modules/bios/ldlinux.c32" \
+        "$iso/isolinux/"
+    cp "$out/vmlinuz" "$out/initrd.img" "$iso/boot/"
+    cat >"$iso/isolinux/isolinux.cfg" <<'CFG'
+DEFAULT berth
+PROMPT 0
+TIMEOUT 1
+LABEL berth
+  KERNEL /boot/vmlinuz
+  INITRD /boot/initrd.img
+  APPEND console=ttyS0 panic=-1 quiet cgroup_no_v1=all
+CFG
+    find "$iso" -exec touch -h -d "@$epoch" {} +
+    # SOURCE_DATE_EPOCH makes xorriso use it for every date and the volume's UUID
+    SOURCE_DATE_EPOCH=$epoch xorriso -as mkisofs -quiet -o "$out/berth.iso.tmp" -V BERTH \
+        -R -isohybrid-mbr "$pkgs/usr/lib/ISOLINUX/isohdpfx.bin" -c isolinux/boot.cat \
+        -b isolinux/isolinux.bin -no-emul-boot -boot-load-size 4 -boot-info-table "$iso" \
+        2>"$work/xorriso.log" || die "xorriso failed: $(cat "$work/xorriso.log")"
+    mv "$out/berth.iso.tmp" "$out/berth.iso"
+    isofiles="$isofiles berth.iso"
+else
+    rm -f "$out/berth.iso"
+    echo "build-image.sh: no xorriso: no berth.iso (installer/install-deps.sh build)"
+fi
+
 # --- The manifest ---------------------------------------------------------------------------
 cd "$out"
 {
@@ -195,7 +228,7 @@ cd "$out"
     awk '{ printf "%s    \"%s\": \"%s\"", (NR > 1 ? ",\n" : ""), $1, $2 }' "$inputs"
     printf '\n  },\n  "files": {\n'
     first=1
-    for f in vmlinuz vmlinux initrd.img; do
+    for f in $isofiles; do
         [ $first = 1 ] || printf ',\n'
         first=0
         printf '    "%s": {"size": %s, "sha256": "%s"}' "$f" "$(stat -c %s "$f")" \
@@ -204,5 +237,5 @@ cd "$out"
     printf '\n  },\n  "initrd_uncompressed_size": %s\n}\n' "$(stat -c %s "$work/initrd.cpio")"
 } >manifest.json.tmp
 mv manifest.json.tmp manifest.json
-echo "build-image.sh: $out: vmlinuz $(stat -c %s vmlinuz), vmlinux $(stat -c %s vmlinux)," \
-    "initrd.img $(stat -c %s initrd.img) bytes (kernel $kv)"
+echo "build-image.sh: $out:$(for f in $isofiles; do printf ' %s %s' "$f" "$(stat -c %s "$f")"; done)" \
+    "bytes (kernel $kv)"

@@ -178,7 +178,7 @@ if [ ! -s "$cache/vmlinuz" ] || [ "$(cat "$cache/kernel-version" 2>/dev/null)" !
 fi
 say "kernel $kv in $cache"
 
-for p in $BOOT2VM_PACKAGES; do
+for p in $BOOT2VM_PACKAGES $BOOT2VM_ISO_PACKAGES; do
     fetch "$p"
 done
 

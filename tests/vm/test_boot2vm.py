@@ -127,7 +127,7 @@ def config_disk(path, keys, ip="10.0.2.15/24", name="testvm", shares=""):
 class VM:
     """One QEMU process (TCG, -M pc, PVH vmlinux) we started and only we kill."""
 
-    def __init__(self, image, workdir, disks=(), append="", extra=(), machine="pc"):
+    def __init__(self, image, workdir, disks=(), append="", extra=(), machine="pc", cdrom=None):
         self.dir = workdir
         self.console = os.path.join(workdir, "console.log")
         self.qmp = os.path.join(workdir, "qmp.sock")
@@ -143,8 +143,6 @@ class VM:
             append = (append + " tsc_early_khz=2000000").strip()
         argv = [QEMU, "-accel", "tcg", "-M", machine, "-m", "1024", "-smp", "2", "-nodefaults",
                 "-no-reboot", "-display", "none", "-serial", "file:" + self.console,
-                "-kernel", kernel, "-initrd", initrd,
-                "-append", (CMDLINE % "testvm") + (" " + append if append else ""),
                 "-qmp", "unix:%s,server=on,wait=off" % self.qmp,
                 "-netdev", "user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:%d-:2376,"
                 "hostfwd=tcp:127.0.0.1:%d-:22" % (self.engine_port, self.ssh_port),
@@ -153,6 +151,11 @@ class VM:
             argv += ["-drive", "id=d%d,if=none,file=%s,format=%s%s" % (
                 i, path, fmt, ",readonly=on" if ro else ""),
                 "-device", "virtio-blk-%s,drive=d%d" % (bus, i)]
+        if cdrom:
+            argv += ["-cdrom", cdrom, "-boot", "d"]
+        else:
+            argv += ["-kernel", kernel, "-initrd", initrd,
+                     "-append", (CMDLINE % "testvm") + (" " + append if append else "")]
         argv += list(extra)
         self.started = time.monotonic()
         self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
@@ -363,6 +366,28 @@ def test_microvm_boots_to_the_engine_and_powers_off(image, keys, tmp_path):
         vm.kill()
 
 
+def test_the_iso_boots_to_the_engine(image, keys, tmp_path):
+    """berth.iso, for hypervisors that boot an ISO: isolinux, the bzImage, the same initrd."""
+    iso = os.path.join(IMAGE, "berth.iso")
+    if not os.path.exists(iso):
+        pytest.skip("no %s (xorriso is not installed: installer/install-deps.sh)" % iso)
+    disk = str(tmp_path / "disk.qcow2")
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", disk, "2G"], check=True)
+    config = config_disk(str(tmp_path / "config.img"), keys)
+    vm = VM(image, str(tmp_path), disks=[(disk, "qcow2", False), (config, "raw", True)],
+            cdrom=iso)
+    try:
+        vm.wait_for("berth-stage: engine", 120)
+        print("ISO, first boot: engine ready in %.1f s" % (time.monotonic() - vm.started))
+        assert [l.split()[1] for l in vm.lines()] == STAGES
+        status, body = vm.ping(keys)
+        assert " 200 " in status + " " and body == "OK", (status, body)
+        # the host name comes from the config disk (an ISO's command line is its own)
+        assert vm.ssh(keys, "hostname").stdout == "testvm\n"
+    finally:
+        vm.kill()
+
+
 def test_a_disk_holding_something_else_is_never_formatted(image, keys, tmp_path):
     disk = str(tmp_path / "someones.img")
     payload = b"someone's data, not a berth-data file system\n"
@@ -415,7 +440,10 @@ def test_the_image_builds_to_the_same_bytes_twice(tmp_path):
         subprocess.run(["sh", os.path.join(SOURCE, "boot2vm", "build-image.sh"), str(out),
                         *programs], check=True, env=env, capture_output=True)
         outs.append(out)
-    for f in ("vmlinuz", "vmlinux", "initrd.img", "manifest.json"):
+    files = ["vmlinuz", "vmlinux", "initrd.img", "manifest.json"]
+    if shutil.which("xorriso"):
+        files.append("berth.iso")
+    for f in files:
         a = (outs[0] / f).read_bytes()
         b = (outs[1] / f).read_bytes()
         assert a == b, "%s differs between two builds" % f
