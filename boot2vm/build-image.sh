@@ -74,7 +74,7 @@ mv "$out/vmlinux.tmp" "$out/vmlinux"
 # --- The file system's skeleton: merged /usr, as Debian 12 ----------------------------------
 cd "$root"
 mkdir -p usr/bin usr/sbin usr/lib/x86_64-linux-gnu usr/lib64 etc root proc sys dev run tmp \
-    mnt/data var/lib/berth var/log
+    mnt/data var/lib/berth var/log newroot
 chmod 700 root
 chmod 1777 tmp
 ln -s usr/bin bin

@@ -329,6 +329,25 @@ def test_second_boot_keeps_the_data_disk_and_mounts_shares(image, keys, machine)
         vm.ssh(keys, "berth-vm engine-restart")
         status, body = vm.ping(keys)
         assert " 200 " in status + " " and body == "OK", (status, body)
+        # the engine runs a container (pivot_root into its root: the guest's own root is a
+        # tmpfs, not the initramfs, where pivot_root fails)
+        berth = os.path.join(BIN, "berth")
+        if os.path.exists(berth) and os.path.exists("/bin/busybox"):
+            rootfs = os.path.join(machine["dir"], "busybox.tar")
+            subprocess.run(["sh", os.path.join(SOURCE, "tests", "images",
+                                               "make-busybox-rootfs.sh"), rootfs],
+                           check=True, capture_output=True)
+            env = dict(os.environ, DOCKER_HOST="tcp://127.0.0.1:%d" % vm.engine_port,
+                       DOCKER_TLS_VERIFY="1", DOCKER_CERT_PATH=keys)
+            for f, link in (("client.pem", "cert.pem"), ("client-key.pem", "key.pem")):
+                if not os.path.exists(os.path.join(keys, link)):
+                    os.symlink(f, os.path.join(keys, link))
+            r = subprocess.run([berth, "import", rootfs, "busybox"], env=env,
+                               capture_output=True, text=True, timeout=120)
+            assert r.returncode == 0, r.stderr
+            r = subprocess.run([berth, "run", "--rm", "busybox", "echo", "hello from the VM"],
+                               env=env, capture_output=True, text=True, timeout=120)
+            assert (r.returncode, r.stdout) == (0, "hello from the VM\n"), r.stderr
         # a clock that jumped (a host that slept and resumed) is set from the RTC within 10 s
         vm.ssh(keys, "date -u -s @1000000000 >/dev/null")
         end = time.monotonic() + 25
