@@ -3,9 +3,10 @@
 #
 # Run as root on Debian 12. Idempotent: when everything is installed already it changes
 # nothing and needs no network; otherwise it runs `apt-get update` and installs what is
-# missing. The lists are installer/packages/{build,test,runtime}.txt. With test or runtime it
-# also fetches the VM's inputs into a cache (fetch-vm-inputs.sh: the guest kernel, downloaded
-# with apt-get download, not installed).
+# missing. The lists are installer/packages/{build,test,runtime}.txt. With build or test it
+# also fetches the VM image's inputs into a cache (fetch-vm-inputs.sh: the guest's kernel and
+# the Debian packages boot2vm is built from, downloaded with apt-get download, never
+# installed); the build makes the image (build/boot2vm) when they are there.
 #
 #   installer/install-deps.sh            everything
 #   installer/install-deps.sh build      only what the build needs (also: test, runtime)
@@ -56,7 +57,8 @@ else
     [ -z "${status:-}" ] || exit "$status"
 fi
 
-# The VM's inputs (the guest kernel), downloaded, not installed: for the vm tests and the VM.
+# The VM image's inputs, downloaded, not installed: for the build's boot2vm target and the vm
+# tests (the engine's libraries are found through the build's packages).
 case " $sets " in
-*" test "* | *" runtime "*) "$here/fetch-vm-inputs.sh" ;;
+*" build "* | *" test "*) "$here/fetch-vm-inputs.sh" ;;
 esac
