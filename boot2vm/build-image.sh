@@ -11,12 +11,12 @@
 #
 #   vmlinuz        Debian's kernel as shipped (bzImage)
 #   vmlinux        the same kernel as an uncompressed ELF (PVH boot)
-#   initrd.img     the root file system: a gzip'd newc cpio
+#   initrd.img     the root file system: an lz4'd (legacy format) newc cpio
 #   berth.iso      vmlinuz and initrd.img on an isolinux ISO (when xorriso is installed)
 #   manifest.json  kernel version, package versions, sizes and SHA-256 of each file
 #
 # Reproducible: the same inputs give the same bytes (sorted cpio entries, owners 0:0, every
-# time SOURCE_DATE_EPOCH (default: a constant), gzip -n, no host names or dates anywhere).
+# time SOURCE_DATE_EPOCH (default: a constant), no host names or dates anywhere).
 # Needs no network and no root. See docs/design/machine.md for what the image promises.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
@@ -186,7 +186,9 @@ printf '%s\n' "$kv" >etc/berth-kernel
 # --- The archive ----------------------------------------------------------------------------
 find . -exec touch -h -d "@$epoch" {} +
 find . | sort | cpio --quiet -o -H newc -R 0:0 --reproducible >"$work/initrd.cpio"
-gzip -9 -n <"$work/initrd.cpio" >"$out/initrd.img.tmp"
+# lz4 (the kernel's legacy lz4 format, -l): under TCG the kernel unpacks it about 0.8 s sooner
+# than gzip, for 2 MB more; lz4 output depends on nothing but its input
+lz4 -l -9 -q -c "$work/initrd.cpio" >"$out/initrd.img.tmp"
 mv "$out/initrd.img.tmp" "$out/initrd.img"
 
 # --- The ISO (for hypervisors that boot one), when xorriso is installed ---------------------
