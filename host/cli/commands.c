@@ -136,13 +136,18 @@ static void list_group(struct berth_cli *cli, const struct berth_cmd *table, enu
                        const char *title)
 {
     bool any = false;
+    /* cobra's NamePadding: the longest name among the table's commands, at least 11 */
+    int width = 11;
+    for (const struct berth_cmd *c = table; c->name; c++)
+        if (c->group != BERTH_GROUP_HIDDEN && (int)strlen(c->name) > width)
+            width = (int)strlen(c->name);
     for (const struct berth_cmd *c = table; c->name; c++) {
         if (c->group != g)
             continue;
         if (!any)
             fprintf(cli->out, "\n%s:\n", title);
         any = true;
-        fprintf(cli->out, "  %-11s %s\n", c->name, c->summary);
+        fprintf(cli->out, "  %-*s %s\n", width, c->name, c->summary);
     }
 }
 

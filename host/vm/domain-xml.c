@@ -100,7 +100,9 @@ static void user_net_commandline(struct vm_xml *x, const struct vm_spec *s)
         bt_strbuf_appendf(&netdev, ",hostfwd=tcp:127.0.0.1:%u-:%u", s->forwards[i].host_port,
                           s->forwards[i].guest_port);
     bt_autofree char *device =
-            bt_xasprintf("virtio-net-pci,netdev=" USER_NETDEV_ID ",mac=%s", s->mac);
+            /* a slot of its own: libvirt hands out the low ones (the rng, the disks) without
+             * knowing of this device */
+            bt_xasprintf("virtio-net-pci,netdev=" USER_NETDEV_ID ",mac=%s,addr=0x1f", s->mac);
     vm_xml_open(x, "qemu:commandline", NULL);
     vm_xml_empty(x, "qemu:arg", "value", "-netdev", NULL);
     vm_xml_empty(x, "qemu:arg", "value", bt_strbuf_str(&netdev), NULL);

@@ -342,6 +342,30 @@ def test_restart_keeps_ip(machines, m1):
     assert machines.ok("machine", "url", "m1").stdout == URL + "\n"
 
 
+def test_a_new_address_gets_a_new_certificate(machines, m1):
+    """The machine's address changed while it was stopped (a record edited, a network moved):
+    the start issues a server certificate for the new address before the engine starts."""
+    machines.ok("machine", "stop", "m1", timeout=120)
+    path = os.path.join(machines.dir("m1"), "config.json")
+    cfg = json.load(open(path))
+    cfg["IPAddress"] = "192.168.99.105"
+    with open(path, "w") as f:
+        json.dump(cfg, f)
+    r = machines.ok("machine", "start", "m1", timeout=300)
+    assert "Regenerating the engine's certificate" in r.stdout, r.stdout
+    assert machines.ok("machine", "url", "m1").stdout == "tcp://192.168.99.105:2376\n"
+    e = machines.env()
+    e.update(machines.machine_env("m1"))
+    r = machines.berth("version", "--format", "{{.Server.Version}}", env=e)
+    assert r.returncode == 0 and r.stdout.strip(), r.stdout + r.stderr
+    # and back, for the tests after this one
+    machines.ok("machine", "stop", "m1", timeout=120)
+    cfg["IPAddress"] = IP
+    with open(path, "w") as f:
+        json.dump(cfg, f)
+    machines.ok("machine", "start", "m1", timeout=300)
+
+
 def test_kill(machines, m1):
     r = machines.ok("machine", "kill", "m1", timeout=60)
     assert 'Machine "m1" was killed.' in r.stdout
@@ -358,6 +382,22 @@ def test_rm_cleans_everything(machines, m1):
     assert machines.ok("machine", "ls", "-q").stdout == ""
     r = machines.berth("machine", "rm", "-y", "m1")
     assert r.returncode == 1 and "does not exist" in r.stderr
+
+
+def test_user_mode_network(machines):
+    """Without the host-only network (what a user without root gets): QEMU's user mode, the
+    engine and SSH forwarded from 127.0.0.1."""
+    r = machines.berth("machine", "create", "--driver", machines.driver, "--network", "user",
+                       "--no-share", "usr", timeout=600)
+    assert r.returncode == 0, r.stdout + r.stderr
+    url = machines.ok("machine", "url", "usr").stdout.strip()
+    assert re.fullmatch(r"tcp://127\.0\.0\.1:\d+", url), url
+    e = machines.env()
+    e.update(machines.machine_env("usr"))
+    r = machines.berth("version", "--format", "{{.Server.Os}}", env=e)
+    assert r.stdout == "linux\n", r.stdout + r.stderr
+    assert machines.ok("machine", "ssh", "usr", "hostname").stdout == "usr\n"
+    machines.ok("machine", "rm", "-y", "usr", timeout=120)
 
 
 # ---- a VM that never answers ------------------------------------------------------------------
