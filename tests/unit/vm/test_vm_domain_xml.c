@@ -143,7 +143,9 @@ static void test_domain_xml_user_network_forwards(void **state)
                     "xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>");
     assert_has(xml, "<qemu:arg value='user,id=berthnet0,hostfwd=tcp:127.0.0.1:2222-:22,"
                     "hostfwd=tcp:127.0.0.1:12376-:2376'/>");
-    assert_has(xml, "<qemu:arg value='virtio-net-pci,netdev=berthnet0,mac=02:11:22:33:44:55,addr=0x1f'/>");
+    assert_has(
+            xml,
+            "<qemu:arg value='virtio-net-pci,netdev=berthnet0,mac=02:11:22:33:44:55,addr=0x1f'/>");
     assert_lacks(xml, "<interface");
 }
 
