@@ -13,6 +13,7 @@
 #include "shared/base/cleanup.h"
 #include "shared/base/fd.h"
 #include "shared/base/strbuf.h"
+#include "shared/base/utf8.h"
 
 #define MAX_LINE 16384
 
@@ -43,42 +44,12 @@ struct logfile *logfile_open(const char *path, bt_err **err)
     return l;
 }
 
-/* the length of a valid UTF-8 sequence at s (at most n bytes), or 0 */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-    unsigned char c = s[0];
-    size_t len;
-    unsigned min;
-    unsigned cp;
-    if (c < 0x80)
-        return 1;
-    if ((c & 0xe0) == 0xc0) {
-        len = 2, min = 0x80, cp = c & 0x1f;
-    } else if ((c & 0xf0) == 0xe0) {
-        len = 3, min = 0x800, cp = c & 0x0f;
-    } else if ((c & 0xf8) == 0xf0) {
-        len = 4, min = 0x10000, cp = c & 0x07;
-    } else {
-        return 0;
-    }
-    if (n < len)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3f);
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return len;
-}
-
 char *logfile_sanitize_utf8(const char *s, size_t len, size_t *out_len)
 {
     struct bt_strbuf sb = BT_STRBUF_INIT;
     size_t i = 0;
     while (i < len) {
-        size_t n = utf8_len((const unsigned char *)s + i, len - i);
+        size_t n = bt_utf8_decode((const unsigned char *)s + i, len - i, NULL);
         if (n == 0) {
             bt_strbuf_append(&sb, "\xef\xbf\xbd");
             i++;

@@ -17,6 +17,7 @@
 #include "shared/base/cleanup.h"
 #include "shared/base/mem.h"
 #include "shared/base/strbuf.h"
+#include "shared/base/utf8.h"
 
 #define URL_ERR "invalid SSH URL: "
 
@@ -412,31 +413,9 @@ static size_t printable_utf8(const unsigned char *s)
 {
     if (s[0] < 0x80)
         return s[0] >= 0x20 && s[0] != 0x7f ? 1 : 0;
-    size_t n;
     uint32_t cp;
-    if ((s[0] & 0xe0) == 0xc0) {
-        n = 2;
-        cp = s[0] & 0x1f;
-    } else if ((s[0] & 0xf0) == 0xe0) {
-        n = 3;
-        cp = s[0] & 0x0f;
-    } else if ((s[0] & 0xf8) == 0xf0) {
-        n = 4;
-        cp = s[0] & 0x07;
-    } else {
-        return 0;
-    }
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        cp = cp << 6 | (s[i] & 0x3f);
-    }
-    static const uint32_t min[] = {0, 0, 0x80, 0x800, 0x10000};
-    if (cp < min[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-        return 0; /* overlong, out of range, or a surrogate: Go's RuneError */
-    if (cp >= 0x80 && cp <= 0x9f)
-        return 0;
-    return n;
+    size_t n = bt_utf8_decode(s, strnlen((const char *)s, 4), &cp);
+    return n && !(cp >= 0x80 && cp <= 0x9f) ? n : 0; /* invalid: Go's RuneError */
 }
 
 char *tp_shell_quote(const char *word, bt_err **err)

@@ -9,40 +9,16 @@
 #include <string.h>
 
 #include "host/vm/vm-internal.h"
+#include "shared/base/utf8.h"
 #include "shared/base/mem.h"
 
-/* Length of the valid UTF-8 sequence at s (1..4), or 0. Overlong forms, surrogates and code
- * points above U+10FFFF are invalid, as XML parsers (libxml2) hold them. */
-static size_t utf8_len(const unsigned char *s)
+/* The length of the valid UTF-8 sequence at s that XML can hold (libxml2 refuses U+FFFE and
+ * U+FFFF), else 0. */
+static size_t xml_char_len(const unsigned char *s)
 {
-    if (s[0] < 0x80)
-        return 1;
-    size_t n;
-    unsigned cp;
-    if ((s[0] & 0xe0) == 0xc0) {
-        n = 2;
-        cp = s[0] & 0x1f;
-    } else if ((s[0] & 0xf0) == 0xe0) {
-        n = 3;
-        cp = s[0] & 0x0f;
-    } else if ((s[0] & 0xf8) == 0xf0) {
-        n = 4;
-        cp = s[0] & 0x07;
-    } else {
-        return 0;
-    }
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3f);
-    }
-    static const unsigned min[] = {0, 0, 0x80, 0x800, 0x10000};
-    if (cp < min[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    /* U+FFFE and U+FFFF are not XML characters */
-    if (cp == 0xfffe || cp == 0xffff)
-        return 0;
-    return n;
+    uint32_t cp;
+    size_t n = bt_utf8_decode(s, strnlen((const char *)s, 4), &cp);
+    return n && cp != 0xfffe && cp != 0xffff ? n : 0;
 }
 
 bool vm_text_ok(const char *s)
@@ -51,7 +27,7 @@ bool vm_text_ok(const char *s)
     while (*p) {
         if (*p < 0x20 || *p == 0x7f)
             return false;
-        size_t n = utf8_len(p);
+        size_t n = xml_char_len(p);
         if (!n)
             return false;
         p += n;

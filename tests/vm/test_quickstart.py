@@ -9,16 +9,12 @@ import re
 
 import pytest
 
-from test_machine import IMAGE, IP, QEMU, Machines, harness  # noqa: F401
+import test_machine
+from test_machine import IP, Machines, harness
 
 URL = "tcp://%s:2376" % IP
 
-pytestmark = [
-    pytest.mark.skipif(not harness.is_root(), reason="the host-only network needs root"),
-    pytest.mark.skipif(not QEMU, reason="qemu-system-x86_64 is not installed"),
-    pytest.mark.skipif(
-        not os.path.exists(os.path.join(IMAGE, "initrd.img")),
-        reason="no boot2vm image in %s: build it (cmake --build build --target boot2vm)" % IMAGE),
+pytestmark = test_machine.pytestmark + [
     pytest.mark.skipif(not os.path.exists("/bin/busybox"),
                        reason="Debian's busybox-static is not installed"),
 ]

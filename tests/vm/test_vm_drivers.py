@@ -29,6 +29,8 @@ import time
 
 import pytest
 
+import vmenv  # tests/vm/vmenv.py
+
 CACHE = os.environ.get("BERTH_VM_CACHE", "/var/cache/berth/vm")
 BIN_DIR = os.environ.get("BERTH_BIN_DIR", os.path.join(os.path.dirname(__file__), "../../build/bin"))
 DRIVE = os.path.join(BIN_DIR, "berth-vm-drive")
@@ -236,40 +238,11 @@ security_driver = "none"
 
 @pytest.fixture(scope="module")
 def libvirtd(netns, workdir):
-    """A private libvirtd: its URI."""
+    """A private libvirtd (tests/vm/vmenv.py): its URI."""
     if not shutil.which("libvirtd") or not shutil.which("virtlogd"):
         pytest.skip("libvirtd is not installed (installer/install-deps.sh: libvirt-daemon-system)")
-    d = os.path.join(workdir, "lv")
-    etc = os.path.join(d, "etc")
-    os.makedirs(etc)
-    sock = os.path.join(d, "sock")
-    os.makedirs(sock, mode=0o700)  # libvirtd does not make it
-    with open(os.path.join(etc, "qemu.conf"), "w") as f:
-        f.write(QEMU_CONF)
-    conf = os.path.join(d, "libvirtd.conf")
-    with open(conf, "w") as f:
-        f.write('unix_sock_dir = "%s"\nunix_sock_rw_perms = "0700"\nauth_unix_rw = "none"\n'
-                'auth_unix_ro = "none"\nlog_outputs = "3:file:%s/libvirtd.log"\n' % (sock, d))
-    # libvirt's own directories, private to the daemons: nothing of the machine's is touched
-    script = """set -e
-mount -t tmpfs tmpfs /run/libvirt
-mount -t tmpfs tmpfs /var/lib/libvirt
-mount -t tmpfs tmpfs /var/cache/libvirt
-mount -t tmpfs tmpfs /var/log/libvirt
-mount --bind {etc} /etc/libvirt
-virtlogd -d -p {d}/virtlogd.pid
-libvirtd -d -f {conf} -p {d}/libvirtd.pid
-""".format(etc=etc, d=d, conf=conf)
-    run(ns(netns, ["unshare", "--mount", "--propagation", "private", "sh", "-c", script]))
-    path = os.path.join(sock, "libvirt-sock")
-    deadline = time.monotonic() + 20
-    while not os.path.exists(path):
-        if time.monotonic() > deadline:
-            log = open(os.path.join(d, "libvirtd.log")).read()[-3000:] if os.path.exists(
-                os.path.join(d, "libvirtd.log")) else ""
-            raise AssertionError("libvirtd did not make %s in 20 s; its log:\n%s" % (path, log))
-        time.sleep(0.1)
-    yield "qemu+unix:///system?socket=" + path
+    uri, _ = vmenv.start_libvirtd("/run/netns/" + netns, os.path.join(workdir, "lv"), QEMU_CONF)
+    yield uri  # the daemons end with the namespace's other processes (kill_netns_processes)
 
 
 class Machine:
