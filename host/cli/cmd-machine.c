@@ -532,13 +532,20 @@ static int machine_cmd_active(struct berth_cli *cli, int argc, char **argv)
 
 /* ---- ip, url, env, config, inspect ------------------------------------------------------- */
 
-static int need_running(struct berth_cli *cli, const struct machine *m)
+/* docker-machine's words: "Host is not running", after "Error checking TLS connection: " where
+ * it checks the engine's certificates (env, config). */
+static int need_running_as(struct berth_cli *cli, const struct machine *m, const char *prefix)
 {
     enum machine_state st = state_of(m, NULL);
     if (st == MACHINE_STATE_RUNNING)
         return 0;
-    fprintf(cli->err, "Host is not running\n");
+    fprintf(cli->err, "%sHost is not running\n", prefix);
     return BERTH_EXIT_FAIL;
+}
+
+static int need_running(struct berth_cli *cli, const struct machine *m)
+{
+    return need_running_as(cli, m, "");
 }
 
 static int machine_cmd_ip(struct berth_cli *cli, int argc, char **argv)
@@ -618,7 +625,7 @@ static int machine_cmd_env(struct berth_cli *cli, int argc, char **argv)
     if (!unset) {
         if (!(m = load_arg(cli, args, &rc)))
             return rc;
-        if ((rc = need_running(cli, m)) != 0)
+        if ((rc = need_running_as(cli, m, "Error checking TLS connection: ")) != 0)
             return rc;
         url = machine_url(m);
         e.docker_host = url;
@@ -648,7 +655,7 @@ static int machine_cmd_config(struct berth_cli *cli, int argc, char **argv)
     bt_autoptr(machine) m = load_arg(cli, args, &rc);
     if (!m)
         return rc;
-    if ((rc = need_running(cli, m)) != 0)
+    if ((rc = need_running_as(cli, m, "Error checking TLS connection: ")) != 0)
         return rc;
     bt_autofree char *url = machine_url(m);
     fprintf(cli->out,
