@@ -107,8 +107,15 @@ def test_berthd_bad_flag_and_argument(bins):
     assert "accepts no arguments" in r.stderr
 
 
-def test_berth_quickstart_says_plainly_that_the_vm_is_missing(bins):
-    r = run(harness.BERTH, "quickstart")
+def test_berth_quickstart_says_plainly_that_the_image_is_missing(bins, tmp_path):
+    """Before it creates anything: no machine, no network (tests/vm/ boot the real thing)."""
+    empty = tmp_path / "no-image"
+    empty.mkdir()
+    env = dict(os.environ, HOME=str(tmp_path), BERTH_VM_IMAGE=str(empty))
+    r = subprocess.run([harness.BERTH, "quickstart"], capture_output=True, text=True, env=env,
+                       timeout=60)
     assert r.returncode == 1
-    assert r.stdout == ""
-    assert r.stderr.startswith("berth quickstart: the Berth VM is not there yet.\n")
+    assert r.stdout.startswith("Checking prerequisites...\n"), r.stdout
+    assert r.stderr == ("BERTH_VM_IMAGE=%s holds no Berth VM image (vmlinuz or vmlinux, and "
+                        "initrd.img)\n" % empty), r.stderr
+    assert not (tmp_path / ".berth" / "machines").exists()
