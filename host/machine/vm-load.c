@@ -10,6 +10,7 @@
 #include "host/machine/vm-module.h"
 #include "shared/base/cleanup.h"
 #include "shared/base/mem.h"
+#include "shared/base/path.h"
 #include "shared/fs/file.h"
 #include "shared/fs/self.h"
 
@@ -61,7 +62,7 @@ char *machine_image_dir(bt_err **err)
     if (bindir) {
         static const char *const rel[] = {"../boot2vm", "../share/berth/boot2vm"};
         for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
-            char *dir = bt_xasprintf("%s/%s", bindir, rel[i]);
+            char *dir = bt_path_join(bindir, rel[i]);
             if (image_in(dir))
                 return dir;
             free(dir);
