@@ -219,18 +219,17 @@ static int copy_file(const char *from, const char *to, bt_err **err)
     return rc;
 }
 
-/* The image's version: manifest.json's "Version", else its kernel release. */
+/* The image's version, from its manifest.json: the kernel release and the first 12 hex digits
+ * of the initrd's SHA-256 ("6.1.0-56-amd64+8c2836b81a8c"): the same image, the same version. */
 static char *image_version(const char *dir)
 {
     bt_autofree char *manifest = bt_xasprintf("%s/manifest.json", dir);
     json_t *doc = json_load_file(manifest, 0, NULL);
-    const char *v = NULL;
-    if (doc) {
-        v = json_string_value(json_object_get(doc, "Version"));
-        if (!v)
-            v = json_string_value(json_object_get(doc, "KernelVersion"));
-    }
-    char *out = bt_xstrdup(v ? v : "");
+    const char *kernel = json_string_value(json_object_get(doc, "kernel"));
+    const char *sha = json_string_value(json_object_get(
+            json_object_get(json_object_get(doc, "files"), "initrd.img"), "sha256"));
+    char *out = kernel && sha ? bt_xasprintf("%s+%.12s", kernel, sha)
+                              : bt_xstrdup(kernel ? kernel : "");
     json_decref(doc);
     return out;
 }

@@ -366,6 +366,21 @@ def test_a_new_address_gets_a_new_certificate(machines, m1):
     machines.ok("machine", "start", "m1", timeout=300)
 
 
+def test_upgrade(machines, m1):
+    """A running machine gets the newest image: stopped, the image copied, started again."""
+    r = machines.ok("machine", "upgrade", "m1", timeout=300)
+    out = r.stdout
+    assert 'Stopping "m1"...' in out and "Copying %s" % IMAGE in out, out
+    assert 'Machine "m1" was started.' in out, out
+    manifest = json.load(open(os.path.join(IMAGE, "manifest.json")))
+    kernel = manifest["kernel"]
+    version = "%s+%s" % (kernel, manifest["files"]["initrd.img"]["sha256"][:12])
+    assert 'Machine "m1" runs the Berth VM image %s.' % version in out, out
+    assert json.load(open(os.path.join(machines.dir("m1"), "config.json")))["ImageVersion"] == version
+    r = machines.ok("machine", "ssh", "m1", "uname -r")
+    assert r.stdout.strip() == kernel, (r.stdout, kernel)
+
+
 def test_kill(machines, m1):
     r = machines.ok("machine", "kill", "m1", timeout=60)
     assert 'Machine "m1" was killed.' in r.stdout
