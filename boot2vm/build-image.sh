@@ -182,6 +182,10 @@ cp "$here/udhcpc.script" usr/share/udhcpc/default.script
 cp "$here/acpi-power" etc/acpi/PWRF/00000080
 chmod 755 init usr/share/udhcpc/default.script etc/acpi/PWRF/00000080
 printf '%s\n' "$kv" >etc/berth-kernel
+# what `docker info` shows as the Operating System (berthd reads PRETTY_NAME), as Docker
+# Toolbox's VM showed "Boot2Docker"
+printf 'NAME="Berth VM"\nID=berth-vm\nPRETTY_NAME="Berth VM (boot2vm, Debian kernel %s)"\n' "$kv" \
+    >etc/os-release
 
 # --- The archive ----------------------------------------------------------------------------
 find . -exec touch -h -d "@$epoch" {} +
