@@ -85,9 +85,9 @@ class Machines:
         e.update(env or {})
         return self.sb.run([DOCKER] + list(args), env=e, timeout=timeout)
 
-    def qemu_pids(self):
-        """QEMU processes whose command line names this sandbox's store (started by berth for
-        the test): the fallback of the cleanup."""
+    def qemu_pids(self, home=None):
+        """QEMU processes whose command line names this sandbox's store (or home's; started by
+        berth for the test): the fallback of the cleanup."""
         found = []
         for p in os.listdir("/proc"):
             if not p.isdigit():
@@ -97,7 +97,7 @@ class Machines:
                     argv = f.read()
             except OSError:
                 continue
-            if b"qemu-system" in argv.split(b"\0")[0] and self.home.encode() in argv:
+            if b"qemu-system" in argv.split(b"\0")[0] and (home or self.home).encode() in argv:
                 found.append(int(p))
         return found
 
@@ -413,6 +413,40 @@ def test_user_mode_network(machines):
     assert r.stdout == "linux\n", r.stdout + r.stderr
     assert machines.ok("machine", "ssh", "usr", "hostname").stdout == "usr\n"
     machines.ok("machine", "rm", "-y", "usr", timeout=120)
+
+
+def test_a_user_without_root(machines):
+    """What a user without root gets: user-mode networking from 127.0.0.1 by default, QEMU run
+    as that user (nobody here, with a home of its own)."""
+    if machines.driver != "qemu":
+        pytest.skip("libvirt's per-user session daemon is tested in test_vm_drivers.py")
+    top = tempfile.mkdtemp(prefix="berth-nobody-")  # the sandbox's own directory is 0700
+    os.chmod(top, 0o755)
+    home = os.path.join(top, "home")
+    os.makedirs(home)
+    os.chown(home, 65534, 65534)
+    env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HOME": home, "BERTH_VM_IMAGE": IMAGE}
+    as_nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", harness.BERTH]
+
+    def berth(*args):
+        return machines.sb.run(as_nobody + list(args), env=env, timeout=300)
+
+    r = berth("machine", "create", "--driver", "qemu", "--no-share", "mine")
+    try:
+        assert r.returncode == 0, r.stdout + r.stderr
+        cfg = json.load(open(os.path.join(home, ".berth", "machines", "mine", "config.json")))
+        assert cfg["Network"] == "user", cfg  # not asked for: the default without root
+        r = berth("machine", "ls")
+        row = r.stdout.splitlines()[1].split()
+        assert row[0] == "mine" and row[3] == "Running", r.stdout
+        assert re.fullmatch(r"tcp://127\.0\.0\.1:\d+", row[4]), r.stdout
+        pids = machines.qemu_pids(home)
+        assert pids and all(os.stat("/proc/%d" % p).st_uid == 65534 for p in pids), pids
+    finally:
+        berth("machine", "rm", "-f", "-y", "mine")
+        for pid in machines.qemu_pids(home):
+            os.kill(pid, 9)
+        shutil.rmtree(top, ignore_errors=True)
 
 
 # ---- a VM that never answers ------------------------------------------------------------------
