@@ -417,10 +417,12 @@ def test_pause_freezes_the_processes(docker, names):
     assert docker("unpause", name).returncode == 0
     before = count()
     assert docker("pause", name).returncode == 0
-    time.sleep(0.5)
+    time.sleep(1.0)
     assert docker("unpause", name).returncode == 0
     after_unpause = count()
-    assert after_unpause - before <= 2, (before, after_unpause)  # it did not count while frozen
+    # unfrozen it counts 20 a second: 1 s frozen, only the calls around it (under load, a few
+    # hundred ms) may count
+    assert after_unpause - before <= 8, (before, after_unpause)
     time.sleep(0.3)
     assert count() > after_unpause + 2  # and goes on once thawed
     assert docker("pause", name).returncode == 0

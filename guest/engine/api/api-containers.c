@@ -11,6 +11,7 @@
 
 #include "guest/engine/api/api-internal.h"
 #include "guest/engine/container/container.h"
+#include "guest/engine/container/mounts.h"
 #include "guest/engine/image/image.h"
 #include "shared/base/cleanup.h"
 #include "shared/base/fd.h"
@@ -324,7 +325,7 @@ void api_container_list(struct api_call *call)
                                       bt_json_get_str(bt_json_get_obj(s, "HostConfig"),
                                                       "NetworkMode", "default")));
         json_object_set_new(item, "NetworkSettings", network_settings(s));
-        json_object_set_new(item, "Mounts", json_array());
+        json_object_set_new(item, "Mounts", ctr_mounts_inspect(bt_json_get_obj(s, "HostConfig")));
         json_array_append_new(out, item);
     }
     ctr_list_free(list, n);
@@ -358,7 +359,7 @@ void api_container_inspect(struct api_call *call)
     image_inspect_free(img);
     json_object_set_new(s, "GraphDriver",
                         json_pack("{s:o, s:s}", "Data", data, "Name", "overlay2"));
-    json_object_set_new(s, "Mounts", json_array());
+    json_object_set_new(s, "Mounts", ctr_mounts_inspect(bt_json_get_obj(s, "HostConfig")));
     json_t *ns = network_settings(s);
     static const char *const empties[] = {"Bridge",
                                           "SandboxID",

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "guest/engine/container/container-internal.h"
+#include "guest/engine/container/mounts.h"
 #include "guest/engine/container/oci.h"
 #include "guest/engine/image/image.h"
 #include "shared/base/cleanup.h"
@@ -241,6 +242,14 @@ int ctr_config_from_request(const json_t *body, json_t **config, json_t **host_c
         return bt_err_set(err, BT_E_INVALID, "invalid HostConfig: expected an object");
     bt_autoptr(json_t) hc = json_is_object(hc_in) ? json_deep_copy(hc_in) : json_object();
     if (validate_config(cfg, err) < 0 || validate_host_config(hc, warnings, err) < 0)
+        return -1;
+    struct ctr_mount *mounts = NULL;
+    size_t nmounts = 0;
+    if (ctr_mounts_parse(hc, &mounts, &nmounts, err) < 0)
+        return -1;
+    int rc = ctr_mounts_prepare(mounts, nmounts, err);
+    ctr_mounts_free(mounts, nmounts);
+    if (rc < 0)
         return -1;
     json_t *image = json_object_get(cfg, "Image");
     if (!json_is_string(image) || !*json_string_value(image))

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "guest/engine/container/container-internal.h"
+#include "guest/engine/container/mounts.h"
 #include "guest/engine/container/oci.h"
 #include "guest/engine/runtime/runtime.h"
 #include "shared/base/cleanup.h"
@@ -194,6 +195,16 @@ static json_t *default_mounts(const char *dir, const json_t *hc)
         bt_autofree char *src = bt_xasprintf("%s/%s", dir, etc[i]);
         bt_autofree char *dst = bt_xasprintf("/etc/%s", etc[i]);
         json_array_append_new(m, mount(dst, "bind", src, "rbind,rprivate"));
+    }
+    /* the container's own: -v and --mount, after the defaults (a bind over /etc/hosts wins) */
+    struct ctr_mount *own = NULL;
+    size_t n = 0;
+    if (ctr_mounts_of(hc, &own, &n, NULL) == 0) {
+        for (size_t i = 0; i < n; i++)
+            json_array_append_new(m, mount(own[i].destination, own[i].type,
+                                           *own[i].source ? own[i].source : own[i].type,
+                                           own[i].options));
+        ctr_mounts_free(own, n);
     }
     return m;
 }

@@ -1,0 +1,284 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* HostConfig's Binds and Mounts, read and checked as dockerd does (mounts.h). */
+#include "guest/engine/container/mounts.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "shared/base/cleanup.h"
+#include "shared/base/mem.h"
+#include "shared/base/path.h"
+#include "shared/base/strbuf.h"
+#include "shared/fs/file.h"
+#include "shared/json/json.h"
+
+void ctr_mounts_free(struct ctr_mount *list, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(list[i].type);
+        free(list[i].source);
+        free(list[i].destination);
+        free(list[i].mode);
+        free(list[i].propagation);
+        free(list[i].options);
+    }
+    free(list);
+}
+
+static bool one_of(const char *s, const char *const *set)
+{
+    for (size_t i = 0; set[i]; i++)
+        if (strcmp(s, set[i]) == 0)
+            return true;
+    return false;
+}
+
+static const char *const propagations[] = {"shared",  "rshared",  "slave", "rslave",
+                                           "private", "rprivate", NULL};
+
+/* A Binds mode: "ro", "rw", SELinux labels, propagation, and the flags dockerd accepts and
+ * ignores on Linux. Sets *rw and *propagation. */
+static int parse_mode(const char *mode, bool *rw, const char **propagation, bt_err **err)
+{
+    static const char *const ignored[] = {"z",      "Z",         "nocopy", "consistent",
+                                          "cached", "delegated", NULL};
+    bt_autofree char *copy = bt_xstrdup(mode);
+    int rw_seen = 0;
+    char *save = NULL;
+    for (char *o = strtok_r(copy, ",", &save); o; o = strtok_r(NULL, ",", &save)) {
+        if (strcmp(o, "ro") == 0 || strcmp(o, "rw") == 0) {
+            *rw = strcmp(o, "rw") == 0;
+            rw_seen++;
+        } else if (one_of(o, propagations)) {
+            *propagation = strstr(mode, o); /* points into the caller's string */
+        } else if (!one_of(o, ignored)) {
+            return bt_err_set(err, BT_E_INVALID, "invalid mode: %s", mode);
+        }
+    }
+    if (rw_seen > 1 || !*mode)
+        return bt_err_set(err, BT_E_INVALID, "invalid mode: %s", mode);
+    return 0;
+}
+
+static int check_target(const char *what, const char *dst, bt_err **err)
+{
+    if (dst[0] != '/')
+        return bt_err_set(
+                err, BT_E_INVALID,
+                "%sinvalid mount config for type \"bind\": invalid mount path: '%s' mount "
+                "path must be absolute",
+                what, dst);
+    bt_autofree char *clean = bt_path_clean(dst);
+    if (strcmp(clean, "/") == 0)
+        return bt_err_set(err, BT_E_INVALID,
+                          "%sinvalid mount config for type \"bind\": invalid specification: "
+                          "destination can't be '/'",
+                          what);
+    return 0;
+}
+
+static void add(struct ctr_mount **list, size_t *n, const char *type, const char *src,
+                const char *dst, const char *mode, bool rw, const char *propagation,
+                const char *options)
+{
+    *list = bt_xreallocarray(*list, *n + 1, sizeof(**list));
+    (*list)[(*n)++] = (struct ctr_mount){
+            .type = bt_xstrdup(type),
+            .source = bt_path_clean(src),
+            .destination = bt_path_clean(dst),
+            .mode = bt_xstrdup(mode),
+            .rw = rw,
+            .propagation = bt_xstrdup(propagation),
+            .options = bt_xstrdup(options),
+    };
+    if (!*src) {
+        free((*list)[*n - 1].source);
+        (*list)[*n - 1].source = bt_xstrdup("");
+    }
+}
+
+static char *bind_options(bool rw, const char *propagation)
+{
+    return bt_xasprintf("rbind,%s%s", propagation, rw ? "" : ",ro");
+}
+
+/* One of Binds: "SRC:DST" or "SRC:DST:MODE". */
+static int parse_bind(const char *spec, struct ctr_mount **list, size_t *n, bt_err **err)
+{
+    bt_autofree char *copy = bt_xstrdup(spec);
+    char *parts[4] = {0};
+    size_t np = 0;
+    char *save = NULL;
+    for (char *p = strtok_r(copy, ":", &save); p; p = strtok_r(NULL, ":", &save)) {
+        if (np == 3)
+            return bt_err_set(err, BT_E_INVALID, "invalid volume specification: '%s'", spec);
+        parts[np++] = p;
+    }
+    if (np == 0 || spec[0] == ':' || strstr(spec, "::"))
+        return bt_err_set(err, BT_E_INVALID, "invalid volume specification: '%s'", spec);
+    if (np == 1 || parts[0][0] != '/')
+        return bt_err_set(err, BT_E_UNSUPPORTED,
+                          "invalid volume specification: '%s': volumes are not supported by "
+                          "this engine yet, only bind mounts of absolute host paths",
+                          spec);
+    bt_autofree char *what = bt_xasprintf("invalid volume specification: '%s': ", spec);
+    if (check_target(what, parts[1], err) < 0)
+        return -1;
+    bool rw = true;
+    const char *prop = NULL;
+    if (np == 3 && parse_mode(parts[2], &rw, &prop, err) < 0)
+        return -1;
+    bt_autofree char *propagation =
+            prop ? bt_xstrndup(prop, strcspn(prop, ",")) : bt_xstrdup("rprivate");
+    bt_autofree char *options = bind_options(rw, propagation);
+    add(list, n, "bind", parts[0], parts[1], np == 3 ? parts[2] : "", rw, propagation, options);
+    return 0;
+}
+
+/* One of Mounts: {"Type", "Source", "Target", "ReadOnly", "BindOptions", "TmpfsOptions"}. */
+static int parse_mount(const json_t *m, bool check_source, struct ctr_mount **list, size_t *n,
+                       bt_err **err)
+{
+    const char *type = bt_json_get_str(m, "Type", "");
+    const char *src = bt_json_get_str(m, "Source", "");
+    const char *dst = bt_json_get_str(m, "Target", "");
+    bool ro = bt_json_get_bool(m, "ReadOnly", false);
+    if (strcmp(type, "bind") != 0 && strcmp(type, "tmpfs") != 0) {
+        if (strcmp(type, "volume") == 0 || strcmp(type, "npipe") == 0 ||
+            strcmp(type, "cluster") == 0)
+            return bt_err_set(err, BT_E_UNSUPPORTED,
+                              "invalid mount config for type \"%s\": mounts of type \"%s\" are "
+                              "not supported by this engine yet",
+                              type, type);
+        return bt_err_set(err, BT_E_INVALID, "mount type unknown");
+    }
+    if (!*dst)
+        return bt_err_set(err, BT_E_INVALID,
+                          "invalid mount config for type \"%s\": field Target must not be empty",
+                          type);
+    if (dst[0] != '/')
+        return bt_err_set(err, BT_E_INVALID,
+                          "invalid mount config for type \"%s\": invalid mount path: '%s' mount "
+                          "path must be absolute",
+                          type, dst);
+    if (strcmp(type, "tmpfs") == 0) {
+        if (*src)
+            return bt_err_set(err, BT_E_INVALID,
+                              "invalid mount config for type \"tmpfs\": field Source must be "
+                              "empty");
+        const json_t *t = bt_json_get_obj(m, "TmpfsOptions");
+        int64_t size = bt_json_get_int(t, "SizeBytes", 0);
+        int64_t mode = bt_json_get_int(t, "Mode", 0);
+        bt_autostrbuf struct bt_strbuf o = BT_STRBUF_INIT;
+        bt_strbuf_append(&o, "nosuid,nodev,noexec");
+        if (ro)
+            bt_strbuf_append(&o, ",ro");
+        if (size > 0)
+            bt_strbuf_appendf(&o, ",size=%lldk", (long long)((size + 1023) / 1024));
+        if (mode > 0)
+            bt_strbuf_appendf(&o, ",mode=%llo", (long long)mode);
+        add(list, n, "tmpfs", "", dst, "", !ro, "", bt_strbuf_str(&o));
+        return 0;
+    }
+    if (!*src)
+        return bt_err_set(err, BT_E_INVALID,
+                          "invalid mount config for type \"bind\": field Source must not be "
+                          "empty");
+    if (src[0] != '/')
+        return bt_err_set(err, BT_E_INVALID,
+                          "invalid mount config for type \"bind\": invalid mount path: '%s' mount "
+                          "path must be absolute",
+                          src);
+    if (check_target("", dst, err) < 0)
+        return -1;
+    struct stat st;
+    if (check_source && stat(src, &st) < 0)
+        return bt_err_set(err, BT_E_INVALID,
+                          "invalid mount config for type \"bind\": bind source path does not "
+                          "exist: %s",
+                          src);
+    const char *prop = bt_json_get_str(bt_json_get_obj(m, "BindOptions"), "Propagation", "");
+    if (*prop && !one_of(prop, propagations))
+        return bt_err_set(err, BT_E_INVALID, "invalid propagation mode: %s", prop);
+    const char *propagation = *prop ? prop : "rprivate";
+    bt_autofree char *options = bind_options(!ro, propagation);
+    add(list, n, "bind", src, dst, "", !ro, propagation, options);
+    return 0;
+}
+
+static int parse_all(const json_t *hc, bool check_sources, struct ctr_mount **out, size_t *n,
+                     bt_err **err)
+{
+    struct ctr_mount *list = NULL;
+    size_t count = 0;
+    int rc = 0;
+    size_t i;
+    json_t *v;
+    json_array_foreach (bt_json_get_arr(hc, "Binds"), i, v) {
+        if (!json_is_string(v) || (rc = parse_bind(json_string_value(v), &list, &count, err)) < 0) {
+            if (!json_is_string(v))
+                rc = bt_err_set(err, BT_E_INVALID, "invalid HostConfig.Binds: want strings");
+            break;
+        }
+    }
+    if (rc == 0)
+        json_array_foreach (bt_json_get_arr(hc, "Mounts"), i, v) {
+            if (!json_is_object(v)) {
+                rc = bt_err_set(err, BT_E_INVALID, "invalid HostConfig.Mounts: want objects");
+                break;
+            }
+            if ((rc = parse_mount(v, check_sources, &list, &count, err)) < 0)
+                break;
+        }
+    for (size_t a = 0; rc == 0 && a < count; a++)
+        for (size_t b = a + 1; rc == 0 && b < count; b++)
+            if (strcmp(list[a].destination, list[b].destination) == 0)
+                rc = bt_err_set(err, BT_E_INVALID, "Duplicate mount point: %s",
+                                list[a].destination);
+    if (rc < 0) {
+        ctr_mounts_free(list, count);
+        return -1;
+    }
+    *out = list;
+    *n = count;
+    return 0;
+}
+
+int ctr_mounts_parse(const json_t *hc, struct ctr_mount **out, size_t *n, bt_err **err)
+{
+    return parse_all(hc, true, out, n, err);
+}
+
+int ctr_mounts_prepare(const struct ctr_mount *list, size_t n, bt_err **err)
+{
+    /* only Binds can name a missing source: Mounts' are checked by ctr_mounts_parse() */
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(list[i].type, "bind") == 0 && !bt_path_exists(list[i].source))
+            if (bt_mkdir_p(list[i].source, 0755, err) < 0)
+                return bt_err_wrap(err, "error while creating mount source path '%s'",
+                                   list[i].source);
+    return 0;
+}
+
+int ctr_mounts_of(const json_t *hc, struct ctr_mount **out, size_t *n, bt_err **err)
+{
+    return parse_all(hc, false, out, n, err);
+}
+
+json_t *ctr_mounts_inspect(const json_t *hc)
+{
+    json_t *out = json_array();
+    struct ctr_mount *list = NULL;
+    size_t n = 0;
+    if (parse_all(hc, false, &list, &n, NULL) < 0)
+        return out;
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(out, json_pack("{s:s, s:s, s:s, s:s, s:b, s:s}", "Type", list[i].type,
+                                             "Source", list[i].source, "Destination",
+                                             list[i].destination, "Mode", list[i].mode, "RW",
+                                             list[i].rw, "Propagation", list[i].propagation));
+    ctr_mounts_free(list, n);
+    return out;
+}
