@@ -240,6 +240,11 @@ def test_home_is_shared(machines, m1):
         f.write("from the host\n")
     r = machines.ok("machine", "ssh", "m1", "cat", os.path.join(machines.home, "shared.txt"))
     assert r.stdout == "from the host\n"
+    if DOCKER:
+        # SPEC's flow: a bind mount of a host path reaches the host's file through the share
+        r = machines.docker("m1", "run", "--rm", "-v", "%s:/h:ro" % machines.home, "busybox",
+                            "cat", "/h/shared.txt")
+        assert r.returncode == 0 and r.stdout == "from the host\n", r.stdout + r.stderr
 
 
 def test_ssh(machines, m1):
