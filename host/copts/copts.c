@@ -6,9 +6,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <unistd.h>
 
 #include "shared/base/cleanup.h"
 #include "shared/base/mem.h"
+#include "shared/base/path.h"
 #include "shared/base/strbuf.h"
 #include "shared/fs/file.h"
 #include "shared/json/json.h"
@@ -99,6 +102,26 @@ static int set_cpus(void *value, const char *arg, bt_err **err)
     return 0;
 }
 
+static json_t *mount_spec(const char *spec, bt_err **err);
+
+/* --mount: checked when parsed, as the docker CLI does (its errors are flag errors), and kept
+ * as given; copts_build() turns it into HostConfig.Mounts. */
+static int set_mount(void *value, const char *arg, bt_err **err)
+{
+    json_t *m = mount_spec(arg, err);
+    if (!m)
+        return -1;
+    json_decref(m);
+    const char ***list = value;
+    size_t n = 0;
+    while (*list && (*list)[n])
+        n++;
+    *list = bt_xreallocarray(*list, n + 2, sizeof(**list));
+    (*list)[n] = arg;
+    (*list)[n + 1] = NULL;
+    return 0;
+}
+
 /* ---- the table ---- */
 
 #define LIST(n, s, field, u)                                                                \
@@ -164,6 +187,8 @@ struct bt_flag *copts_flags(struct copts *o)
             LIST("label-file", 0, label_file, "Read in a line delimited file of labels"),
             STR("log-driver", 0, log_driver, "Logging driver for the container"),
             LIST("log-opt", 0, log_opt, "Log driver options"),
+            FUNC("mount", 0, mounts, set_mount, "mount",
+                 "Attach a filesystem mount to the container"),
             FUNC("memory", 'm', memory, set_size, "bytes", "Memory limit"),
             FUNC("memory-reservation", 0, memory_reservation, set_size, "bytes",
                  "Memory soft limit"),
@@ -194,6 +219,7 @@ struct bt_flag *copts_flags(struct copts *o)
             LIST("tmpfs", 0, tmpfs, "Mount a tmpfs directory"),
             BOOL("tty", 't', tty, "Allocate a pseudo-TTY"),
             LIST("ulimit", 0, ulimit, "Ulimit options"),
+            LIST("volume", 'v', volumes, "Bind mount a volume"),
             STR("user", 'u', user, "Username or UID (format: <name|uid>[:<group|gid>])"),
             STR("userns", 0, userns, "User namespace to use"),
             STR("uts", 0, uts, "UTS namespace to use"),
@@ -220,7 +246,7 @@ void copts_clear(struct copts *o)
                              &o->sysctl,   &o->tmpfs,   &o->ulimit,     &o->group_add,
                              &o->volumes,  &o->dns,     &o->dns_option, &o->dns_search,
                              &o->add_host, &o->log_opt, &o->publish,    &o->expose,
-                             &o->link,     &o->device};
+                             &o->link,     &o->device,  &o->mounts};
     for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
         free(*lists[i]);
         *lists[i] = NULL;
@@ -449,6 +475,111 @@ static json_t *tmpfs_map(struct copts *o)
     return m;
 }
 
+/* -v: "SRC:DST[:MODE]" binds as they are, a relative "./x" source made absolute as the docker
+ * CLI does; a lone path is an anonymous volume (Config.Volumes). */
+static int volume_specs(struct copts *o, json_t *binds, json_t *volumes, bt_err **err)
+{
+    for (const char **v = o->volumes; v && *v; v++) {
+        const char *colon = strchr(*v, ':');
+        if (!**v)
+            return bt_err_set(err, BT_E_INVALID, "invalid empty volume spec");
+        if (!colon) {
+            json_object_set_new(volumes, *v, json_object());
+            continue;
+        }
+        if (colon == *v)
+            return bt_err_set(err, BT_E_INVALID, "invalid spec: %s: empty section between colons",
+                              *v);
+        bt_autofree char *host = bt_xstrndup(*v, (size_t)(colon - *v));
+        if (host[0] == '.') {
+            char cwd[4096];
+            if (getcwd(cwd, sizeof(cwd))) {
+                bt_autofree char *abs = bt_path_join(cwd, host);
+                bt_autofree char *bind = bt_xasprintf("%s%s", abs, colon);
+                json_array_append_new(binds, json_string(bind));
+                continue;
+            }
+        }
+        json_array_append_new(binds, json_string(*v));
+    }
+    return 0;
+}
+
+static int parse_bool_value(const char *key, const char *v, bool *out, bt_err **err)
+{
+    if (!strcmp(v, "1") || !strcasecmp(v, "true") || !strcmp(v, "t"))
+        *out = true;
+    else if (!strcmp(v, "0") || !strcasecmp(v, "false") || !strcmp(v, "f"))
+        *out = false;
+    else
+        return bt_err_set(err, BT_E_INVALID, "invalid value for %s: %s", key, v);
+    return 0;
+}
+
+/* --mount "type=bind,source=/x,target=/y,readonly": the docker CLI's fields (opts/mount.go). */
+static json_t *mount_spec(const char *spec, bt_err **err)
+{
+    bt_autoptr(json_t) m = json_pack("{s:s}", "Type", "volume");
+    bt_autofree char *copy = bt_xstrdup(spec);
+    char *save = NULL;
+    for (char *f = strtok_r(copy, ",", &save); f; f = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(f, '=');
+        const char *key = f, *val = eq ? eq + 1 : NULL;
+        if (eq)
+            *eq = '\0';
+        bool b = false;
+        if (!val) {
+            if (strcmp(key, "readonly") && strcmp(key, "ro") && strcmp(key, "volume-nocopy"))
+                return bt_err_set(err, BT_E_INVALID, "invalid field '%s' must be a key=value pair",
+                                  key),
+                       NULL;
+            if (strcmp(key, "volume-nocopy") != 0)
+                bt_json_set_bool(m, "ReadOnly", true);
+            continue;
+        }
+        if (!strcmp(key, "type")) {
+            bt_json_set_str(m, "Type", val);
+        } else if (!strcmp(key, "source") || !strcmp(key, "src")) {
+            bt_json_set_str(m, "Source", val);
+        } else if (!strcmp(key, "target") || !strcmp(key, "dst") || !strcmp(key, "destination")) {
+            bt_json_set_str(m, "Target", val);
+        } else if (!strcmp(key, "readonly") || !strcmp(key, "ro")) {
+            if (parse_bool_value(key, val, &b, err) < 0)
+                return NULL;
+            bt_json_set_bool(m, "ReadOnly", b);
+        } else if (!strcmp(key, "bind-propagation")) {
+            json_object_set_new(m, "BindOptions", json_pack("{s:s}", "Propagation", val));
+        } else if (!strcmp(key, "tmpfs-size") || !strcmp(key, "tmpfs-mode")) {
+            json_t *t = json_object_get(m, "TmpfsOptions");
+            if (!t) {
+                t = json_object();
+                json_object_set_new(m, "TmpfsOptions", t);
+            }
+            if (!strcmp(key, "tmpfs-size")) {
+                int64_t size;
+                if (copts_parse_size(val, &size, err) < 0)
+                    return NULL;
+                bt_json_set_int(t, "SizeBytes", size);
+            } else {
+                char *end;
+                long mode = strtol(val, &end, 8);
+                if (!*val || *end || mode < 0)
+                    return bt_err_set(err, BT_E_INVALID, "invalid value for %s: %s", key, val),
+                           NULL;
+                bt_json_set_int(t, "Mode", mode);
+            }
+        } else if (!strcmp(key, "consistency") || !strncmp(key, "volume-", 7)) {
+            /* accepted; meaningful to volumes, which are not supported yet */
+        } else {
+            return bt_err_set(err, BT_E_INVALID, "unexpected key '%s' in '%s=%s'", key, key, val),
+                   NULL;
+        }
+    }
+    if (!*bt_json_get_str(m, "Target", ""))
+        return bt_err_set(err, BT_E_INVALID, "target is required"), NULL;
+    return bt_steal_ptr(&m);
+}
+
 static json_t *endpoint_settings(void)
 {
     return json_pack("{s:n, s:n, s:n, s:s, s:n, s:i, s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:i, s:n}",
@@ -516,8 +647,21 @@ json_t *copts_build(struct copts *o, const char *image, char **cmd, bt_err **err
     else if (bt_flags_find(o->fs, "entrypoint") && bt_flags_find(o->fs, "entrypoint")->changed)
         entry = json_pack("[s]", "");
 
+    bt_autoptr(json_t) binds = json_array();
+    bt_autoptr(json_t) volumes = json_object();
+    if (volume_specs(o, binds, volumes, err) < 0)
+        return NULL;
+    bt_autoptr(json_t) mounts = json_array();
+    for (const char **m = o->mounts; m && *m; m++) {
+        json_t *one = mount_spec(*m, err);
+        if (!one)
+            return NULL;
+        json_array_append_new(mounts, one);
+    }
     json_t *hc = json_object();
-    json_object_set_new(hc, "Binds", json_null());
+    json_object_set(hc, "Binds", json_array_size(binds) ? binds : json_null());
+    if (json_array_size(mounts))
+        json_object_set(hc, "Mounts", mounts);
     bt_json_set_str(hc, "ContainerIDFile", o->cidfile ? o->cidfile : "");
     json_object_set_new(
             hc, "LogConfig",
@@ -603,7 +747,7 @@ json_t *copts_build(struct copts *o, const char *image, char **cmd, bt_err **err
     json_object_set(body, "Env", env);
     json_object_set_new(body, "Cmd", cmd && cmd[0] ? bt_json_strv(cmd) : json_null());
     bt_json_set_str(body, "Image", image);
-    json_object_set_new(body, "Volumes", json_object());
+    json_object_set(body, "Volumes", volumes);
     bt_json_set_str(body, "WorkingDir", o->workdir ? o->workdir : "");
     json_object_set_new(body, "Entrypoint", entry);
     json_object_set_new(body, "OnBuild", json_null());

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
-"""Bind mounts through the docker CLI: `-v /host:/ctr[:ro]` (HostConfig.Binds) and
+"""Bind mounts through the docker CLI and berth: `-v /host:/ctr[:ro]` (HostConfig.Binds) and
 `--mount type=bind|tmpfs` (HostConfig.Mounts), with dockerd's errors and inspect's Mounts. The
 first step of the volumes issue: named and anonymous volumes come with it."""
 import json
@@ -8,6 +8,12 @@ import stat
 import uuid
 
 import pytest
+
+
+@pytest.fixture(params=["docker", "berth"])
+def docker(request, shared_engine):
+    """The client under test: the docker CLI, then berth, against the module's engine."""
+    return getattr(shared_engine, request.param)
 
 
 @pytest.fixture
@@ -109,3 +115,21 @@ def test_bad_mounts_are_refused_in_dockerds_words(docker, args, message):
     r = run(docker, *args, "busybox", "true")
     assert r.returncode == 125
     assert message in r.stderr, r.stderr
+
+
+def test_tmpfs_flag(docker, names):
+    """--tmpfs (HostConfig.Tmpfs): noexec, nosuid and nodev by default, the options given; not
+    among inspect's Mounts, as with dockerd."""
+    r = run(docker, "--tmpfs", "/run:size=1m,mode=1770", "--tmpfs", "/x:exec", "busybox", "sh",
+            "-c", "grep -E ' /(run|x) ' /proc/mounts")
+    assert r.returncode == 0, r.stderr
+    run_line, x_line = sorted(r.stdout.splitlines())
+    assert run_line.startswith("tmpfs /run tmpfs rw,nosuid,nodev,noexec"), run_line
+    assert "size=1024k" in run_line and "mode=1770" in run_line
+    x_opts = x_line.split()[3].split(",")
+    assert "noexec" not in x_opts and "nosuid" in x_opts and "nodev" in x_opts, x_line
+    name = names("tmpfs")
+    assert docker("create", "--name", name, "--tmpfs", "/run", "busybox", "true").returncode == 0
+    assert docker("inspect", "-f", "{{json .Mounts}}", name).stdout.strip() == "[]"
+    assert docker("inspect", "-f", "{{json .HostConfig.Tmpfs}}", name).stdout.strip() == \
+        '{"/run":""}'

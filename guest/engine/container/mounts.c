@@ -79,6 +79,50 @@ static int check_target(const char *what, const char *dst, bt_err **err)
     return 0;
 }
 
+static bool has_opt(const char *opts, const char *opt)
+{
+    size_t n = strlen(opt);
+    for (const char *p = opts; *p;) {
+        size_t len = strcspn(p, ",");
+        if (len == n && strncmp(p, opt, n) == 0)
+            return true;
+        p += len;
+        if (*p)
+            p++;
+    }
+    return false;
+}
+
+/* --tmpfs options: "rw", "ro", "size=64m", "mode=1777", "exec"... as mount(8) takes them */
+static int tmpfs_option_check(const char *opts, bt_err **err)
+{
+    static const char *const known[] = {
+            "rw",    "ro",      "exec",     "noexec",      "suid",       "nosuid", "dev",   "nodev",
+            "atime", "noatime", "relatime", "strictatime", "nodiratime", "sync",   "async", NULL};
+    bt_autofree char *copy = bt_xstrdup(opts);
+    char *save = NULL;
+    for (char *o = strtok_r(copy, ",", &save); o; o = strtok_r(NULL, ",", &save))
+        if (!one_of(o, known) && strncmp(o, "size=", 5) != 0 && strncmp(o, "mode=", 5) != 0 &&
+            strncmp(o, "uid=", 4) != 0 && strncmp(o, "gid=", 4) != 0 &&
+            strncmp(o, "nr_inodes=", 10) != 0)
+            return bt_err_set(err, BT_E_INVALID, "invalid tmpfs option [\"%s\"]", o);
+    return 0;
+}
+
+/* dockerd's defaults for --tmpfs (noexec, nosuid, nodev) unless the options say otherwise */
+static char *tmpfs_options(const char *opts)
+{
+    bt_autostrbuf struct bt_strbuf sb = BT_STRBUF_INIT;
+    static const char *const pairs[][2] = {
+            {"exec", "noexec"}, {"suid", "nosuid"}, {"dev", "nodev"}};
+    for (size_t i = 0; i < 3; i++)
+        if (!has_opt(opts, pairs[i][0]) && !has_opt(opts, pairs[i][1]))
+            bt_strbuf_appendf(&sb, "%s%s", sb.len ? "," : "", pairs[i][1]);
+    if (*opts)
+        bt_strbuf_appendf(&sb, "%s%s", sb.len ? "," : "", opts);
+    return bt_strbuf_steal(&sb);
+}
+
 static void add(struct ctr_mount **list, size_t *n, const char *type, const char *src,
                 const char *dst, const char *mode, bool rw, const char *propagation,
                 const char *options)
@@ -232,6 +276,23 @@ static int parse_all(const json_t *hc, bool check_sources, struct ctr_mount **ou
             if ((rc = parse_mount(v, check_sources, &list, &count, err)) < 0)
                 break;
         }
+    const char *dst;
+    json_object_foreach ((json_t *)bt_json_get_obj(hc, "Tmpfs"), dst, v) {
+        if (rc < 0)
+            break;
+        const char *opts = json_is_string(v) ? json_string_value(v) : "";
+        if (dst[0] != '/') {
+            rc = bt_err_set(err, BT_E_INVALID,
+                            "invalid mount path: '%s' mount path must be absolute", dst);
+            break;
+        }
+        rc = tmpfs_option_check(opts, err);
+        if (rc < 0)
+            break;
+        bt_autofree char *options = tmpfs_options(opts);
+        add(&list, &count, "tmpfs", "", dst, "", !has_opt(opts, "ro"), "", options);
+        list[count - 1].from_tmpfs = true;
+    }
     for (size_t a = 0; rc == 0 && a < count; a++)
         for (size_t b = a + 1; rc == 0 && b < count; b++)
             if (strcmp(list[a].destination, list[b].destination) == 0)
@@ -275,10 +336,12 @@ json_t *ctr_mounts_inspect(const json_t *hc)
     if (parse_all(hc, false, &list, &n, NULL) < 0)
         return out;
     for (size_t i = 0; i < n; i++)
-        json_array_append_new(out, json_pack("{s:s, s:s, s:s, s:s, s:b, s:s}", "Type", list[i].type,
-                                             "Source", list[i].source, "Destination",
-                                             list[i].destination, "Mode", list[i].mode, "RW",
-                                             list[i].rw, "Propagation", list[i].propagation));
+        if (!list[i].from_tmpfs)
+            json_array_append_new(out,
+                                  json_pack("{s:s, s:s, s:s, s:s, s:b, s:s}", "Type", list[i].type,
+                                            "Source", list[i].source, "Destination",
+                                            list[i].destination, "Mode", list[i].mode, "RW",
+                                            list[i].rw, "Propagation", list[i].propagation));
     ctr_mounts_free(list, n);
     return out;
 }

@@ -2,8 +2,9 @@
 #pragma once
 /*
  * A container's own mounts from its HostConfig, as dockerd reads them: `Binds` ("SRC:DST[:MODE]",
- * what `docker run -v /host:/ctr:ro` sends) and `Mounts` (`--mount type=bind|tmpfs,...`). Named
- * and anonymous volumes are not supported yet (the volumes issue): they are refused with a
+ * what `docker run -v /host:/ctr:ro` sends), `Mounts` (`--mount type=bind|tmpfs,...`) and
+ * `Tmpfs` (`--tmpfs /run:size=64m`: noexec, nosuid and nodev unless the options say otherwise).
+ * Named and anonymous volumes are not supported yet (the volumes issue): they are refused with a
  * clear error rather than ignored.
  *
  * The list is derived from the stored HostConfig whenever it is needed (the OCI spec at start,
@@ -23,6 +24,7 @@ struct ctr_mount {
     bool rw;
     char *propagation; /* bind: "rprivate" unless asked; tmpfs: "" */
     char *options;     /* OCI options, comma-separated: "rbind,rprivate,ro", "size=65536k" */
+    bool from_tmpfs;   /* HostConfig.Tmpfs (--tmpfs), which inspect's Mounts does not list */
 };
 
 /* Parse and check HostConfig's Binds and Mounts. Errors in dockerd's words (BT_E_INVALID):
