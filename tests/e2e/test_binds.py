@@ -110,6 +110,10 @@ def test_inspect_shows_the_mounts(docker, hostdir, names):
     (["--mount", "type=bind,source=/no/such/dir,target=/data"],
      "invalid mount config for type \"bind\": bind source path does not exist: /no/such/dir"),
     (["-v", "named:/data"], "volumes are not supported by this engine yet"),
+    (["-v", "/tmp:/"], "invalid volume specification: '/tmp:/': invalid mount config for type "
+     "\"bind\": invalid specification: destination can't be '/'"),
+    (["--mount", "type=tmpfs,target=/."],
+     "invalid mount config for type \"tmpfs\": invalid specification: destination can't be '/'"),
 ])
 def test_bad_mounts_are_refused_in_dockerds_words(docker, args, message):
     r = run(docker, *args, "busybox", "true")

@@ -62,20 +62,19 @@ static int parse_mode(const char *mode, bool *rw, const char **propagation, bt_e
     return 0;
 }
 
-static int check_target(const char *what, const char *dst, bt_err **err)
+static int check_target(const char *what, const char *type, const char *dst, bt_err **err)
 {
     if (dst[0] != '/')
-        return bt_err_set(
-                err, BT_E_INVALID,
-                "%sinvalid mount config for type \"bind\": invalid mount path: '%s' mount "
-                "path must be absolute",
-                what, dst);
+        return bt_err_set(err, BT_E_INVALID,
+                          "%sinvalid mount config for type \"%s\": invalid mount path: '%s' mount "
+                          "path must be absolute",
+                          what, type, dst);
     bt_autofree char *clean = bt_path_clean(dst);
     if (strcmp(clean, "/") == 0)
         return bt_err_set(err, BT_E_INVALID,
-                          "%sinvalid mount config for type \"bind\": invalid specification: "
+                          "%sinvalid mount config for type \"%s\": invalid specification: "
                           "destination can't be '/'",
-                          what);
+                          what, type);
     return 0;
 }
 
@@ -168,7 +167,7 @@ static int parse_bind(const char *spec, struct ctr_mount **list, size_t *n, bt_e
                           "this engine yet, only bind mounts of absolute host paths",
                           spec);
     bt_autofree char *what = bt_xasprintf("invalid volume specification: '%s': ", spec);
-    if (check_target(what, parts[1], err) < 0)
+    if (check_target(what, "bind", parts[1], err) < 0)
         return -1;
     bool rw = true;
     const char *prop = NULL;
@@ -202,11 +201,8 @@ static int parse_mount(const json_t *m, bool check_source, struct ctr_mount **li
         return bt_err_set(err, BT_E_INVALID,
                           "invalid mount config for type \"%s\": field Target must not be empty",
                           type);
-    if (dst[0] != '/')
-        return bt_err_set(err, BT_E_INVALID,
-                          "invalid mount config for type \"%s\": invalid mount path: '%s' mount "
-                          "path must be absolute",
-                          type, dst);
+    if (check_target("", type, dst, err) < 0)
+        return -1;
     if (strcmp(type, "tmpfs") == 0) {
         if (*src)
             return bt_err_set(err, BT_E_INVALID,
@@ -235,8 +231,6 @@ static int parse_mount(const json_t *m, bool check_source, struct ctr_mount **li
                           "invalid mount config for type \"bind\": invalid mount path: '%s' mount "
                           "path must be absolute",
                           src);
-    if (check_target("", dst, err) < 0)
-        return -1;
     struct stat st;
     if (check_source && stat(src, &st) < 0)
         return bt_err_set(err, BT_E_INVALID,
@@ -281,11 +275,9 @@ static int parse_all(const json_t *hc, bool check_sources, struct ctr_mount **ou
         if (rc < 0)
             break;
         const char *opts = json_is_string(v) ? json_string_value(v) : "";
-        if (dst[0] != '/') {
-            rc = bt_err_set(err, BT_E_INVALID,
-                            "invalid mount path: '%s' mount path must be absolute", dst);
+        rc = check_target("", "tmpfs", dst, err);
+        if (rc < 0)
             break;
-        }
         rc = tmpfs_option_check(opts, err);
         if (rc < 0)
             break;
