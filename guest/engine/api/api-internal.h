@@ -34,6 +34,11 @@ void api_container_logs(struct api_call *call);
 void api_container_top(struct api_call *call);
 
 /* exec */
+void api_volume_create(struct api_call *call);
+void api_volume_list(struct api_call *call);
+void api_volume_inspect(struct api_call *call);
+void api_volume_delete(struct api_call *call);
+
 void api_exec_create(struct api_call *call);
 void api_exec_start(struct api_call *call);
 void api_exec_resize(struct api_call *call);

@@ -12,6 +12,7 @@
 
 struct image_store;
 struct ctr_manager;
+struct vol_store;
 
 /* What /info and /version report about this daemon. */
 struct api_daemon_info {
@@ -25,6 +26,7 @@ struct api_daemon_info {
 struct api_context {
     struct image_store *images;
     struct ctr_manager *containers;
+    struct vol_store *volumes;
     const struct api_daemon_info *info;
 };
 

@@ -35,6 +35,11 @@ const struct api_route api_routes[] = {
         R("POST", "/containers/{id}/exec", api_exec_create),
         R("DELETE", "/containers/{id}", api_container_delete),
 
+        R("POST", "/volumes/create", api_volume_create),
+        R("GET", "/volumes", api_volume_list),
+        R("GET", "/volumes/{name}", api_volume_inspect),
+        R("DELETE", "/volumes/{name}", api_volume_delete),
+
         R("POST", "/exec/{id}/start", api_exec_start),
         R("POST", "/exec/{id}/resize", api_exec_resize),
         R("GET", "/exec/{id}/json", api_exec_inspect),

@@ -19,6 +19,7 @@
 #include "shared/base/path.h"
 #include "guest/engine/container/container.h"
 #include "guest/engine/image/image.h"
+#include "guest/engine/volume/volume.h"
 
 /* flock on data_root/berthd.lock: the kernel drops it when the process dies, so a crashed
  * daemon never blocks the next one, and two live ones never share a data root. The lock file
@@ -126,6 +127,11 @@ struct daemon *daemon_open(const struct daemon_paths *paths, bt_err **err)
     d->containers = ctr_manager_open(&co, err);
     if (!d->containers)
         goto fail;
+    char *volumes = bt_xasprintf("%s/volumes", d->data_root);
+    d->volumes = vol_store_open(volumes, err);
+    free(volumes);
+    if (!d->volumes)
+        goto fail;
     return d;
 fail:
     daemon_close(d);
@@ -136,6 +142,7 @@ void daemon_close(struct daemon *d)
 {
     if (!d)
         return;
+    vol_store_close(d->volumes);
     ctr_manager_close(d->containers);
     image_store_close(d->images);
     if (d->pidfile)

@@ -12,6 +12,7 @@
 
 struct image_store;
 struct ctr_manager;
+struct vol_store;
 
 struct daemon_paths {
     const char *data_root;
@@ -28,6 +29,7 @@ struct daemon {
     time_t started;
     struct image_store *images;
     struct ctr_manager *containers;
+    struct vol_store *volumes;
 };
 
 /* Take the data root (creating the layout), write the pid file, open the engine modules. */
