@@ -367,8 +367,16 @@ static int signal_locked(struct ctr *c, int sig, bt_err **err)
     if (monproto_send(c->ctl, -1, err, "kill %d", sig) < 0)
         return -1;
     /* a frozen task dies only once thawed (cgroup v1): a SIGKILL unpauses, as dockerd's does */
-    if (sig == SIGKILL && c->status == CTR_PAUSED)
-        return thaw_locked(c, err);
+    if (sig == SIGKILL && c->status == CTR_PAUSED) {
+        /* the container may die and its monitor remove the cgroup while it thaws: then the
+         * freezer's files are gone (ENODEV, ENOENT), and the kill did what was asked */
+        bt_err *e = NULL;
+        if (thaw_locked(c, &e) < 0 && !bt_err_is(e, ENODEV) && !bt_err_is(e, BT_E_NOT_FOUND)) {
+            bt_err_move(err, &e);
+            return -1;
+        }
+        bt_err_free(e);
+    }
     return 0;
 }
 

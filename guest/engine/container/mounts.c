@@ -216,7 +216,7 @@ static int parse_mount(const json_t *m, bool check_source, struct ctr_mount **li
         if (ro)
             bt_strbuf_append(&o, ",ro");
         if (size > 0)
-            bt_strbuf_appendf(&o, ",size=%lldk", (long long)((size + 1023) / 1024));
+            bt_strbuf_appendf(&o, ",size=%lldk", (long long)(size / 1024 + (size % 1024 != 0)));
         if (mode > 0)
             bt_strbuf_appendf(&o, ",mode=%llo", (long long)mode);
         add(list, n, "tmpfs", "", dst, "", !ro, "", bt_strbuf_str(&o));
