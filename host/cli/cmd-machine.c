@@ -53,6 +53,13 @@ static const char *name_arg(char **args)
     return args && args[0] ? args[0] : MACHINE_DEFAULT_NAME;
 }
 
+/* The machines several arguments name; {"default"} when none is given. */
+static const char *const *names_arg(char **args)
+{
+    static const char *const def[] = {MACHINE_DEFAULT_NAME, NULL};
+    return args && args[0] ? (const char *const *)args : def;
+}
+
 static int too_many(struct berth_cli *cli, char **args, int max)
 {
     if (berth_nargs(args) <= max)
@@ -252,8 +259,7 @@ static int lifecycle(struct berth_cli *cli, int argc, char **argv, enum op op)
         return rc;
     struct machine_store s;
     store_for(cli, &s);
-    static const char *const def[] = {MACHINE_DEFAULT_NAME, NULL};
-    const char *const *names = args && args[0] ? (const char *const *)args : def;
+    const char *const *names = names_arg(args);
     int status = 0;
     for (size_t i = 0; names[i]; i++)
         if (one_op(cli, &s, names[i], op) != 0)
@@ -558,8 +564,7 @@ static int machine_cmd_ip(struct berth_cli *cli, int argc, char **argv)
         return rc;
     struct machine_store s;
     store_for(cli, &s);
-    static const char *const def[] = {MACHINE_DEFAULT_NAME, NULL};
-    const char *const *names = args && args[0] ? (const char *const *)args : def;
+    const char *const *names = names_arg(args);
     int status = 0;
     for (size_t i = 0; names[i]; i++) {
         bt_err *err = NULL;
@@ -801,8 +806,7 @@ static int machine_cmd_regenerate_certs(struct berth_cli *cli, int argc, char **
         return 0;
     struct machine_store s;
     store_for(cli, &s);
-    static const char *const def[] = {MACHINE_DEFAULT_NAME, NULL};
-    const char *const *names = args && args[0] ? (const char *const *)args : def;
+    const char *const *names = names_arg(args);
     bt_autofree char *user = machine_user_name();
     int status = 0;
     bt_err *err = NULL;
@@ -845,8 +849,7 @@ static int machine_cmd_upgrade(struct berth_cli *cli, int argc, char **argv)
         return rc;
     struct machine_store s;
     store_for(cli, &s);
-    static const char *const def[] = {MACHINE_DEFAULT_NAME, NULL};
-    const char *const *names = args && args[0] ? (const char *const *)args : def;
+    const char *const *names = names_arg(args);
     int status = 0;
     struct machine_io io = io_for(cli);
     for (size_t i = 0; names[i]; i++) {

@@ -26,6 +26,7 @@
 #include "shared/base/mem.h"
 #include "shared/base/strbuf.h"
 #include "shared/flags/flags.h"
+#include "shared/fs/self.h"
 
 #define LIBVIRT_SOCK "/run/libvirt/libvirt-sock"
 #define MIN_FREE_MB  1024
@@ -33,16 +34,7 @@
 /* The full path of an executable on PATH, or NULL. */
 static char *which(const char *prog)
 {
-    const char *path = getenv("PATH");
-    bt_autofree char *copy = bt_xstrdup(path && *path ? path : "/usr/sbin:/usr/bin:/sbin:/bin");
-    char *save = NULL;
-    for (char *d = strtok_r(copy, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
-        char *p = bt_xasprintf("%s/%s", d, prog);
-        if (access(p, X_OK) == 0)
-            return p;
-        free(p);
-    }
-    return NULL;
+    return bt_path_lookup(prog, "/usr/sbin:/usr/bin:/sbin:/bin");
 }
 
 static bool socket_answers(const char *path)

@@ -16,6 +16,7 @@
 #include "shared/base/cleanup.h"
 #include "shared/base/fd.h"
 #include "shared/base/mem.h"
+#include "shared/fs/self.h"
 
 long long vm_now_ms(void)
 {
@@ -82,20 +83,8 @@ static void child_exec(char *const argv[], int devnull, int out_fd, int keep_fd)
  * which would hide "not installed" behind "cannot run". */
 static bool on_path(const char *prog)
 {
-    if (strchr(prog, '/'))
-        return access(prog, X_OK) == 0;
-    const char *path = getenv("PATH");
-    if (!path || !*path)
-        path = "/usr/local/bin:/usr/bin:/bin";
-    for (const char *p = path;;) {
-        size_t n = strcspn(p, ":");
-        bt_autofree char *file = bt_xasprintf("%.*s/%s", (int)n, n ? p : ".", prog);
-        if (access(file, X_OK) == 0)
-            return true;
-        if (!p[n])
-            return false;
-        p += n + 1;
-    }
+    bt_autofree char *file = bt_path_lookup(prog, "/usr/local/bin:/usr/bin:/bin");
+    return file != NULL;
 }
 
 static int not_installed(const char *prog, bt_err **err)

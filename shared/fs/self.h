@@ -11,6 +11,11 @@
  * caller frees. */
 char *bt_self_dir(void);
 
+/* The executable prog would run as: prog itself when it holds a "/", else the first
+ * executable prog in $PATH's directories (an empty element is "."), or in fallback_path when
+ * PATH is unset or empty. NULL when there is none. The caller frees. */
+char *bt_path_lookup(const char *prog, const char *fallback_path);
+
 /* The path of one of Berth's loadable modules: $BERTH_LIB_DIR/FILE when that is set, else
  * <dir of the executable>/../lib/berth/FILE (FILE alone when the executable cannot be found,
  * which dlopen() searches for). The caller frees. */
