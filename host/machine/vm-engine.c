@@ -150,19 +150,13 @@ char *mvm_engine_version(void *ctx, const struct machine *m, int timeout_ms, bt_
 int mvm_apply_certs(void *ctx, const struct machine *m, bt_err **err)
 {
     (void)ctx;
-    static const char *const files[][2] = {{"ca.pem", "ca.pem"},
-                                           {"server.pem", "server.pem"},
-                                           {"server-key.pem", "server-key.pem"}};
-    struct machine_store s;
-    bt_autofree char *config = mvm_config_dir(m);
-    machine_store_init(&s, config);
-    int rc = 0;
-    for (size_t i = 0; rc == 0 && i < sizeof(files) / sizeof(files[0]); i++) {
-        bt_autofree char *src = bt_xasprintf("%s/%s", m->dir, files[i][0]);
-        bt_autofree char *dst = bt_xasprintf("%s:" GUEST_TLS_DIR "/%s", m->name, files[i][1]);
-        rc = mvm_scp(&s, src, dst, false, err);
-    }
-    machine_store_clear(&s);
+    static const char *const names[] = {"ca.pem", "server.pem", "server-key.pem"};
+    bt_autofree char *a = bt_xasprintf("%s/%s", m->dir, names[0]);
+    bt_autofree char *b = bt_xasprintf("%s/%s", m->dir, names[1]);
+    bt_autofree char *c = bt_xasprintf("%s/%s", m->dir, names[2]);
+    const char *const files[] = {a, b, c, NULL};
+    /* one SFTP session for the three files, then the engine restarted alone */
+    int rc = mvm_sftp_put(m, files, GUEST_TLS_DIR, err);
     if (rc == 0)
         rc = mvm_ssh_run(m, GUEST_RESTART_ENGINE, err);
     if (rc == 0)

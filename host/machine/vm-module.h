@@ -74,5 +74,9 @@ int mvm_apply_certs(void *ctx, const struct machine *m, bt_err **err);
 /* vm-shell.c: SSH and SFTP with the machine's key (libssh2, through host/transport) */
 int mvm_ssh(struct machine *m, char *const *args, int *status, bt_err **err);
 int mvm_ssh_run(const struct machine *m, const char *command_line, bt_err **err);
+/* Copy the local files (NULL-terminated) into the guest's directory remote_dir, in one SFTP
+ * session. */
+int mvm_sftp_put(const struct machine *m, const char *const *locals, const char *remote_dir,
+                 bt_err **err);
 int mvm_scp(const struct machine_store *s, const char *src, const char *dst, bool recursive,
             bt_err **err);

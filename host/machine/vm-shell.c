@@ -185,6 +185,23 @@ int mvm_ssh_run(const struct machine *m, const char *command_line, bt_err **err)
     return rc;
 }
 
+int mvm_sftp_put(const struct machine *m, const char *const *locals, const char *remote_dir,
+                 bt_err **err)
+{
+    struct tp_ssh_opts o;
+    struct ssh_paths paths;
+    opts_for(m, &o, &paths);
+    struct tp_sftp *f = tp_sftp_open(&o, err);
+    paths_clear(&paths);
+    if (!f)
+        return -1;
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && locals[i]; i++)
+        rc = tp_sftp_put(f, locals[i], remote_dir, false, err);
+    tp_sftp_close(f);
+    return rc;
+}
+
 /* "NAME:PATH" names a machine's file when NAME is a machine name (no "/" before the colon). */
 static bool split_remote(const char *arg, char **name, char **path)
 {
