@@ -16,9 +16,6 @@
 #include "shared/base/cleanup.h"
 #include "shared/base/mem.h"
 
-/* A template may not run forever: steps are walks of nodes and commands evaluated. */
-#define EXEC_MAX_STEPS 10000000u
-
 enum { WALK_BREAK = 1, WALK_CONTINUE = 2 };
 
 struct var {
@@ -34,6 +31,7 @@ struct exec {
     size_t out_start;
     size_t max_out;
     unsigned long steps;
+    unsigned long max_steps;
     struct var *vars;
     size_t nvars;
     size_t cap;
@@ -66,8 +64,8 @@ static int errorf(struct exec *ex, const char *fmt, ...)
 
 static int step(struct exec *ex)
 {
-    if (++ex->steps > EXEC_MAX_STEPS)
-        return errorf(ex, "execution stopped after %u steps", EXEC_MAX_STEPS);
+    if (++ex->steps > ex->max_steps)
+        return errorf(ex, "execution stopped after %lu steps", ex->max_steps);
     return 0;
 }
 
@@ -765,6 +763,7 @@ int fmt_template_exec(const struct fmt_template *t, const json_t *data,
             .out = out,
             .out_start = out->len,
             .max_out = opts->max_output ? opts->max_output : FMT_DEFAULT_MAX_OUTPUT,
+            .max_steps = opts->max_steps ? opts->max_steps : FMT_DEFAULT_MAX_STEPS,
             .err = err,
     };
     /* JSON null data is Go's nil data */

@@ -64,6 +64,9 @@ typedef int (*fmt_method_fn)(void *ctx, const char *name, const char *receiver_p
 /* Default cap on the output of one execution. */
 #define FMT_DEFAULT_MAX_OUTPUT (16u << 20)
 
+/* Ten million steps: about a second on a laptop, more than any real format needs. */
+#define FMT_DEFAULT_MAX_STEPS 10000000ul
+
 struct fmt_exec_opts {
     /* Go types of the data, terminated by an entry whose path is NULL; NULL for none. */
     const struct fmt_type *types;
@@ -78,8 +81,12 @@ struct fmt_exec_opts {
     fmt_method_fn method;
     void *method_ctx;
     /* Most bytes one execution may write (0: FMT_DEFAULT_MAX_OUTPUT); past it execution
-     * stops with an error. Execution also stops after a bounded number of steps. */
+     * stops with an error. */
     size_t max_output;
+    /* Most steps (walks of nodes, commands evaluated) one execution may take (0:
+     * FMT_DEFAULT_MAX_STEPS); past it execution stops with an error, so that no template
+     * runs forever. */
+    unsigned long max_steps;
 };
 
 /* Execute t on data (NULL: Go's nil data), appending to out. opts may be NULL (structs,

@@ -72,10 +72,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort(); /* a failure always says where, as Go's do */
         return 0;
     }
-    struct fmt_exec_opts typed = {.types = types, .method = method, .max_output = 1 << 16};
-    struct fmt_exec_opts maps = {
-            .objects_are_maps = true, .missing_key_error = true, .max_output = 1 << 16};
-    struct fmt_exec_opts header = {.header = true, .max_output = 1 << 16};
+    /* a step budget well under the default: four runs of an input that loops until the
+     * budget stops it must stay far inside libFuzzer's timeout on a loaded CI machine */
+    enum { STEPS = 100000 };
+    struct fmt_exec_opts typed = {
+            .types = types, .method = method, .max_output = 1 << 16, .max_steps = STEPS};
+    struct fmt_exec_opts maps = {.objects_are_maps = true,
+                                 .missing_key_error = true,
+                                 .max_output = 1 << 16,
+                                 .max_steps = STEPS};
+    struct fmt_exec_opts header = {.header = true, .max_output = 1 << 16, .max_steps = STEPS};
     run(t, doc, &typed);
     run(t, doc, &maps);
     run(t, json_object_get(doc, "Config"), &header);
