@@ -220,6 +220,7 @@ struct bt_flag *copts_flags(struct copts *o)
             BOOL("tty", 't', tty, "Allocate a pseudo-TTY"),
             LIST("ulimit", 0, ulimit, "Ulimit options"),
             LIST("volume", 'v', volumes, "Bind mount a volume"),
+            LIST("volumes-from", 0, volumes_from, "Mount volumes from the specified container(s)"),
             STR("user", 'u', user, "Username or UID (format: <name|uid>[:<group|gid>])"),
             STR("userns", 0, userns, "User namespace to use"),
             STR("uts", 0, uts, "UTS namespace to use"),
@@ -516,6 +517,15 @@ static int parse_bool_value(const char *key, const char *v, bool *out, bt_err **
     return 0;
 }
 
+/* The mount's VolumeOptions, made when missing (borrowed). */
+static json_t *volume_options(json_t *m)
+{
+    json_t *vo = json_object_get(m, "VolumeOptions");
+    if (!vo)
+        json_object_set_new(m, "VolumeOptions", vo = json_object());
+    return vo;
+}
+
 /* --mount "type=bind,source=/x,target=/y,readonly": the docker CLI's fields (opts/mount.go). */
 static json_t *mount_spec(const char *spec, bt_err **err)
 {
@@ -535,6 +545,8 @@ static json_t *mount_spec(const char *spec, bt_err **err)
                        NULL;
             if (strcmp(key, "volume-nocopy") != 0)
                 bt_json_set_bool(m, "ReadOnly", true);
+            else
+                bt_json_set_bool(volume_options(m), "NoCopy", true);
             continue;
         }
         if (!strcmp(key, "type")) {
@@ -568,8 +580,39 @@ static json_t *mount_spec(const char *spec, bt_err **err)
                            NULL;
                 bt_json_set_int(t, "Mode", mode);
             }
-        } else if (!strcmp(key, "consistency") || !strncmp(key, "volume-", 7)) {
-            /* accepted; meaningful to volumes, which are not supported yet */
+        } else if (!strcmp(key, "volume-nocopy")) {
+            if (parse_bool_value(key, val, &b, err) < 0)
+                return NULL;
+            bt_json_set_bool(volume_options(m), "NoCopy", b);
+        } else if (!strcmp(key, "volume-label") || !strcmp(key, "volume-opt")) {
+            json_t *vo = volume_options(m);
+            json_t *to = NULL;
+            if (!strcmp(key, "volume-label")) {
+                to = json_object_get(vo, "Labels");
+                if (!to)
+                    json_object_set_new(vo, "Labels", to = json_object());
+            } else {
+                json_t *dc = json_object_get(vo, "DriverConfig");
+                if (!dc)
+                    json_object_set_new(vo, "DriverConfig", dc = json_pack("{s:s}", "Name", ""));
+                to = json_object_get(dc, "Options");
+                if (!to)
+                    json_object_set_new(dc, "Options", to = json_object());
+            }
+            char *kv = strchr(val, '=');
+            if (kv)
+                *kv = '\0';
+            bt_json_set_str(to, val, kv ? kv + 1 : "");
+        } else if (!strcmp(key, "volume-driver")) {
+            json_t *vo = volume_options(m);
+            json_t *dc = json_object_get(vo, "DriverConfig");
+            if (!dc)
+                json_object_set_new(vo, "DriverConfig", dc = json_object());
+            bt_json_set_str(dc, "Name", val);
+        } else if (!strcmp(key, "volume-subpath")) {
+            bt_json_set_str(volume_options(m), "Subpath", val);
+        } else if (!strcmp(key, "consistency")) {
+            bt_json_set_str(m, "Consistency", val);
         } else {
             return bt_err_set(err, BT_E_INVALID, "unexpected key '%s' in '%s=%s'", key, key, val),
                    NULL;
@@ -577,6 +620,11 @@ static json_t *mount_spec(const char *spec, bt_err **err)
     }
     if (!*bt_json_get_str(m, "Target", ""))
         return bt_err_set(err, BT_E_INVALID, "target is required"), NULL;
+    const char *type = bt_json_get_str(m, "Type", "");
+    if (json_object_get(m, "VolumeOptions") && strcmp(type, "volume") != 0)
+        return bt_err_set(err, BT_E_INVALID, "cannot mix 'volume-*' options with mount type '%s'",
+                          type),
+               NULL;
     return bt_steal_ptr(&m);
 }
 
@@ -671,7 +719,7 @@ json_t *copts_build(struct copts *o, const char *image, char **cmd, bt_err **err
     json_object_set(hc, "RestartPolicy", rp);
     bt_json_set_bool(hc, "AutoRemove", o->rm);
     bt_json_set_str(hc, "VolumeDriver", "");
-    json_object_set_new(hc, "VolumesFrom", json_null());
+    json_object_set_new(hc, "VolumesFrom", strs_or_null(o->volumes_from));
     json_object_set_new(hc, "ConsoleSize", json_pack("[i, i]", 0, 0));
     json_object_set_new(hc, "CapAdd", strs_or_null(o->cap_add));
     json_object_set_new(hc, "CapDrop", strs_or_null(o->cap_drop));

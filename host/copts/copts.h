@@ -20,7 +20,7 @@ struct copts {
     const char **attach, **cap_add, **cap_drop, **env, **env_file, **labels, **label_file;
     const char **security_opt, **sysctl, **tmpfs, **ulimit, **group_add, **volumes, **dns;
     const char **dns_option, **dns_search, **add_host, **log_opt, **publish, **expose, **link;
-    const char **device, **mounts;
+    const char **device, **mounts, **volumes_from;
     const char *entrypoint, *hostname, *domainname, *user, *workdir, *network, *restart;
     const char *stop_signal, *log_driver, *cgroupns, *ipc, *pid, *uts, *userns, *cgroup_parent;
     const char *cpuset_cpus, *cpuset_mems, *platform, *pull, *cidfile, *runtime;

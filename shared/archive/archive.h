@@ -92,6 +92,11 @@ int bt_tar_extract_fd(int in_fd, const char *dest, const struct bt_extract_opts 
 int bt_tar_extract_mem(const void *data, size_t len, const char *dest,
                        const struct bt_extract_opts *opts, bt_err **err);
 
+/* Copy the contents of directory src into directory dst (which must exist) as extraction of
+ * a tar of src would: owners, modes, times, xattrs, links and devices kept, nothing written
+ * outside dst. dst then gets src's own owner and mode. Filling a new volume from an image. */
+int bt_tar_copy_tree(const char *src, const char *dst, bt_err **err);
+
 /* Walk a tar stream without extracting: on_entry sees every entry (its return value other
  * than -1 is ignored). Digests as for extraction. */
 int bt_tar_list_fd(int in_fd, const struct bt_extract_opts *opts, bt_err **err);

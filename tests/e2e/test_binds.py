@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """Bind mounts through the docker CLI and berth: `-v /host:/ctr[:ro]` (HostConfig.Binds) and
-`--mount type=bind|tmpfs` (HostConfig.Mounts), with dockerd's errors and inspect's Mounts. The
-first step of the volumes issue: named and anonymous volumes come with it."""
+`--mount type=bind|tmpfs` (HostConfig.Mounts), with dockerd's errors and inspect's Mounts;
+named and anonymous volumes are in test_volume_mounts.py."""
 import json
 import os
 import stat
@@ -109,7 +109,14 @@ def test_inspect_shows_the_mounts(docker, hostdir, names):
     (["-v", "/tmp:/data:bogus"], "invalid mode: bogus"),
     (["--mount", "type=bind,source=/no/such/dir,target=/data"],
      "invalid mount config for type \"bind\": bind source path does not exist: /no/such/dir"),
-    (["-v", "named:/data"], "volumes are not supported by this engine yet"),
+    (["-v", "foo/bar:/data"],
+     "create foo/bar: \"foo/bar\" includes invalid characters for a local volume name, only "
+     "\"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are allowed. If you intended to pass a host directory, "
+     "use absolute path"),
+    (["--mount", "type=volume,target=/data,readonly"],
+     "invalid mount config for type \"volume\": must not set ReadOnly mode when using "
+     "anonymous volumes"),
+    (["-v", "/data:ro"], "invalid volume specification: '/data:ro'"),
     (["-v", "/tmp:/"], "invalid volume specification: '/tmp:/': invalid mount config for type "
      "\"bind\": invalid specification: destination can't be '/'"),
     (["--mount", "type=tmpfs,target=/."],

@@ -50,8 +50,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 if (strcmp(list[i].destination, list[j].destination) == 0)
                     abort();
         }
+        /* what a record stores reads back the same */
+        json_t *stored = json_array();
+        for (size_t i = 0; i < n; i++)
+            json_array_append_new(stored, ctr_mount_to_json(&list[i]));
+        struct ctr_mount *back = NULL;
+        size_t nb = 0;
+        if (ctr_mount_points_of(stored, hc, &back, &nb, NULL) < 0 || nb != n)
+            abort();
+        for (size_t i = 0; i < n; i++)
+            if (strcmp(back[i].destination, list[i].destination) != 0 ||
+                strcmp(back[i].type, list[i].type) != 0 || back[i].rw != list[i].rw)
+                abort();
+        ctr_mounts_free(back, nb);
+        json_decref(stored);
         ctr_mounts_free(list, n);
-        json_t *insp = ctr_mounts_inspect(hc);
+        json_t *rec = json_pack("{s:O}", "HostConfig", hc);
+        json_t *insp = ctr_mounts_inspect(rec);
+        json_decref(rec);
         char *s = json_dumps(insp, 0);
         if (!s)
             abort();

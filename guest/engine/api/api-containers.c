@@ -325,7 +325,7 @@ void api_container_list(struct api_call *call)
                                       bt_json_get_str(bt_json_get_obj(s, "HostConfig"),
                                                       "NetworkMode", "default")));
         json_object_set_new(item, "NetworkSettings", network_settings(s));
-        json_object_set_new(item, "Mounts", ctr_mounts_inspect(bt_json_get_obj(s, "HostConfig")));
+        json_object_set(item, "Mounts", json_object_get(s, "Mounts"));
         json_array_append_new(out, item);
     }
     ctr_list_free(list, n);
@@ -359,7 +359,6 @@ void api_container_inspect(struct api_call *call)
     image_inspect_free(img);
     json_object_set_new(s, "GraphDriver",
                         json_pack("{s:o, s:s}", "Data", data, "Name", "overlay2"));
-    json_object_set_new(s, "Mounts", ctr_mounts_inspect(bt_json_get_obj(s, "HostConfig")));
     json_t *ns = network_settings(s);
     static const char *const empties[] = {"Bridge",
                                           "SandboxID",

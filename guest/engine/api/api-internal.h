@@ -38,6 +38,7 @@ void api_volume_create(struct api_call *call);
 void api_volume_list(struct api_call *call);
 void api_volume_inspect(struct api_call *call);
 void api_volume_delete(struct api_call *call);
+void api_volume_prune(struct api_call *call);
 
 void api_exec_create(struct api_call *call);
 void api_exec_start(struct api_call *call);

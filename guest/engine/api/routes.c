@@ -36,6 +36,7 @@ const struct api_route api_routes[] = {
         R("DELETE", "/containers/{id}", api_container_delete),
 
         R("POST", "/volumes/create", api_volume_create),
+        R("POST", "/volumes/prune", api_volume_prune),
         R("GET", "/volumes", api_volume_list),
         R("GET", "/volumes/{name}", api_volume_inspect),
         R("DELETE", "/volumes/{name}", api_volume_delete),

@@ -85,6 +85,7 @@ struct ctr_exec {
 struct ctr_manager {
     char *data_root, *exec_root, *monitor_path, *ctr_root;
     struct image_store *images;
+    struct vol_store *volumes;
     pthread_mutex_t lock; /* the index and the exec list */
     struct ctr **all;
     size_t n, cap;
@@ -120,6 +121,21 @@ void ctr_release(struct ctr *c);
  * with the defaults it fills in; the image is not looked at yet. Pure (for tests and fuzzing). */
 int ctr_config_from_request(const json_t *body, json_t **config, json_t **host_config,
                             char ***warnings, bt_err **err);
+
+/* mountpoints.c: the container's mount points as a create decides them (volumes created or
+ * found, --volumes-from resolved, the image's VOLUMEs added), for its record's "MountPoints";
+ * *made lists the volumes this made (NULL-terminated, the caller frees), which
+ * ctr_mount_points_unmake() removes again when the create fails. */
+int ctr_mount_points_make(struct ctr_manager *m, const json_t *config, const json_t *host_config,
+                          json_t **mount_points, char ***made, bt_err **err);
+void ctr_mount_points_unmake(struct ctr_manager *m, char **made);
+struct image_mount;
+/* Fill the new, empty volumes from the image's content at their paths (mounting the
+ * container's rootfs for the while). */
+int ctr_mount_points_populate(struct ctr_manager *m, const json_t *mount_points,
+                              const struct image_mount *rootfs, bt_err **err);
+/* After a removal: remove the container's anonymous volumes that no other container uses. */
+void ctr_mount_points_release(struct ctr_manager *m, const json_t *rec);
 
 /* names.c */
 char *ctr_random_name(void);

@@ -32,6 +32,7 @@
 #include "shared/base/err.h"
 
 struct image_store;
+struct vol_store;
 struct ctr_manager;
 struct ctr;
 
@@ -40,6 +41,7 @@ struct ctr_manager_opts {
     const char *exec_root;    /* monitors' sockets and runtime files */
     const char *monitor_path; /* the berth-monitor program */
     struct image_store *images;
+    struct vol_store *volumes;
 };
 
 /* Load every container, re-adopt running monitors, start the supervisor. */
@@ -167,3 +169,7 @@ struct ctr_image_use {
 };
 struct ctr_image_use *ctr_image_uses(struct ctr_manager *m, size_t *n);
 void ctr_image_uses_free(struct ctr_image_use *u, size_t n);
+
+/* For the volumes' in-use checks: {"volume name": ["container ID", ...]} of every container
+ * that mounts a volume, running or not. New reference. */
+json_t *ctr_volume_users(struct ctr_manager *m);

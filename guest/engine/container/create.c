@@ -247,10 +247,7 @@ int ctr_config_from_request(const json_t *body, json_t **config, json_t **host_c
     size_t nmounts = 0;
     if (ctr_mounts_parse(hc, &mounts, &nmounts, err) < 0)
         return -1;
-    int rc = ctr_mounts_prepare(mounts, nmounts, err);
     ctr_mounts_free(mounts, nmounts);
-    if (rc < 0)
-        return -1;
     json_t *image = json_object_get(cfg, "Image");
     if (!json_is_string(image) || !*json_string_value(image))
         return bt_err_set(err, BT_E_INVALID, "No image specified");
@@ -291,6 +288,10 @@ struct ctr *ctr_create(struct ctr_manager *m, const char *name, const json_t *bo
     if (!img)
         return NULL;
     merge_image_config(cfg, bt_json_get_obj(img->config, "config"));
+    bt_autoptr(json_t) mount_points = NULL;
+    bt_autostrv char **made = NULL; /* volumes this create made */
+    if (ctr_mount_points_make(m, cfg, hc, &mount_points, &made, err) < 0)
+        return NULL;
 
     bt_autofree char *id = bt_random_hex(32);
     if (!*bt_json_get_str(cfg, "Hostname", "")) {
@@ -304,8 +305,10 @@ struct ctr *ctr_create(struct ctr_manager *m, const char *name, const json_t *bo
     int64_t now = ctr_now_ns();
     bt_autofree char *created = ctr_time_rfc3339(now);
     bt_json_set_str(rec, "Created", created);
-    if (command_line(cfg, rec, err) < 0)
+    if (command_line(cfg, rec, err) < 0) {
+        ctr_mount_points_unmake(m, made);
         return NULL;
+    }
     json_object_set_new(rec, "State", initial_state());
     bt_json_set_str(rec, "Image", image_id);
 
@@ -316,6 +319,7 @@ struct ctr *ctr_create(struct ctr_manager *m, const char *name, const json_t *bo
         full = name[0] == '/' ? bt_xstrdup(name) : bt_xasprintf("/%s", name);
         if (claim_name(m, full, err) < 0) {
             pthread_mutex_unlock(&m->lock);
+            ctr_mount_points_unmake(m, made);
             return NULL;
         }
     } else {
@@ -341,6 +345,13 @@ struct ctr *ctr_create(struct ctr_manager *m, const char *name, const json_t *bo
     bt_json_set_str(rec, "AppArmorProfile", "");
     json_object_set(rec, "HostConfig", hc);
     json_object_set(rec, "Config", cfg);
+    /* the record's copy without the create's own notes (which volumes to fill) */
+    json_t *stored = json_deep_copy(mount_points);
+    size_t i;
+    json_t *mp;
+    json_array_foreach (stored, i, mp)
+        json_object_del(mp, "CopyData");
+    json_object_set_new(rec, "MountPoints", stored);
 
     struct ctr *c = ctr_new(m, id);
     c->name = bt_xstrdup(full);
@@ -353,7 +364,8 @@ struct ctr *ctr_create(struct ctr_manager *m, const char *name, const json_t *bo
     bt_autofree char *rootfs = bt_xasprintf("%s/rootfs", c->dir);
     bt_autoptr(image_mount) mnt = NULL;
     if (bt_mkdir_p(c->dir, 0710, err) < 0 ||
-        !(mnt = image_rw_layer_create(m->images, id, image_id, rootfs, err))) {
+        !(mnt = image_rw_layer_create(m->images, id, image_id, rootfs, err)) ||
+        ctr_mount_points_populate(m, mount_points, mnt, err) < 0) {
         goto fail;
     }
     pthread_mutex_lock(&c->lock);
@@ -364,6 +376,7 @@ struct ctr *ctr_create(struct ctr_manager *m, const char *name, const json_t *bo
     bt_debug("container %s created as %s", id, full);
     return c;
 fail:
+    ctr_mount_points_unmake(m, made);
     image_rw_layer_remove(m->images, id, NULL);
     bt_rm_rf(c->dir, NULL);
     ctr_index_remove(m, c);

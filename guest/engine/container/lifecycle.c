@@ -600,8 +600,13 @@ int ctr_remove(struct ctr_manager *m, struct ctr *c, bool force, bool volumes, b
         }
         rc = remove_locked(m, c, err);
     }
+    /* rm -v: the anonymous volumes go too, once the container's lock is let go (the check
+     * that no other container uses them looks at every container) */
+    bt_autoptr(json_t) gone = rc == 0 && volumes ? json_deep_copy(c->rec) : NULL;
     ctr_release(c);
     pthread_mutex_unlock(&c->lock);
+    if (gone)
+        ctr_mount_points_release(m, gone);
     return rc;
 }
 
@@ -611,10 +616,17 @@ static void *autoremove_main(void *arg)
     bt_autoerr bt_err *err = NULL;
     pthread_mutex_lock(&c->lock);
     ctr_acquire(c);
-    if (!c->removed && !is_running(c) && remove_locked(c->m, c, &err) < 0)
-        bt_error("auto-remove of %s: %s", c->id, bt_err_msg(err));
+    bt_autoptr(json_t) gone = NULL;
+    if (!c->removed && !is_running(c)) {
+        if (remove_locked(c->m, c, &err) < 0)
+            bt_error("auto-remove of %s: %s", c->id, bt_err_msg(err));
+        else /* as dockerd, run --rm takes the anonymous volumes with it */
+            gone = json_deep_copy(c->rec);
+    }
     ctr_release(c);
     pthread_mutex_unlock(&c->lock);
+    if (gone)
+        ctr_mount_points_release(c->m, gone);
     ctr_unref(c);
     return NULL;
 }

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "guest/engine/container/container-internal.h"
+#include "guest/engine/container/mounts.h"
 #include "shared/base/cleanup.h"
 #include "shared/base/log.h"
 #include "shared/crypto/digest.h"
@@ -270,6 +271,9 @@ json_t *ctr_snapshot(struct ctr *c)
             json_array_append_new(ids, json_string(e->id));
     pthread_mutex_unlock(&c->m->lock);
     json_object_set_new(s, "ExecIDs", json_array_size(ids) ? ids : (json_decref(ids), json_null()));
+    json_object_set_new(s, "Mounts", ctr_mounts_inspect(c->rec));
+    json_object_set_new(s, "Volumes", ctr_mounts_legacy_volumes(c->rec));
+    json_object_del(s, "MountPoints");
     pthread_mutex_unlock(&c->lock);
     return s;
 }
@@ -331,6 +335,7 @@ struct ctr_manager *ctr_manager_open(const struct ctr_manager_opts *opts, bt_err
     m->exec_root = bt_xstrdup(opts->exec_root);
     m->monitor_path = bt_xstrdup(opts->monitor_path);
     m->images = opts->images;
+    m->volumes = opts->volumes;
     m->ctr_root = bt_xasprintf("%s/containers", opts->data_root);
     if (bt_mkdir_p(m->ctr_root, 0710, err) < 0 || ctr_trash_start(m, err) < 0 ||
         ctr_supervisor_start(m, err) < 0) {

@@ -14,16 +14,25 @@
 #include "shared/fs/file.h"
 #include "shared/json/json.h"
 
+void ctr_mount_clear(struct ctr_mount *m)
+{
+    free(m->type);
+    free(m->source);
+    free(m->destination);
+    free(m->mode);
+    free(m->propagation);
+    free(m->options);
+    free(m->name);
+    free(m->driver);
+    json_decref(m->labels);
+    json_decref(m->driver_opts);
+    memset(m, 0, sizeof(*m));
+}
+
 void ctr_mounts_free(struct ctr_mount *list, size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
-        free(list[i].type);
-        free(list[i].source);
-        free(list[i].destination);
-        free(list[i].mode);
-        free(list[i].propagation);
-        free(list[i].options);
-    }
+    for (size_t i = 0; i < n; i++)
+        ctr_mount_clear(&list[i]);
     free(list);
 }
 
@@ -38,12 +47,12 @@ static bool one_of(const char *s, const char *const *set)
 static const char *const propagations[] = {"shared",  "rshared",  "slave", "rslave",
                                            "private", "rprivate", NULL};
 
-/* A Binds mode: "ro", "rw", SELinux labels, propagation, and the flags dockerd accepts and
- * ignores on Linux. Sets *rw and *propagation. */
-static int parse_mode(const char *mode, bool *rw, const char **propagation, bt_err **err)
+/* A Binds mode: "ro", "rw", SELinux labels, propagation, "nocopy", and the flags dockerd
+ * accepts and ignores on Linux. Sets *rw, *propagation and *nocopy. */
+static int parse_mode(const char *mode, bool *rw, const char **propagation, bool *nocopy,
+                      bt_err **err)
 {
-    static const char *const ignored[] = {"z",      "Z",         "nocopy", "consistent",
-                                          "cached", "delegated", NULL};
+    static const char *const ignored[] = {"z", "Z", "consistent", "cached", "delegated", NULL};
     bt_autofree char *copy = bt_xstrdup(mode);
     int rw_seen = 0;
     char *save = NULL;
@@ -53,6 +62,8 @@ static int parse_mode(const char *mode, bool *rw, const char **propagation, bt_e
             rw_seen++;
         } else if (one_of(o, propagations)) {
             *propagation = strstr(mode, o); /* points into the caller's string */
+        } else if (strcmp(o, "nocopy") == 0) {
+            *nocopy = true;
         } else if (!one_of(o, ignored)) {
             return bt_err_set(err, BT_E_INVALID, "invalid mode: %s", mode);
         }
@@ -135,6 +146,8 @@ static void add(struct ctr_mount **list, size_t *n, const char *type, const char
             .rw = rw,
             .propagation = bt_xstrdup(propagation),
             .options = bt_xstrdup(options),
+            .name = bt_xstrdup(""),
+            .driver = bt_xstrdup(""),
     };
     if (!*src) {
         free((*list)[*n - 1].source);
@@ -147,7 +160,24 @@ static char *bind_options(bool rw, const char *propagation)
     return bt_xasprintf("rbind,%s%s", propagation, rw ? "" : ",ro");
 }
 
-/* One of Binds: "SRC:DST" or "SRC:DST:MODE". */
+/* A volume mount: name ("" for an anonymous one), default mode "z" as dockerd gives volumes
+ * of the local driver. */
+static void add_volume(struct ctr_mount **list, size_t *n, const char *name, const char *dst,
+                       const char *mode, bool rw, bool copy)
+{
+    bt_autofree char *options = bind_options(rw, "rprivate");
+    add(list, n, "volume", "", dst, *mode ? mode : "z", rw, "", options);
+    struct ctr_mount *m = &(*list)[*n - 1];
+    free(m->name);
+    free(m->driver);
+    m->name = bt_xstrdup(name);
+    m->driver = bt_xstrdup("local");
+    m->copy = copy;
+    m->anonymous = !*name;
+}
+
+/* One of Binds: "DST" (an anonymous volume), "SRC:DST" or "SRC:DST:MODE", where SRC is an
+ * absolute host path (a bind mount) or a volume's name. */
 static int parse_bind(const char *spec, struct ctr_mount **list, size_t *n, bt_err **err)
 {
     bt_autofree char *copy = bt_xstrdup(spec);
@@ -159,24 +189,36 @@ static int parse_bind(const char *spec, struct ctr_mount **list, size_t *n, bt_e
             return bt_err_set(err, BT_E_INVALID, "invalid volume specification: '%s'", spec);
         parts[np++] = p;
     }
-    if (np == 0 || spec[0] == ':' || strstr(spec, "::"))
+    if (np == 0 || spec[0] == ':' || strstr(spec, "::") || spec[strlen(spec) - 1] == ':')
         return bt_err_set(err, BT_E_INVALID, "invalid volume specification: '%s'", spec);
-    if (np == 1 || parts[0][0] != '/')
-        return bt_err_set(err, BT_E_UNSUPPORTED,
-                          "invalid volume specification: '%s': volumes are not supported by "
-                          "this engine yet, only bind mounts of absolute host paths",
-                          spec);
-    bt_autofree char *what = bt_xasprintf("invalid volume specification: '%s': ", spec);
-    if (check_target(what, "bind", parts[1], err) < 0)
-        return -1;
-    bool rw = true;
+    const char *src = np == 1 ? "" : parts[0];
+    const char *dst = np == 1 ? parts[0] : parts[1];
+    const char *mode = np == 3 ? parts[2] : "";
+    bool rw = true, nocopy = false;
     const char *prop = NULL;
-    if (np == 3 && parse_mode(parts[2], &rw, &prop, err) < 0)
+    if (np == 2 && parse_mode(parts[1], &rw, &prop, &nocopy, NULL) == 0)
+        /* "DST:MODE" is not a volume: volumes can't have a mode without a source */
+        return bt_err_set(err, BT_E_INVALID, "invalid volume specification: '%s'", spec);
+    rw = true, nocopy = false, prop = NULL;
+    if (*mode && parse_mode(mode, &rw, &prop, &nocopy, err) < 0)
         return -1;
+    bool bind = src[0] == '/';
+    bt_autofree char *what = bt_xasprintf("invalid volume specification: '%s': ", spec);
+    if (check_target(what, bind ? "bind" : "volume", dst, err) < 0)
+        return -1;
+    if (!bind) {
+        if (prop)
+            return bt_err_set(err, BT_E_INVALID,
+                              "%sinvalid mount config for type \"volume\": field BindOptions "
+                              "must not be specified",
+                              what);
+        add_volume(list, n, src, dst, mode, rw, !nocopy);
+        return 0;
+    }
     bt_autofree char *propagation =
             prop ? bt_xstrndup(prop, strcspn(prop, ",")) : bt_xstrdup("rprivate");
     bt_autofree char *options = bind_options(rw, propagation);
-    add(list, n, "bind", parts[0], parts[1], np == 3 ? parts[2] : "", rw, propagation, options);
+    add(list, n, "bind", src, dst, mode, rw, propagation, options);
     return 0;
 }
 
@@ -188,9 +230,8 @@ static int parse_mount(const json_t *m, bool check_source, struct ctr_mount **li
     const char *src = bt_json_get_str(m, "Source", "");
     const char *dst = bt_json_get_str(m, "Target", "");
     bool ro = bt_json_get_bool(m, "ReadOnly", false);
-    if (strcmp(type, "bind") != 0 && strcmp(type, "tmpfs") != 0) {
-        if (strcmp(type, "volume") == 0 || strcmp(type, "npipe") == 0 ||
-            strcmp(type, "cluster") == 0)
+    if (strcmp(type, "bind") != 0 && strcmp(type, "tmpfs") != 0 && strcmp(type, "volume") != 0) {
+        if (strcmp(type, "npipe") == 0 || strcmp(type, "cluster") == 0)
             return bt_err_set(err, BT_E_UNSUPPORTED,
                               "invalid mount config for type \"%s\": mounts of type \"%s\" are "
                               "not supported by this engine yet",
@@ -203,6 +244,32 @@ static int parse_mount(const json_t *m, bool check_source, struct ctr_mount **li
                           type);
     if (check_target("", type, dst, err) < 0)
         return -1;
+    if (strcmp(type, "volume") == 0) {
+        if (json_object_get(m, "BindOptions") && !json_is_null(json_object_get(m, "BindOptions")))
+            return bt_err_set(err, BT_E_INVALID,
+                              "invalid mount config for type \"volume\": field BindOptions must "
+                              "not be specified");
+        if (!*src && ro)
+            return bt_err_set(err, BT_E_INVALID,
+                              "invalid mount config for type \"volume\": must not set ReadOnly "
+                              "mode when using anonymous volumes");
+        const json_t *vo = bt_json_get_obj(m, "VolumeOptions");
+        if (*bt_json_get_str(vo, "Subpath", ""))
+            return bt_err_set(err, BT_E_UNSUPPORTED,
+                              "invalid mount config for type \"volume\": volume subpaths are not "
+                              "supported by this engine");
+        const char *driver = bt_json_get_str(bt_json_get_obj(vo, "DriverConfig"), "Name", "");
+        if (*driver && strcmp(driver, "local") != 0)
+            return bt_err_set(err, BT_E_NOT_FOUND,
+                              "error looking up volume plugin %s: plugin \"%s\" not found", driver,
+                              driver);
+        add_volume(list, n, src, dst, "", !ro, !bt_json_get_bool(vo, "NoCopy", false));
+        struct ctr_mount *v = &(*list)[*n - 1];
+        v->labels = json_incref(bt_json_get_obj(vo, "Labels"));
+        v->driver_opts =
+                json_incref(bt_json_get_obj(bt_json_get_obj(vo, "DriverConfig"), "Options"));
+        return 0;
+    }
     if (strcmp(type, "tmpfs") == 0) {
         if (*src)
             return bt_err_set(err, BT_E_INVALID,
@@ -320,20 +387,83 @@ int ctr_mounts_of(const json_t *hc, struct ctr_mount **out, size_t *n, bt_err **
     return parse_all(hc, false, out, n, err);
 }
 
-json_t *ctr_mounts_inspect(const json_t *hc)
+void ctr_mounts_push(struct ctr_mount **list, size_t *n, const struct ctr_mount *m)
+{
+    *list = bt_xreallocarray(*list, *n + 1, sizeof(**list));
+    (*list)[(*n)++] = (struct ctr_mount){
+            .type = bt_xstrdup(m->type),
+            .source = bt_xstrdup(m->source),
+            .destination = bt_xstrdup(m->destination),
+            .mode = bt_xstrdup(m->mode),
+            .rw = m->rw,
+            .propagation = bt_xstrdup(m->propagation),
+            .options = bt_xstrdup(m->options),
+            .from_tmpfs = m->from_tmpfs,
+            .name = bt_xstrdup(m->name),
+            .driver = bt_xstrdup(m->driver),
+            .anonymous = m->anonymous,
+            .copy = m->copy,
+            .labels = json_incref(m->labels),
+            .driver_opts = json_incref(m->driver_opts),
+    };
+}
+
+json_t *ctr_mount_to_json(const struct ctr_mount *m)
+{
+    json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:b, s:s, s:s}", "Type", m->type, "Source",
+                          m->source, "Destination", m->destination, "Mode", m->mode, "RW", m->rw,
+                          "Propagation", m->propagation, "Options", m->options);
+    if (m->from_tmpfs)
+        bt_json_set_bool(j, "Tmpfs", true);
+    if (strcmp(m->type, "volume") == 0) {
+        bt_json_set_str(j, "Name", m->name);
+        bt_json_set_str(j, "Driver", m->driver);
+        bt_json_set_bool(j, "Anonymous", m->anonymous);
+    }
+    return j;
+}
+
+int ctr_mount_from_json(const json_t *j, struct ctr_mount *out, bt_err **err)
+{
+    const char *type = bt_json_get_str(j, "Type", "");
+    const char *dst = bt_json_get_str(j, "Destination", "");
+    if (!*type || dst[0] != '/')
+        return bt_err_set(err, BT_E_CORRUPT, "a mount point without a type or destination");
+    *out = (struct ctr_mount){
+            .type = bt_xstrdup(type),
+            .source = bt_xstrdup(bt_json_get_str(j, "Source", "")),
+            .destination = bt_xstrdup(dst),
+            .mode = bt_xstrdup(bt_json_get_str(j, "Mode", "")),
+            .rw = bt_json_get_bool(j, "RW", true),
+            .propagation = bt_xstrdup(bt_json_get_str(j, "Propagation", "")),
+            .options = bt_xstrdup(bt_json_get_str(j, "Options", "")),
+            .from_tmpfs = bt_json_get_bool(j, "Tmpfs", false),
+            .name = bt_xstrdup(bt_json_get_str(j, "Name", "")),
+            .driver = bt_xstrdup(bt_json_get_str(j, "Driver", "")),
+            .anonymous = bt_json_get_bool(j, "Anonymous", false),
+    };
+    return 0;
+}
+
+json_t *ctr_mounts_view(const struct ctr_mount *list, size_t n)
 {
     json_t *out = json_array();
-    struct ctr_mount *list = NULL;
-    size_t n = 0;
-    if (parse_all(hc, false, &list, &n, NULL) < 0)
-        return out;
-    for (size_t i = 0; i < n; i++)
-        if (!list[i].from_tmpfs)
-            json_array_append_new(out,
-                                  json_pack("{s:s, s:s, s:s, s:s, s:b, s:s}", "Type", list[i].type,
-                                            "Source", list[i].source, "Destination",
-                                            list[i].destination, "Mode", list[i].mode, "RW",
-                                            list[i].rw, "Propagation", list[i].propagation));
-    ctr_mounts_free(list, n);
+    for (size_t i = 0; i < n; i++) {
+        const struct ctr_mount *m = &list[i];
+        if (m->from_tmpfs)
+            continue;
+        json_t *j = json_object();
+        bt_json_set_str(j, "Type", m->type);
+        if (strcmp(m->type, "volume") == 0)
+            bt_json_set_str(j, "Name", m->name);
+        bt_json_set_str(j, "Source", m->source);
+        bt_json_set_str(j, "Destination", m->destination);
+        if (strcmp(m->type, "volume") == 0)
+            bt_json_set_str(j, "Driver", m->driver);
+        bt_json_set_str(j, "Mode", m->mode);
+        bt_json_set_bool(j, "RW", m->rw);
+        bt_json_set_str(j, "Propagation", m->propagation);
+        json_array_append_new(out, j);
+    }
     return out;
 }

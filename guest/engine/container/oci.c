@@ -171,41 +171,97 @@ static json_t *mount(const char *dest, const char *type, const char *src, const 
                      "options", o);
 }
 
-static json_t *default_mounts(const char *dir, const json_t *hc)
+static size_t depth(const char *path)
+{
+    size_t n = 0;
+    for (; *path; path++)
+        n += *path == '/';
+    return n;
+}
+
+/* Parents before children, the list's order kept otherwise (an insertion sort: stable). */
+static void sort_by_depth(struct ctr_mount *list, size_t n)
+{
+    for (size_t i = 1; i < n; i++) {
+        struct ctr_mount m = list[i];
+        size_t j = i;
+        for (; j > 0 && depth(list[j - 1].destination) > depth(m.destination); j--)
+            list[j] = list[j - 1];
+        list[j] = m;
+    }
+}
+
+static json_t *default_mounts(const char *dir, const json_t *hc, const json_t *mount_points)
 {
     bool priv = bt_json_get_bool(hc, "Privileged", false);
     int64_t shm = bt_json_get_int(hc, "ShmSize", 0);
     bt_autofree char *shm_opts = bt_xasprintf("nosuid,noexec,nodev,mode=1777,size=%lld",
                                               (long long)(shm > 0 ? shm : DEFAULT_SHM));
-    json_t *m = json_array();
-    json_array_append_new(m, mount("/proc", "proc", "proc", "nosuid,noexec,nodev"));
-    json_array_append_new(
-            m, mount("/dev", "tmpfs", "tmpfs", "nosuid,strictatime,mode=755,size=65536k"));
-    json_array_append_new(m, mount("/dev/pts", "devpts", "devpts",
-                                   "nosuid,noexec,newinstance,ptmxmode=0666,mode=0620,gid=5"));
-    json_array_append_new(m, mount("/sys", "sysfs", "sysfs",
-                                   priv ? "nosuid,noexec,nodev" : "nosuid,noexec,nodev,ro"));
-    json_array_append_new(
-            m, mount("/sys/fs/cgroup", "cgroup", "cgroup",
-                     priv ? "nosuid,noexec,nodev,relatime" : "nosuid,noexec,nodev,relatime,ro"));
-    json_array_append_new(m, mount("/dev/mqueue", "mqueue", "mqueue", "nosuid,noexec,nodev"));
-    json_array_append_new(m, mount("/dev/shm", "tmpfs", "shm", shm_opts));
-    static const char *const etc[] = {"resolv.conf", "hostname", "hosts"};
-    for (size_t i = 0; i < 3; i++) {
-        bt_autofree char *src = bt_xasprintf("%s/%s", dir, etc[i]);
-        bt_autofree char *dst = bt_xasprintf("/etc/%s", etc[i]);
-        json_array_append_new(m, mount(dst, "bind", src, "rbind,rprivate"));
-    }
-    /* the container's own: -v and --mount, after the defaults (a bind over /etc/hosts wins) */
+    /* the container's own: -v, --mount, volumes */
     struct ctr_mount *own = NULL;
     size_t n = 0;
-    if (ctr_mounts_of(hc, &own, &n, NULL) == 0) {
-        for (size_t i = 0; i < n; i++)
-            json_array_append_new(m, mount(own[i].destination, own[i].type,
-                                           *own[i].source ? own[i].source : own[i].type,
-                                           own[i].options));
-        ctr_mounts_free(own, n);
+    if (ctr_mount_points_of(mount_points, hc, &own, &n, NULL) < 0)
+        n = 0;
+    static const char *const sys_dest[] = {"/proc",          "/dev",        "/dev/pts", "/sys",
+                                           "/sys/fs/cgroup", "/dev/mqueue", "/dev/shm"};
+    json_t *m = json_array();
+    json_t *by_dest = json_object(); /* the system mounts, which a mount of the user replaces */
+    json_object_set_new(by_dest, "/proc", mount("/proc", "proc", "proc", "nosuid,noexec,nodev"));
+    json_object_set_new(by_dest, "/dev",
+                        mount("/dev", "tmpfs", "tmpfs", "nosuid,strictatime,mode=755,size=65536k"));
+    json_object_set_new(by_dest, "/dev/pts",
+                        mount("/dev/pts", "devpts", "devpts",
+                              "nosuid,noexec,newinstance,ptmxmode=0666,mode=0620,gid=5"));
+    json_object_set_new(by_dest, "/sys",
+                        mount("/sys", "sysfs", "sysfs",
+                              priv ? "nosuid,noexec,nodev" : "nosuid,noexec,nodev,ro"));
+    json_object_set_new(
+            by_dest, "/sys/fs/cgroup",
+            mount("/sys/fs/cgroup", "cgroup", "cgroup",
+                  priv ? "nosuid,noexec,nodev,relatime" : "nosuid,noexec,nodev,relatime,ro"));
+    json_object_set_new(by_dest, "/dev/mqueue",
+                        mount("/dev/mqueue", "mqueue", "mqueue", "nosuid,noexec,nodev"));
+    json_object_set_new(by_dest, "/dev/shm", mount("/dev/shm", "tmpfs", "shm", shm_opts));
+    for (size_t i = 0; i < sizeof(sys_dest) / sizeof(sys_dest[0]); i++) {
+        bool replaced = false;
+        for (size_t k = 0; k < n; k++)
+            replaced |= strcmp(own[k].destination, sys_dest[i]) == 0;
+        if (!replaced)
+            json_array_append(m, json_object_get(by_dest, sys_dest[i]));
     }
+    json_decref(by_dest);
+    /* then the network files and the user's mounts together, parents before children as
+     * dockerd sorts them (a volume on /etc goes under /etc/hosts); a mount of the user on
+     * /etc/hosts replaces Berth's */
+    static const char *const etc[] = {"resolv.conf", "hostname", "hosts"};
+    struct ctr_mount *all = bt_xzalloc((n + 3) * sizeof(*all));
+    size_t na = 0;
+    char *etc_src[3] = {0}, *etc_dst[3] = {0};
+    for (size_t i = 0; i < 3; i++) {
+        etc_src[i] = bt_xasprintf("%s/%s", dir, etc[i]);
+        etc_dst[i] = bt_xasprintf("/etc/%s", etc[i]);
+        bool replaced = false;
+        for (size_t k = 0; k < n; k++)
+            replaced |= strcmp(own[k].destination, etc_dst[i]) == 0;
+        if (!replaced)
+            all[na++] = (struct ctr_mount){.type = "bind",
+                                           .source = etc_src[i],
+                                           .destination = etc_dst[i],
+                                           .options = "rbind,rprivate"};
+    }
+    for (size_t k = 0; k < n; k++)
+        all[na++] = own[k];
+    sort_by_depth(all, na);
+    for (size_t i = 0; i < na; i++)
+        json_array_append_new(m,
+                              mount(all[i].destination, all[i].type,
+                                    *all[i].source ? all[i].source : all[i].type, all[i].options));
+    free(all); /* its strings belong to own and etc_* */
+    for (size_t i = 0; i < 3; i++) {
+        free(etc_src[i]);
+        free(etc_dst[i]);
+    }
+    ctr_mounts_free(own, n);
     return m;
 }
 
@@ -446,7 +502,7 @@ int oci_build(const struct oci_input *in, json_t **out, bt_err **err)
     const char *domain = bt_json_get_str(cfg, "Domainname", "");
     if (*domain)
         bt_json_set_str(spec, "domainname", domain);
-    json_object_set_new(spec, "mounts", default_mounts(in->dir, hc));
+    json_object_set_new(spec, "mounts", default_mounts(in->dir, hc, in->mount_points));
     json_object_set_new(spec, "linux", linux_);
     *out = spec;
     return 0;

@@ -9,8 +9,9 @@
 struct oci_input {
     const char *dir; /* where the container's hostname, hosts and resolv.conf files are */
     const char *id;
-    const json_t *config;      /* Docker Config */
-    const json_t *host_config; /* Docker HostConfig */
+    const json_t *config;       /* Docker Config */
+    const json_t *host_config;  /* Docker HostConfig */
+    const json_t *mount_points; /* the record's MountPoints (mounts.h); NULL: HostConfig's */
     char *const *args;
     char *const *env;
     const struct ctr_user *user;

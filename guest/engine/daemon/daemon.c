@@ -120,17 +120,18 @@ struct daemon *daemon_open(const struct daemon_paths *paths, bt_err **err)
     d->images = image_store_open(&io, err);
     if (!d->images)
         goto fail;
-    struct ctr_manager_opts co = {.data_root = d->data_root,
-                                  .exec_root = d->exec_root,
-                                  .monitor_path = monitor,
-                                  .images = d->images};
-    d->containers = ctr_manager_open(&co, err);
-    if (!d->containers)
-        goto fail;
     char *volumes = bt_xasprintf("%s/volumes", d->data_root);
     d->volumes = vol_store_open(volumes, err);
     free(volumes);
     if (!d->volumes)
+        goto fail;
+    struct ctr_manager_opts co = {.data_root = d->data_root,
+                                  .exec_root = d->exec_root,
+                                  .monitor_path = monitor,
+                                  .images = d->images,
+                                  .volumes = d->volumes};
+    d->containers = ctr_manager_open(&co, err);
+    if (!d->containers)
         goto fail;
     return d;
 fail:
@@ -142,8 +143,8 @@ void daemon_close(struct daemon *d)
 {
     if (!d)
         return;
-    vol_store_close(d->volumes);
     ctr_manager_close(d->containers);
+    vol_store_close(d->volumes);
     image_store_close(d->images);
     if (d->pidfile)
         unlink(d->pidfile);

@@ -5,11 +5,13 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "shared/base/cleanup.h"
 #include "shared/base/mem.h"
@@ -111,8 +113,10 @@ json_t *vol_create(struct vol_store *s, const char *name, const char *driver, co
         return NULL;
     }
     bt_autofree char *n = name && *name ? bt_xstrdup(name) : bt_random_hex(32);
-    if (check_name(n, err) < 0)
+    if (check_name(n, err) < 0) {
+        bt_err_wrap(err, "create %s", n);
         return NULL;
+    }
     pthread_mutex_lock(&s->lock);
     json_t *out = NULL;
     json_t *meta = load(s, n, NULL);
@@ -146,6 +150,49 @@ json_t *vol_inspect(struct vol_store *s, const char *name, bt_err **err)
     json_decref(meta);
     pthread_mutex_unlock(&s->lock);
     return out;
+}
+
+bool vol_exists(struct vol_store *s, const char *name)
+{
+    if (check_name(name, NULL) < 0)
+        return false;
+    bt_autofree char *path = meta_path(s, name);
+    return bt_path_exists(path);
+}
+
+static int64_t tree_size(int dfd)
+{
+    DIR *d = fdopendir(dfd);
+    if (!d) {
+        close(dfd);
+        return 0;
+    }
+    int64_t total = 0;
+    for (struct dirent *e; (e = readdir(d));) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        struct stat st;
+        if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+            continue;
+        if (S_ISREG(st.st_mode))
+            total += st.st_size;
+        else if (S_ISDIR(st.st_mode)) {
+            int sub = openat(dirfd(d), e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            if (sub >= 0)
+                total += tree_size(sub);
+        }
+    }
+    closedir(d);
+    return total;
+}
+
+int64_t vol_size(struct vol_store *s, const char *name)
+{
+    if (!vol_exists(s, name))
+        return -1;
+    bt_autofree char *data = bt_xasprintf("%s/%s/_data", s->dir, name);
+    int fd = open(data, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    return fd < 0 ? 0 : tree_size(fd);
 }
 
 static int cmp_names(const void *a, const void *b)

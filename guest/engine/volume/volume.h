@@ -15,6 +15,7 @@
  */
 #include <jansson.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "shared/base/err.h"
 
@@ -37,6 +38,12 @@ json_t *vol_create(struct vol_store *s, const char *name, const char *driver, co
 /* {"Name", "Driver", "Mountpoint", "CreatedAt", "Labels", "Scope", "Options"}; BT_E_NOT_FOUND
  * `get NAME: no such volume`. */
 json_t *vol_inspect(struct vol_store *s, const char *name, bt_err **err);
+
+/* Whether a volume of that name exists. */
+bool vol_exists(struct vol_store *s, const char *name);
+
+/* The bytes of the files in a volume (what a prune reclaims); -1 when it is missing. */
+int64_t vol_size(struct vol_store *s, const char *name);
 
 /* Every volume, sorted by name (new ref). */
 json_t *vol_list(struct vol_store *s);
