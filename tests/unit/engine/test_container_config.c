@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "guest/engine/container/container-internal.h"
+#include "guest/engine/container/mounts.h"
 #include "guest/engine/container/oci.h"
 #include "shared/base/cleanup.h"
 #include "shared/fs/file.h"
@@ -299,6 +300,91 @@ static void test_oci_spec_defaults(void **state)
     assert_true(json_array_size(bt_json_get_path(s, "linux.maskedPaths")) > 5);
 }
 
+/* Binds and Mounts naming volumes: dockerd's kinds, modes and errors. */
+static void test_volume_specs(void **state)
+{
+    bt_autoptr(json_t) hc =
+            parse("{\"Binds\":[\"/anon\",\"named:/n:ro\",\"nc:/nc:nocopy\",\"/h:/h:rw,z\"],"
+                  "\"Mounts\":[{\"Type\":\"volume\",\"Target\":\"/m\",\"VolumeOptions\":"
+                  "{\"NoCopy\":true,\"Labels\":{\"a\":\"b\"}}}]}");
+    struct ctr_mount *l = NULL;
+    size_t n = 0;
+    bt_autoerr bt_err *err = NULL;
+    assert_int_equal(ctr_mounts_of(hc, &l, &n, &err), 0);
+    assert_int_equal(n, 5);
+    assert_string_equal(l[0].type, "volume");
+    assert_string_equal(l[0].name, "");
+    assert_true(l[0].anonymous && l[0].copy && l[0].rw);
+    assert_string_equal(l[1].name, "named");
+    assert_false(l[1].rw || l[1].anonymous);
+    assert_string_equal(l[1].mode, "ro");
+    assert_false(l[2].copy);
+    assert_string_equal(l[3].type, "bind");
+    assert_string_equal(l[3].propagation, "rprivate");
+    assert_string_equal(l[4].mode, "z"); /* dockerd's mode for local volumes */
+    assert_false(l[4].copy);
+    assert_string_equal(bt_json_get_str(l[4].labels, "a", ""), "b");
+    /* a stored mount point reads back the same */
+    bt_autoptr(json_t) j = ctr_mount_to_json(&l[1]);
+    struct ctr_mount back;
+    assert_int_equal(ctr_mount_from_json(j, &back, &err), 0);
+    assert_string_equal(back.name, "named");
+    assert_string_equal(back.destination, "/n");
+    assert_false(back.rw);
+    ctr_mount_clear(&back);
+    ctr_mounts_free(l, n);
+
+    static const struct {
+        const char *hc, *msg;
+    } bad[] = {
+            {"{\"Binds\":[\"/data:ro\"]}", "invalid volume specification: '/data:ro'"},
+            {"{\"Binds\":[\"v:/d:shared\"]}",
+             "invalid volume specification: 'v:/d:shared': invalid mount config for type "
+             "\"volume\": field BindOptions must not be specified"},
+            {"{\"Mounts\":[{\"Type\":\"volume\",\"Target\":\"/d\",\"ReadOnly\":true}]}",
+             "invalid mount config for type \"volume\": must not set ReadOnly mode when using "
+             "anonymous volumes"},
+            {"{\"Mounts\":[{\"Type\":\"volume\",\"Target\":\"/d\",\"VolumeOptions\":"
+             "{\"DriverConfig\":{\"Name\":\"nfs\"}}}]}",
+             "error looking up volume plugin nfs: plugin \"nfs\" not found"},
+            {"{\"Binds\":[\"v:/d\",\"/h:/d\"]}", "Duplicate mount point: /d"},
+            {"{\"Binds\":[\"v:rel\"]}",
+             "invalid volume specification: 'v:rel': invalid mount config for type \"volume\": "
+             "invalid mount path: 'rel' mount path must be absolute"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        bt_autoptr(json_t) h = parse(bad[i].hc);
+        bt_autoerr bt_err *e = NULL;
+        assert_int_equal(ctr_mounts_of(h, &l, &n, &e), -1);
+        assert_string_equal(bt_err_msg(e), bad[i].msg);
+    }
+}
+
+/* The user's mounts and the network files are mounted parents first: a volume on /etc goes
+ * under /etc/hosts, and a bind on /etc/hosts replaces Berth's. */
+static void test_oci_mount_order(void **state)
+{
+    bt_autoptr(json_t) s = build("{}", "{\"Binds\":[\"/x/a:/srv/a\",\"/x/etc:/etc\"]}", 0);
+    ssize_t at_etc = -1, at_hosts = -1;
+    size_t i;
+    json_t *m;
+    json_array_foreach (bt_json_get_arr(s, "mounts"), i, m) {
+        const char *d = bt_json_get_str(m, "destination", "");
+        if (strcmp(d, "/etc") == 0)
+            at_etc = (ssize_t)i;
+        if (strcmp(d, "/etc/hosts") == 0)
+            at_hosts = (ssize_t)i;
+    }
+    assert_true(at_etc >= 0 && at_hosts > at_etc);
+    bt_autoptr(json_t) s2 = build("{}", "{\"Binds\":[\"/x/hosts:/etc/hosts:ro\"]}", 0);
+    json_t *hosts = find_mount(s2, "/etc/hosts");
+    assert_string_equal(bt_json_get_str(hosts, "source", ""), "/x/hosts");
+    size_t count = 0;
+    json_array_foreach (bt_json_get_arr(s2, "mounts"), i, m)
+        count += strcmp(bt_json_get_str(m, "destination", ""), "/etc/hosts") == 0;
+    assert_int_equal(count, 1);
+}
+
 static void test_oci_spec_privileged_host_network_non_root(void **state)
 {
     bt_autoptr(json_t) s = build("{}", "{\"Privileged\":true,\"NetworkMode\":\"host\"}", 0);
@@ -326,6 +412,8 @@ int main(void)
             cmocka_unit_test(test_capabilities),
             cmocka_unit_test(test_oci_spec_defaults),
             cmocka_unit_test(test_oci_spec_privileged_host_network_non_root),
+            cmocka_unit_test(test_volume_specs),
+            cmocka_unit_test(test_oci_mount_order),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -485,6 +485,45 @@ static void test_archive_round_trip_keeps_metadata(void **state)
     assert_string_equal(target, "/bin/busybox");
 }
 
+/* What fills a new volume from an image: the tree's contents, links and modes, and the top
+ * directory's own owner and mode. */
+static void test_copy_tree(void **state)
+{
+    struct fixture *f = *state;
+    make_tree(f, "src");
+    bt_autofree char *src = at(f, "src");
+    chmod(src, 0710);
+    if (geteuid() == 0)
+        assert_int_equal(chown(src, 1234, 2345), 0);
+    bt_autoerr bt_err *err = NULL;
+    if (bt_tar_copy_tree(src, f->dest, &err) < 0)
+        fail_msg("%s", bt_err_msg(err));
+    struct stat st, s1, s2;
+    assert_int_equal(stat(f->dest, &st), 0);
+    assert_int_equal(st.st_mode & 07777, 0710);
+    if (geteuid() == 0)
+        assert_true(st.st_uid == 1234 && st.st_gid == 2345);
+    bt_autofree char *su = at(f, "dest/bin/su");
+    assert_int_equal(stat(su, &st), 0);
+    assert_int_equal(st.st_mode & 07777, 04755);
+    bt_autofree char *bb = at(f, "dest/bin/busybox");
+    bt_autofree char *sh = at(f, "dest/bin/sh");
+    assert_int_equal(stat(bb, &s1), 0);
+    assert_int_equal(stat(sh, &s2), 0);
+    assert_int_equal(s1.st_ino, s2.st_ino); /* hard links stay links */
+    bt_autofree char *ls = at(f, "dest/bin/ls");
+    assert_int_equal(lstat(ls, &st), 0);
+    assert_true(S_ISLNK(st.st_mode));
+    bt_autofree char *pw = at(f, "dest/etc/passwd");
+    bt_autofree char *text = slurp(pw);
+    assert_string_equal(text, "root:x:0:0:root:/root:/bin/sh\n");
+    /* a file is not a tree */
+    bt_autoerr bt_err *e2 = NULL;
+    bt_autofree char *file = at(f, "src/etc/passwd");
+    assert_int_equal(bt_tar_copy_tree(file, f->dest, &e2), -1);
+    assert_non_null(strstr(bt_err_msg(e2), "not a directory"));
+}
+
 static void test_archive_gzip_digests_both_forms(void **state)
 {
     struct fixture *f = *state;
@@ -578,6 +617,7 @@ int main(void)
             T(test_archive_round_trip_keeps_metadata),
             T(test_archive_gzip_digests_both_forms),
             T(test_archive_ownership),
+            T(test_copy_tree),
             T(test_archive_on_entry_filter_skips),
             T(test_archive_garbage_is_a_clear_error),
             /* last: it leaves the process in a private mount namespace */
