@@ -281,3 +281,42 @@ def test_volumes_survive_berthd_restart_and_crash(engine, busybox_tar):
     ok(d("rm", "-v", "writer"))
     assert anon not in volume_names(d)
     assert ok(d("volume", "rm", "keep")) == "keep\n"
+
+
+def test_volume_with_mount_options(docker, names, shared_engine):
+    """`volume create -o type=tmpfs ...`: mounted while containers use it, shared by them, gone
+    with the last; `-o type=none -o o=bind` of a host directory, which removal never deletes."""
+    tv, bv, c = names("tv"), names("bv"), names()
+    ok(docker("volume", "create", "-o", "type=tmpfs", "-o", "device=tmpfs", "-o",
+              "o=size=10m,uid=1000", tv))
+    ok(docker("run", "-d", "--name", c, "-v", "%s:/t" % tv, "busybox", "sh", "-c",
+              "echo shared > /t/f; exec sleep 60"))
+    out = ok(docker("run", "--rm", "-v", "%s:/t" % tv, "busybox", "sh", "-c",
+                    "stat -f -c %T /t; stat -c '%u' /t; cat /t/f"))
+    assert out.split() == ["tmpfs", "1000", "shared"]
+    ok(docker("rm", "-f", c))
+    # the last user gone, the tmpfs went with it
+    assert ok(docker("run", "--rm", "-v", "%s:/t" % tv, "busybox", "ls", "-A", "/t")) == ""
+    v = json.loads(ok(docker("volume", "inspect", tv)))[0]
+    assert v["Options"] == {"type": "tmpfs", "device": "tmpfs", "o": "size=10m,uid=1000"}
+    host = "/tmp/berth-bind-src-%s" % bv
+    os.makedirs(host)
+    with open(os.path.join(host, "h"), "w") as f:
+        f.write("on the host\n")
+    ok(docker("volume", "create", "-o", "type=none", "-o", "device=" + host, "-o", "o=bind", bv))
+    assert ok(docker("run", "--rm", "-v", "%s:/b" % bv, "busybox", "cat", "/b/h")) \
+        == "on the host\n"
+    ok(docker("volume", "rm", bv))
+    assert open(os.path.join(host, "h")).read() == "on the host\n"
+    os.unlink(os.path.join(host, "h"))
+    os.rmdir(host)
+    # errors in dockerd's words
+    r = docker("volume", "create", "-o", "foo=bar", names("bad"))
+    assert r.returncode == 1 and 'invalid option: "foo"' in r.stderr
+    r = docker("volume", "create", "-o", "type=tmpfs", names("bad"))
+    assert r.returncode == 1 and 'missing required option: "device"' in r.stderr
+    bad = names("bad")
+    ok(docker("volume", "create", "-o", "type=tmpfs", "-o", "device=tmpfs", "-o",
+              "o=size=lots", bad))
+    r = docker("run", "--rm", "-v", "%s:/t" % bad, "busybox", "true")
+    assert r.returncode != 0 and "error while mounting volume" in r.stderr

@@ -231,7 +231,9 @@ def test_berth_runs_a_container(machines, m1):
     e.update(machines.machine_env("m1"))
     r = machines.berth("run", "--rm", "busybox", "sh", "-c", "echo $((6*7))", env=e)
     assert r.returncode == 0 and r.stdout == "42\n", r.stdout + r.stderr
-    r = machines.berth("run", "-d", "--name", "keeper", "busybox", "sleep", "100000", env=e)
+    # keeper writes into a named volume, which must outlive the machine's stop and start
+    r = machines.berth("run", "-d", "--name", "keeper", "-v", "keepvol:/data", "busybox", "sh",
+                       "-c", "echo kept in a volume > /data/f; exec sleep 100000", env=e)
     assert r.returncode == 0, r.stderr
 
 
@@ -321,6 +323,8 @@ def test_stop_start_keeps_data_and_ip(machines, m1):
     assert "busybox" in r.stdout.split(), r.stdout + r.stderr
     r = machines.berth("ps", "-a", "--format", "{{.Names}}", env=e)
     assert "keeper" in r.stdout.split(), r.stdout + r.stderr
+    r = machines.berth("run", "--rm", "-v", "keepvol:/data", "busybox", "cat", "/data/f", env=e)
+    assert r.stdout == "kept in a volume\n", r.stdout + r.stderr
     r = machines.ok("machine", "start", "m1")
     assert 'Machine "m1" is already running.' in r.stdout
 

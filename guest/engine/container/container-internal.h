@@ -58,6 +58,8 @@ struct ctr {
     uint64_t exit_gen; /* bumped at every exit */
     int exit_status;
     bool mounted; /* the rootfs is mounted at <dir>/rootfs/merged */
+    /* the volumes this run counts as a user of (vol_mount), let go with the rootfs */
+    char **volumes_in_use;
     /* An exit left its run state (rootfs mount, run directory) to undo: done after the exit is
      * reported, so that `docker wait` does not wait for it (ctr_exit_cleanup). */
     bool exit_cleanup;
@@ -134,6 +136,10 @@ struct image_mount;
  * container's rootfs for the while). */
 int ctr_mount_points_populate(struct ctr_manager *m, const json_t *mount_points,
                               const struct image_mount *rootfs, bt_err **err);
+/* Before a start: count the run as a user of each of its volumes (mounting those with mount
+ * options), into c->volumes_in_use; c->lock held. Undone by ctr_unmount(). */
+int ctr_volumes_acquire(struct ctr *c, bt_err **err);
+void ctr_volumes_release(struct ctr *c);
 /* After a removal: remove the container's anonymous volumes that no other container uses. */
 void ctr_mount_points_release(struct ctr_manager *m, const json_t *rec);
 

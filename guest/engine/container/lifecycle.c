@@ -255,7 +255,7 @@ static int start_locked(struct ctr_manager *m, struct ctr *c, bt_err **err)
     int failed_status = 128; /* dockerd's status for a start that failed for other reasons */
     bt_autofree char *log = bt_xasprintf("%s/monitor.log", c->run_dir);
     bt_autofree char *now = ctr_time_rfc3339(ctr_now_ns());
-    if (ctr_write_bundle(c, mnt->merged, err) < 0)
+    if (ctr_volumes_acquire(c, err) < 0 || ctr_write_bundle(c, mnt->merged, err) < 0)
         goto fail;
     char *args[] = {"run", c->run_dir, NULL};
     ctl = ctr_spawn_monitor(m, args, log, err);

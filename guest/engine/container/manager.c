@@ -94,6 +94,7 @@ void ctr_unref(struct ctr *c)
     if (!c || atomic_fetch_sub(&c->refs, 1) != 1)
         return;
     json_decref(c->rec);
+    bt_strv_free(c->volumes_in_use); /* counts of a run berthd leaves running */
     free(c->name);
     free(c->dir);
     free(c->run_dir);

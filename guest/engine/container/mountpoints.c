@@ -268,7 +268,7 @@ static bool dir_is_empty(const char *path)
 }
 
 /* Fill the new volumes from the image's content (rootfs mounted at merged). */
-static int copy_up(const json_t *mps, const char *merged, bt_err **err)
+static int copy_up(struct vol_store *vs, const json_t *mps, const char *merged, bt_err **err)
 {
     size_t i;
     json_t *j;
@@ -288,6 +288,8 @@ static int copy_up(const json_t *mps, const char *merged, bt_err **err)
                               "cannot mount volume over existing file, file exists %s", at);
         if (!dir_is_empty(src))
             continue; /* a volume with data keeps it */
+        if (vol_has_mount(vs, bt_json_get_str(j, "Name", "")))
+            continue; /* its content is what gets mounted there, not this directory */
         if (bt_tar_copy_tree(at, src, err) < 0)
             return bt_err_wrap(err, "copy the image's %s into volume %s", dst,
                                bt_json_get_str(j, "Name", ""));
@@ -305,10 +307,9 @@ int ctr_mount_points_populate(struct ctr_manager *m, const json_t *mps,
         any |= bt_json_get_bool(j, "CopyData", false);
     if (!any)
         return 0;
-    (void)m;
     if (image_mount_overlay(mnt, mnt->merged, err) < 0)
         return -1;
-    int rc = copy_up(mps, mnt->merged, err);
+    int rc = copy_up(m->volumes, mps, mnt->merged, err);
     if (umount2(mnt->merged, MNT_DETACH) < 0 && rc == 0)
         rc = bt_err_errno(err, errno, "unmount %s", mnt->merged);
     return rc;
@@ -388,4 +389,30 @@ void ctr_mount_points_release(struct ctr_manager *m, const json_t *rec)
             bt_warn("remove volume %s: %s", list[i].name, bt_err_msg(e));
     }
     ctr_mounts_free(list, n);
+}
+
+int ctr_volumes_acquire(struct ctr *c, bt_err **err)
+{
+    struct ctr_mount *list = NULL;
+    size_t n = 0;
+    if (ctr_mount_points(c->rec, &list, &n, err) < 0)
+        return -1;
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        if (strcmp(list[i].type, "volume") != 0)
+            continue;
+        rc = vol_mount(c->m->volumes, list[i].name, err);
+        if (rc == 0)
+            bt_strv_push(&c->volumes_in_use, list[i].name);
+    }
+    ctr_mounts_free(list, n);
+    return rc;
+}
+
+void ctr_volumes_release(struct ctr *c)
+{
+    for (size_t i = 0; c->volumes_in_use && c->volumes_in_use[i]; i++)
+        vol_unmount(c->m->volumes, c->volumes_in_use[i]);
+    bt_strv_free(c->volumes_in_use);
+    c->volumes_in_use = NULL;
 }

@@ -105,6 +105,7 @@ int ctr_spawn_monitor(struct ctr_manager *m, char *const *args, const char *log_
 
 int ctr_unmount(struct ctr *c)
 {
+    ctr_volumes_release(c);
     if (!c->mounted)
         return 0;
     bt_autofree char *merged = bt_xasprintf("%s/rootfs/merged", c->dir);
@@ -359,6 +360,9 @@ void ctr_readopt(struct ctr_manager *m, struct ctr *c)
                 c->ctl = fd;
                 c->pid = atoi(w[1]);
                 ctr_watch(m, &c->watch, fd);
+                bt_autoerr bt_err *verr = NULL;
+                if (ctr_volumes_acquire(c, &verr) < 0)
+                    bt_warn("container %s: %s", c->id, bt_err_msg(verr));
                 bt_info("container %s: monitor re-adopted (pid %d)", c->id, (int)c->pid);
                 pthread_mutex_unlock(&c->lock);
                 return;

@@ -133,6 +133,8 @@ struct daemon *daemon_open(const struct daemon_paths *paths, bt_err **err)
     d->containers = ctr_manager_open(&co, err);
     if (!d->containers)
         goto fail;
+    /* the running containers counted their volumes; what a crash left mounted goes */
+    vol_unmount_idle(d->volumes);
     return d;
 fail:
     daemon_close(d);

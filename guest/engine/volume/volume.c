@@ -9,19 +9,29 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "shared/base/cleanup.h"
+#include "shared/base/log.h"
+#include "shared/base/strbuf.h"
 #include "shared/base/mem.h"
 #include "shared/crypto/digest.h"
 #include "shared/fs/file.h"
 #include "shared/json/json.h"
 
+struct active {
+    char *name;
+    int users;
+};
+
 struct vol_store {
     char *dir;
     pthread_mutex_t lock;
+    struct active *active; /* volumes with mount options that are mounted */
+    size_t nactive;
 };
 
 struct vol_store *vol_store_open(const char *dir, bt_err **err)
@@ -39,6 +49,9 @@ void vol_store_close(struct vol_store *s)
     if (!s)
         return;
     pthread_mutex_destroy(&s->lock);
+    for (size_t i = 0; i < s->nactive; i++)
+        free(s->active[i].name);
+    free(s->active);
     free(s->dir);
     free(s);
 }
@@ -94,6 +107,31 @@ static json_t *load(const struct vol_store *s, const char *name, bt_err **err)
     return bt_json_load_file(path, err);
 }
 
+/* The local driver's options (dockerd's validOpts and mandatoryOpts). */
+static int check_options(const json_t *opts, bt_err **err)
+{
+    const char *k;
+    json_t *v;
+    json_object_foreach ((json_t *)opts, k, v) {
+        if (strcmp(k, "size") == 0)
+            return bt_err_set(err, BT_E_INVALID, "quota size requested but no quota support");
+        if (strcmp(k, "type") != 0 && strcmp(k, "device") != 0 && strcmp(k, "o") != 0)
+            return bt_err_set(err, BT_E_INVALID, "invalid option: \"%s\"", k);
+        if (!json_is_string(v))
+            return bt_err_set(err, BT_E_INVALID, "invalid option: \"%s\": want a string", k);
+    }
+    static const char *const need[][3] = {
+            {"device", "type", NULL}, {"type", "device", NULL}, {"o", "device", "type"}};
+    for (size_t i = 0; i < 3; i++) {
+        if (!json_object_get(opts, need[i][0]))
+            continue;
+        for (size_t j = 1; j < 3 && need[i][j]; j++)
+            if (!json_object_get(opts, need[i][j]))
+                return bt_err_set(err, BT_E_INVALID, "missing required option: \"%s\"", need[i][j]);
+    }
+    return 0;
+}
+
 static char *now_rfc3339(void)
 {
     time_t t = time(NULL);
@@ -114,6 +152,10 @@ json_t *vol_create(struct vol_store *s, const char *name, const char *driver, co
     }
     bt_autofree char *n = name && *name ? bt_xstrdup(name) : bt_random_hex(32);
     if (check_name(n, err) < 0) {
+        bt_err_wrap(err, "create %s", n);
+        return NULL;
+    }
+    if (check_options(options, err) < 0) {
         bt_err_wrap(err, "create %s", n);
         return NULL;
     }
@@ -159,6 +201,8 @@ bool vol_exists(struct vol_store *s, const char *name)
     bt_autofree char *path = meta_path(s, name);
     return bt_path_exists(path);
 }
+
+static bool is_mount_point(const char *dir);
 
 static int64_t tree_size(int dfd)
 {
@@ -237,7 +281,13 @@ int vol_remove(struct vol_store *s, const char *name, bt_err **err)
         /* the record first: a half-removed volume no longer exists */
         bt_autofree char *path = meta_path(s, name);
         bt_autofree char *dir = bt_xasprintf("%s/%s", s->dir, name);
-        if (unlink(path) < 0)
+        bt_autofree char *data = bt_xasprintf("%s/_data", dir);
+        /* never delete through a mount (o=bind of a host directory): unmount it first */
+        if (is_mount_point(data))
+            umount2(data, MNT_DETACH);
+        if (is_mount_point(data))
+            rc = bt_err_set(err, BT_E_CONFLICT, "remove %s: its directory is still mounted", name);
+        else if (unlink(path) < 0)
             rc = bt_err_errno(err, errno, "remove %s", name);
         else
             rc = bt_rm_rf(dir, err);
@@ -245,4 +295,136 @@ int vol_remove(struct vol_store *s, const char *name, bt_err **err)
     }
     pthread_mutex_unlock(&s->lock);
     return rc;
+}
+
+/* ---- volumes with mount options ---- */
+
+static struct active *find_active(struct vol_store *s, const char *name)
+{
+    for (size_t i = 0; i < s->nactive; i++)
+        if (strcmp(s->active[i].name, name) == 0)
+            return &s->active[i];
+    return NULL;
+}
+
+static bool is_mount_point(const char *dir)
+{
+    bt_autofree char *parent = bt_xasprintf("%s/..", dir);
+    struct stat a, b;
+    return stat(dir, &a) == 0 && stat(parent, &b) == 0 && a.st_dev != b.st_dev;
+}
+
+/* mount(8)'s -o: the flags mount(2) takes as flags, the rest as the filesystem's data. */
+static unsigned long mount_flags(const char *o, struct bt_strbuf *data)
+{
+    static const struct {
+        const char *name;
+        unsigned long flag;
+    } flags[] = {{"ro", MS_RDONLY},
+                 {"nosuid", MS_NOSUID},
+                 {"nodev", MS_NODEV},
+                 {"noexec", MS_NOEXEC},
+                 {"sync", MS_SYNCHRONOUS},
+                 {"noatime", MS_NOATIME},
+                 {"nodiratime", MS_NODIRATIME},
+                 {"relatime", MS_RELATIME},
+                 {"strictatime", MS_STRICTATIME},
+                 {"bind", MS_BIND},
+                 {"rbind", MS_BIND | MS_REC}};
+    unsigned long f = 0;
+    bt_autofree char *copy = bt_xstrdup(o);
+    char *save = NULL;
+    for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        bool known = strcmp(t, "rw") == 0 || strcmp(t, "defaults") == 0;
+        for (size_t i = 0; !known && i < sizeof(flags) / sizeof(flags[0]); i++)
+            if (strcmp(t, flags[i].name) == 0) {
+                f |= flags[i].flag;
+                known = true;
+            }
+        if (!known)
+            bt_strbuf_appendf(data, "%s%s", data->len ? "," : "", t);
+    }
+    return f;
+}
+
+bool vol_has_mount(struct vol_store *s, const char *name)
+{
+    pthread_mutex_lock(&s->lock);
+    json_t *meta = load(s, name, NULL);
+    bool has = meta && json_object_get(bt_json_get_obj(meta, "Options"), "type");
+    json_decref(meta);
+    pthread_mutex_unlock(&s->lock);
+    return has;
+}
+
+int vol_mount(struct vol_store *s, const char *name, bt_err **err)
+{
+    pthread_mutex_lock(&s->lock);
+    int rc = 0;
+    json_t *meta = load(s, name, err);
+    if (!meta) {
+        pthread_mutex_unlock(&s->lock);
+        return -1;
+    }
+    const json_t *opts = bt_json_get_obj(meta, "Options");
+    const char *type = bt_json_get_str(opts, "type", "");
+    struct active *a = *type ? find_active(s, name) : NULL;
+    if (*type && !a) {
+        bt_autofree char *dir = bt_xasprintf("%s/%s/_data", s->dir, name);
+        const char *device = bt_json_get_str(opts, "device", "");
+        const char *o = bt_json_get_str(opts, "o", "");
+        bt_autostrbuf struct bt_strbuf data = BT_STRBUF_INIT;
+        bt_strbuf_append(&data, "");
+        unsigned long flags = mount_flags(o, &data);
+        if (!is_mount_point(dir) && mount(device, dir, strcmp(type, "none") == 0 ? NULL : type,
+                                          flags, data.len ? bt_strbuf_str(&data) : NULL) < 0)
+            rc = bt_err_set(err, errno == ENOENT ? BT_E_NOT_FOUND : BT_E_INVALID,
+                            "error while mounting volume '%s': failed to mount local volume: "
+                            "mount %s:%s, data: %s: %s",
+                            dir, device, dir, o, strerror(errno));
+        if (rc == 0) {
+            s->active = bt_xreallocarray(s->active, s->nactive + 1, sizeof(*s->active));
+            a = &s->active[s->nactive++];
+            *a = (struct active){.name = bt_xstrdup(name)};
+        }
+    }
+    if (a)
+        a->users++;
+    json_decref(meta);
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
+static void unmount_dir(struct vol_store *s, const char *name)
+{
+    bt_autofree char *dir = bt_xasprintf("%s/%s/_data", s->dir, name);
+    if (umount2(dir, MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT)
+        bt_warn("unmount volume %s: %s", name, strerror(errno));
+}
+
+void vol_unmount(struct vol_store *s, const char *name)
+{
+    pthread_mutex_lock(&s->lock);
+    struct active *a = find_active(s, name);
+    if (a && --a->users <= 0) {
+        unmount_dir(s, name);
+        free(a->name);
+        *a = s->active[--s->nactive];
+    }
+    pthread_mutex_unlock(&s->lock);
+}
+
+void vol_unmount_idle(struct vol_store *s)
+{
+    bt_autoptr(json_t) all = vol_list(s);
+    pthread_mutex_lock(&s->lock);
+    size_t i;
+    json_t *v;
+    json_array_foreach (all, i, v) {
+        const char *name = bt_json_get_str(v, "Name", "");
+        bt_autofree char *dir = bt_xasprintf("%s/%s/_data", s->dir, name);
+        if (!find_active(s, name) && is_mount_point(dir))
+            unmount_dir(s, name);
+    }
+    pthread_mutex_unlock(&s->lock);
 }
