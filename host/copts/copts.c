@@ -36,7 +36,7 @@ int copts_parse_size(const char *s, int64_t *out, bt_err **err)
     if (!*num || *end || errno)
         return bt_err_set(err, BT_E_INVALID, "strconv.ParseFloat: parsing \"%s\": invalid syntax",
                           num);
-    if (v < 0)
+    if (v < 0 || v >= 0x1p63) /* Go's int64() of it would be garbage */
         return bt_err_set(err, BT_E_INVALID, "invalid size: '%s'", s);
     if (!*sfx) {
         *out = (int64_t)v;
@@ -68,6 +68,8 @@ int copts_parse_size(const char *s, int64_t *out, bt_err **err)
                 *p = (char)(*p - 'A' + 'a');
         return bt_err_set(err, BT_E_INVALID, "invalid suffix: '%s'", n > 3 ? sfx : lower);
     }
+    if (v * mult >= 0x1p63)
+        return bt_err_set(err, BT_E_INVALID, "invalid size: '%s'", s);
     *out = (int64_t)(v * mult);
     return 0;
 }
@@ -98,6 +100,8 @@ static int set_cpus(void *value, const char *arg, bt_err **err)
     double nano = v * 1e9;
     if (nano != floor(nano))
         return bt_err_set(err, BT_E_INVALID, "value is too precise");
+    if (nano >= 0x1p63 || nano < -0x1p63) /* past int64: no machine has that many CPUs */
+        return bt_err_set(err, BT_E_INVALID, "value is out of range");
     *(int64_t *)value = (int64_t)nano;
     return 0;
 }
@@ -247,7 +251,7 @@ void copts_clear(struct copts *o)
                              &o->sysctl,   &o->tmpfs,   &o->ulimit,     &o->group_add,
                              &o->volumes,  &o->dns,     &o->dns_option, &o->dns_search,
                              &o->add_host, &o->log_opt, &o->publish,    &o->expose,
-                             &o->link,     &o->device,  &o->mounts};
+                             &o->link,     &o->device,  &o->mounts,     &o->volumes_from};
     for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
         free(*lists[i]);
         *lists[i] = NULL;

@@ -4,7 +4,8 @@
  * strings and Mounts as objects, from a client. Any input either fails with a message or gives
  * mounts whose destinations are absolute, distinct and not "/", and whose inspect form
  * serialises. The input is one Binds entry per NUL-separated piece; when it parses as a JSON
- * object it is used as the whole HostConfig instead.
+ * object it is used as the whole HostConfig instead. Each Binds piece is also read as a
+ * VolumesFrom entry ("NAME[:MODE]"), which must give a name or a message.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -34,6 +35,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 start = i + 1;
             }
         json_object_set_new(hc, "Binds", binds);
+        size_t k;
+        json_t *b;
+        json_array_foreach (binds, k, b) {
+            char *name = NULL;
+            bool ro = false;
+            bt_err *e = NULL;
+            if (ctr_parse_volumes_from(json_string_value(b), &name, &ro, &e) < 0) {
+                if (!e || !*bt_err_msg(e) || name)
+                    abort();
+            } else if (!name || strchr(name, ':')) {
+                abort();
+            }
+            free(name);
+            bt_err_free(e);
+        }
     }
     struct ctr_mount *list = NULL;
     size_t n = 0;

@@ -467,3 +467,34 @@ json_t *ctr_mounts_view(const struct ctr_mount *list, size_t n)
     }
     return out;
 }
+
+/* "NAME[:MODE]": MODE is rw or ro, with an optional SELinux label (dockerd's
+ * ParseVolumesFrom). Sets *ro. */
+int ctr_parse_volumes_from(const char *spec, char **name, bool *ro, bt_err **err)
+{
+    if (!*spec)
+        return bt_err_set(err, BT_E_INVALID,
+                          "volumes-from specification cannot be an empty string");
+    const char *colon = strchr(spec, ':');
+    *ro = false;
+    if (colon) {
+        bt_autofree char *mode = bt_xstrdup(colon + 1);
+        int rw = 0, label = 0;
+        char *save = NULL;
+        bool ok = *mode != '\0';
+        for (char *o = strtok_r(mode, ",", &save); ok && o; o = strtok_r(NULL, ",", &save)) {
+            if (strcmp(o, "ro") == 0 || strcmp(o, "rw") == 0) {
+                *ro = strcmp(o, "ro") == 0;
+                rw++;
+            } else if (strcmp(o, "z") == 0 || strcmp(o, "Z") == 0) {
+                label++;
+            } else {
+                ok = false;
+            }
+        }
+        if (!ok || rw > 1 || label > 1)
+            return bt_err_set(err, BT_E_INVALID, "invalid mode: %s", colon + 1);
+    }
+    *name = colon ? bt_xstrndup(spec, (size_t)(colon - spec)) : bt_xstrdup(spec);
+    return 0;
+}

@@ -48,6 +48,11 @@ int ctr_mounts_of(const json_t *host_config, struct ctr_mount **out, size_t *n, 
 /* Create the missing host directories of Binds (dockerd does for -v, never for --mount). */
 int ctr_mounts_prepare(const struct ctr_mount *list, size_t n, bt_err **err);
 
+/* One of HostConfig.VolumesFrom, "NAME[:MODE]" (MODE: ro or rw, with an optional z or Z):
+ * the container's name and whether its mounts come read-only. Errors in dockerd's words:
+ * "invalid mode: x", "volumes-from specification cannot be an empty string". */
+int ctr_parse_volumes_from(const char *spec, char **name, bool *ro, bt_err **err);
+
 /* Append a copy of m to *list. */
 void ctr_mounts_push(struct ctr_mount **list, size_t *n, const struct ctr_mount *m);
 
