@@ -240,6 +240,20 @@ def test_help_as_docker_prints_it(shared_engine):
     same(shared_engine, "volume", "create", "--help")
 
 
+def test_bash_completes_volume_names(shared_engine, vols):
+    name = vols("compl")
+    assert shared_engine.docker("volume", "create", name).returncode == 0
+    script = shared_engine.berth("completion", "bash").stdout + """
+COMP_WORDS=(berth volume rm %s); COMP_CWORD=3; _berth; echo "${COMPREPLY[*]}"
+COMP_WORDS=(berth volume inspect %s); COMP_CWORD=3; _berth; echo "${COMPREPLY[*]}"
+COMP_WORDS=(berth volume create %s); COMP_CWORD=3; _berth; echo "${COMPREPLY[*]}"
+""" % ((name[:-3],) * 3)
+    env = shared_engine.env()
+    env["PATH"] = harness.BIN_DIR + os.pathsep + env.get("PATH", "")
+    r = shared_engine.sb.run(["bash", "-c", script], env=env)
+    assert r.stdout.split("\n")[:3] == [name, name, ""], r.stderr
+
+
 # ---- volume prune ----
 
 def test_prune_question_can_be_declined(docker, vols):
