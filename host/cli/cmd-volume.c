@@ -127,12 +127,12 @@ int berth_cmd_volume_create(struct berth_cli *cli, int argc, char **argv)
         name = args[0];
     }
     /* volume.CreateOptions as the docker CLI sends it: the maps are never null */
-    bt_autoptr(json_t) body = json_pack("{s:s, s:O?, s:O?, s:s}", "Driver", driver, "DriverOpts",
-                                        opts, "Labels", labels, "Name", name);
-    if (!opts)
-        json_object_set_new(body, "DriverOpts", json_object());
-    if (!labels)
-        json_object_set_new(body, "Labels", json_object());
+    bt_autofree char *go_driver = berth_go_utf8(driver);
+    bt_autofree char *go_name = berth_go_utf8(name);
+    bt_autoptr(json_t) body =
+            json_pack("{s:s, s:o, s:o, s:s}", "Driver", go_driver, "DriverOpts",
+                      opts ? json_incref(opts) : json_object(), "Labels",
+                      labels ? json_incref(labels) : json_object(), "Name", go_name);
     struct cl_client *c = berth_need_client(cli, &rc);
     if (!c)
         return rc;

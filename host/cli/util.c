@@ -8,6 +8,7 @@
 
 #include "shared/base/cleanup.h"
 #include "shared/base/mem.h"
+#include "shared/base/utf8.h"
 #include "shared/json/json.h"
 #include "host/format/tabwriter.h"
 
@@ -189,6 +190,31 @@ bool berth_confirm(struct berth_cli *cli, const char *message)
     return len == 1 && (*answer == 'y' || *answer == 'Y');
 }
 
+char *berth_go_utf8(const char *s)
+{
+    struct bt_strbuf sb = BT_STRBUF_INIT;
+    size_t n = strlen(s);
+    for (size_t i = 0; i < n;) {
+        size_t w = bt_utf8_decode((const unsigned char *)s + i, n - i, NULL);
+        if (w == 0) {
+            bt_strbuf_append(&sb, "\xef\xbf\xbd");
+            i++;
+            continue;
+        }
+        bt_strbuf_append_n(&sb, s + i, w);
+        i += w;
+    }
+    return sb.buf ? bt_strbuf_steal(&sb) : bt_xstrdup("");
+}
+
+/* obj[key] = value, both made valid UTF-8 as Go would send them */
+static void set_go_str(json_t *obj, const char *key, const char *value)
+{
+    bt_autofree char *k = berth_go_utf8(key);
+    bt_autofree char *v = berth_go_utf8(value);
+    json_object_set_new(obj, k, json_string(v));
+}
+
 static json_t *flag_object(void *value)
 {
     json_t **obj = value;
@@ -208,7 +234,8 @@ int berth_flag_filter(void *value, const char *arg, bt_err **err)
     size_t kn, vn;
     const char *kt = trim_space(k, &kn);
     const char *vt = trim_space(eq + 1, &vn);
-    bt_autofree char *name = bt_xstrndup(kt, kn);
+    bt_autofree char *raw_name = bt_xstrndup(kt, kn);
+    bt_autofree char *name = berth_go_utf8(raw_name);
     for (char *p = name; *p; p++)
         if (*p >= 'A' && *p <= 'Z')
             *p = (char)(*p - 'A' + 'a');
@@ -218,7 +245,8 @@ int berth_flag_filter(void *value, const char *arg, bt_err **err)
         vals = json_object();
         json_object_set_new(f, name, vals);
     }
-    bt_autofree char *v = bt_xstrndup(vt, vn);
+    bt_autofree char *raw_v = bt_xstrndup(vt, vn);
+    bt_autofree char *v = berth_go_utf8(raw_v);
     json_object_set_new(vals, v, json_true());
     return 0;
 }
@@ -227,7 +255,7 @@ static int put_kv(void *value, const char *arg)
 {
     const char *eq = strchr(arg, '=');
     bt_autofree char *k = bt_xstrndup(arg, eq ? (size_t)(eq - arg) : strlen(arg));
-    json_object_set_new(flag_object(value), k, json_string(eq ? eq + 1 : ""));
+    set_go_str(flag_object(value), k, eq ? eq + 1 : "");
     return 0;
 }
 

@@ -62,6 +62,10 @@ int berth_flag_label(void *value, const char *arg, bt_err **err);
 /* opts.MapOpts (metavar "map", shown with default "map[]"): "k=v" or "k" into {"k": "v"}. */
 int berth_flag_map(void *value, const char *arg, bt_err **err);
 
+/* s as Go's encoding/json sends a string: each byte that is no valid UTF-8 becomes U+FFFD
+ * (jansson refuses such strings). The caller frees. */
+char *berth_go_utf8(const char *s);
+
 /* Filters made by berth_flag_filter as the API's query value (URL-escaped JSON); NULL when
  * there are none. */
 char *berth_filters_query(const json_t *filters);

@@ -72,6 +72,10 @@ static void test_volume_format_map_flag_takes_anything(void **state)
     assert_int_equal(berth_flag_map(&m, "=v", NULL), 0);
     bt_autofree char *text = dumps(m);
     assert_string_equal(text, "{\"type\":\"tmpfs\",\"o\":\"\",\"\":\"v\"}");
+    /* bytes that are no UTF-8 become U+FFFD, as Go's encoding/json sends them */
+    assert_int_equal(berth_flag_map(&m, "k\xff\xc3=\xe2\x82x\xc3\xa9", NULL), 0);
+    assert_string_equal(bt_json_get_str(m, "k\xef\xbf\xbd\xef\xbf\xbd", "missing"),
+                        "\xef\xbf\xbd\xef\xbf\xbdx\xc3\xa9");
 }
 
 static void test_volume_format_natural_order(void **state)
