@@ -13,21 +13,6 @@
 #include "shared/flags/flags.h"
 #include "shared/json/json.h"
 
-/* prompt.Confirm: the question with " [y/N] ", yes on a line that is "y" or "Y". */
-static bool confirm(struct berth_cli *cli, const char *message)
-{
-    fprintf(cli->out, "%s [y/N] ", message);
-    fflush(cli->out);
-    char line[256];
-    if (!fgets(line, sizeof(line), stdin))
-        return false;
-    char *p = line;
-    while (*p == ' ' || *p == '\t')
-        p++;
-    size_t n = strcspn(p, " \t\r\n");
-    return n == 1 && (p[0] == 'y' || p[0] == 'Y');
-}
-
 static int prune(struct berth_cli *cli, int argc, char **argv, bool images)
 {
     bool force = false, all = false;
@@ -83,7 +68,7 @@ static int prune(struct berth_cli *cli, int argc, char **argv, bool images)
                       "associated to them.\nAre you sure you want to continue?"
                     : "WARNING! This will remove all dangling images.\nAre you sure you want to "
                       "continue?";
-    if (!force && !confirm(cli, warning))
+    if (!force && !berth_confirm(cli, warning))
         return 0; /* docker: cancelled, quietly */
     struct cl_client *c = berth_need_client(cli, &rc);
     if (!c)

@@ -40,6 +40,11 @@ int berth_cmd_run(struct berth_cli *cli, int argc, char **argv);
 int berth_cmd_stop(struct berth_cli *cli, int argc, char **argv);
 int berth_cmd_unpause(struct berth_cli *cli, int argc, char **argv);
 int berth_cmd_wait(struct berth_cli *cli, int argc, char **argv);
+int berth_cmd_volume_create(struct berth_cli *cli, int argc, char **argv);
+int berth_cmd_volume_inspect(struct berth_cli *cli, int argc, char **argv);
+int berth_cmd_volume_ls(struct berth_cli *cli, int argc, char **argv);
+int berth_cmd_volume_prune(struct berth_cli *cli, int argc, char **argv);
+int berth_cmd_volume_rm(struct berth_cli *cli, int argc, char **argv);
 
 /* cmd-machine.c: `berth machine`'s commands, ending with a NULL name */
 extern const struct berth_cmd berth_machine_cmds[];

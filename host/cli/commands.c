@@ -132,7 +132,7 @@ struct cl_client *berth_client(struct berth_cli *cli, bt_err **err)
 
 /* ---- help ---- */
 
-static void list_group(struct berth_cli *cli, const struct berth_cmd *table, enum berth_cmd_group g,
+static void list_group(FILE *out, const struct berth_cmd *table, enum berth_cmd_group g,
                        const char *title)
 {
     bool any = false;
@@ -145,29 +145,31 @@ static void list_group(struct berth_cli *cli, const struct berth_cmd *table, enu
         if (c->group != g)
             continue;
         if (!any)
-            fprintf(cli->out, "\n%s:\n", title);
+            fprintf(out, "\n%s:\n", title);
         any = true;
-        fprintf(cli->out, "  %-*s %s\n", width, c->name, c->summary);
+        fprintf(out, "  %-*s %s\n", width, c->name, c->summary);
     }
 }
 
 static void print_help(struct berth_cli *cli, const struct bt_flagset *fs)
 {
     fprintf(cli->out, "\nUsage:  %s\n\n%s\n", fs->usage, fs->description);
-    list_group(cli, berth_commands, BERTH_GROUP_COMMON, "Common Commands");
-    list_group(cli, berth_commands, BERTH_GROUP_MANAGEMENT, "Management Commands");
-    list_group(cli, berth_commands, BERTH_GROUP_OTHER, "Commands");
+    list_group(cli->out, berth_commands, BERTH_GROUP_COMMON, "Common Commands");
+    list_group(cli->out, berth_commands, BERTH_GROUP_MANAGEMENT, "Management Commands");
+    list_group(cli->out, berth_commands, BERTH_GROUP_OTHER, "Commands");
     fprintf(cli->out, "\nGlobal Options:\n");
     bt_flags_print_options(fs, cli->out);
     fprintf(cli->out, "\nRun '%s COMMAND --help' for more information on a command.\n", cli->prog);
 }
 
-static int management_help(struct berth_cli *cli, const struct berth_cmd *m)
+/* cobra's help of a command group: on stdout for --help, on stderr when no command is given
+ * (docker's ShowHelp(dockerCli.Err())); exit 0 either way. */
+static int management_help(struct berth_cli *cli, const struct berth_cmd *m, FILE *out)
 {
-    fprintf(cli->out, "\nUsage:  %s %s COMMAND\n\n%s\n", cli->prog, m->name, m->summary);
-    list_group(cli, m->sub, BERTH_GROUP_OTHER, "Commands");
-    fprintf(cli->out, "\nRun '%s %s COMMAND --help' for more information on a command.\n",
-            cli->prog, m->name);
+    fprintf(out, "Usage:  %s %s COMMAND\n\n%s\n", cli->prog, m->name, m->summary);
+    list_group(out, m->sub, BERTH_GROUP_OTHER, "Commands");
+    fprintf(out, "\nRun '%s %s COMMAND --help' for more information on a command.\n", cli->prog,
+            m->name);
     return 0;
 }
 
@@ -182,8 +184,10 @@ static const struct berth_cmd *find_command(const struct berth_cmd *table, const
 /* `berth container ls ...`: the management command's own dispatch. */
 static int run_management(struct berth_cli *cli, const struct berth_cmd *m, int argc, char **argv)
 {
-    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
-        return management_help(cli, m);
+    if (argc < 2)
+        return management_help(cli, m, cli->err);
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
+        return management_help(cli, m, cli->out);
     const struct berth_cmd *c = find_command(m->sub, argv[1]);
     static char path[128];
     if (c) {
@@ -192,9 +196,10 @@ static int run_management(struct berth_cli *cli, const struct berth_cmd *m, int 
     }
     if (!c) {
         fprintf(cli->err,
-                "%s: unknown command: %s %s %s\n\nUsage:  %s %s\n\nRun '%s %s --help' for more "
-                "information\n",
-                cli->prog, cli->prog, m->name, argv[1], cli->prog, m->name, cli->prog, m->name);
+                "%s: unknown command: %s %s %s\n\nUsage:  %s %s%s%s\n\nRun '%s %s --help' for "
+                "more information\n",
+                cli->prog, cli->prog, m->name, argv[1], cli->prog, m->name, m->use ? " " : "",
+                m->use ? m->use : "", cli->prog, m->name);
         return BERTH_EXIT_FAIL;
     }
     return c->run(cli, argc - 1, argv + 1);

@@ -63,6 +63,9 @@ struct berth_cmd {
     int (*run)(struct berth_cli *cli, int argc, char **argv);
     enum berth_cmd_group group;
     const struct berth_cmd *sub; /* a management command's commands, ending with NULL name */
+    /* a management command's usage line in its errors, after "berth NAME": the rest of
+     * docker's Use ("COMMAND" for volume), NULL when it has none (image, container) */
+    const char *use;
 };
 
 /* The top level, ending with a NULL name. */

@@ -138,6 +138,12 @@ static bool takes_images(const struct dcmd *c)
     return strstr(c->usage, "IMAGE") != NULL;
 }
 
+/* volume inspect and rm (docker completes names for those, not for create's new name) */
+static bool takes_volumes(const struct dcmd *c)
+{
+    return strstr(c->usage, "VOLUME [VOLUME...]") != NULL;
+}
+
 static void bash_words(FILE *o, const struct dcmd *c)
 {
     for (size_t k = 0; k < c->nflags; k++) {
@@ -197,6 +203,8 @@ static void completion_bash(FILE *o, const struct described *d)
         else if (takes_images(c))
             fprintf(o, "; else words=\"$(berth images --format '{{.Repository}}:{{.Tag}}' "
                        "2>/dev/null | grep -v '<none>')\"");
+        else if (takes_volumes(c))
+            fprintf(o, "; else words=\"$(berth volume ls -q 2>/dev/null)\"");
         fprintf(o, "; fi ;;\n");
     }
     fprintf(o, "    esac\n"

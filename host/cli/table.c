@@ -80,6 +80,16 @@ static const struct berth_cmd context_cmds[] = {
         {NULL, NULL, NULL, 0, NULL},
 };
 
+static const struct berth_cmd volume_cmds[] = {
+        CMD("create", "Create a volume", berth_cmd_volume_create),
+        CMD("inspect", "Display detailed information on one or more volumes",
+            berth_cmd_volume_inspect),
+        CMD("ls", "List volumes", berth_cmd_volume_ls),
+        CMD("prune", "Remove unused local volumes", berth_cmd_volume_prune),
+        CMD("rm", "Remove one or more volumes", berth_cmd_volume_rm),
+        {NULL, NULL, NULL, 0, NULL},
+};
+
 const struct berth_cmd berth_commands[] = {
         {"run", S_RUN, berth_cmd_run, BERTH_GROUP_COMMON, NULL},
         {"exec", S_EXEC, berth_cmd_exec, BERTH_GROUP_COMMON, NULL},
@@ -94,6 +104,7 @@ const struct berth_cmd berth_commands[] = {
         {"image", "Manage images", NULL, BERTH_GROUP_MANAGEMENT, image_cmds},
         {"machine", "Manage Berth's VMs (docker-machine's commands)", NULL,
          BERTH_GROUP_MANAGEMENT, berth_machine_cmds},
+        {"volume", "Manage volumes", NULL, BERTH_GROUP_MANAGEMENT, volume_cmds, "COMMAND"},
         CMD("attach", S_ATTACH, berth_cmd_attach),
         CMD("completion", "Generate the autocompletion script for the specified shell",
             berth_cmd_completion),

@@ -4,9 +4,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
 #include "shared/base/cleanup.h"
 #include "shared/base/mem.h"
+#include "shared/base/utf8.h"
 #include "shared/json/json.h"
 #include "host/format/tabwriter.h"
 
@@ -156,4 +158,169 @@ char *berth_header_label(const char *name)
         if (*p == '-' || *p == '_')
             *p = ' ';
     return h;
+}
+
+/* Go's strings.TrimSpace, for the ASCII spaces */
+static const char *trim_space(const char *s, size_t *len)
+{
+    static const char ws[] = " \t\n\v\f\r";
+    size_t n = strlen(s);
+    while (n && strchr(ws, s[n - 1]))
+        n--;
+    while (n && strchr(ws, *s)) {
+        s++;
+        n--;
+    }
+    *len = n;
+    return s;
+}
+
+bool berth_confirm(struct berth_cli *cli, const char *message)
+{
+    fprintf(cli->out, "%s [y/N] ", message);
+    fflush(cli->out);
+    bt_autofree char *line = NULL;
+    size_t cap = 0;
+    ssize_t n = getline(&line, &cap, stdin);
+    if (n < 0)
+        return false;
+    line[strcspn(line, "\n")] = '\0';
+    size_t len;
+    const char *answer = trim_space(line, &len);
+    return len == 1 && (*answer == 'y' || *answer == 'Y');
+}
+
+char *berth_go_utf8(const char *s)
+{
+    struct bt_strbuf sb = BT_STRBUF_INIT;
+    size_t n = strlen(s);
+    for (size_t i = 0; i < n;) {
+        size_t w = bt_utf8_decode((const unsigned char *)s + i, n - i, NULL);
+        if (w == 0) {
+            bt_strbuf_append(&sb, "\xef\xbf\xbd");
+            i++;
+            continue;
+        }
+        bt_strbuf_append_n(&sb, s + i, w);
+        i += w;
+    }
+    return sb.buf ? bt_strbuf_steal(&sb) : bt_xstrdup("");
+}
+
+/* obj[key] = value, both made valid UTF-8 as Go would send them */
+static void set_go_str(json_t *obj, const char *key, const char *value)
+{
+    bt_autofree char *k = berth_go_utf8(key);
+    bt_autofree char *v = berth_go_utf8(value);
+    json_object_set_new(obj, k, json_string(v));
+}
+
+static json_t *flag_object(void *value)
+{
+    json_t **obj = value;
+    if (!*obj)
+        *obj = json_object();
+    return *obj;
+}
+
+int berth_flag_filter(void *value, const char *arg, bt_err **err)
+{
+    if (!*arg)
+        return 0;
+    const char *eq = strchr(arg, '=');
+    if (!eq)
+        return bt_err_set(err, BT_E_INVALID, "bad format of filter (expected name=value)");
+    bt_autofree char *k = bt_xstrndup(arg, (size_t)(eq - arg));
+    size_t kn, vn;
+    const char *kt = trim_space(k, &kn);
+    const char *vt = trim_space(eq + 1, &vn);
+    bt_autofree char *raw_name = bt_xstrndup(kt, kn);
+    bt_autofree char *name = berth_go_utf8(raw_name);
+    for (char *p = name; *p; p++)
+        if (*p >= 'A' && *p <= 'Z')
+            *p = (char)(*p - 'A' + 'a');
+    json_t *f = flag_object(value);
+    json_t *vals = json_object_get(f, name);
+    if (!vals) {
+        vals = json_object();
+        json_object_set_new(f, name, vals);
+    }
+    bt_autofree char *raw_v = bt_xstrndup(vt, vn);
+    bt_autofree char *v = berth_go_utf8(raw_v);
+    json_object_set_new(vals, v, json_true());
+    return 0;
+}
+
+static int put_kv(void *value, const char *arg)
+{
+    const char *eq = strchr(arg, '=');
+    bt_autofree char *k = bt_xstrndup(arg, eq ? (size_t)(eq - arg) : strlen(arg));
+    set_go_str(flag_object(value), k, eq ? eq + 1 : "");
+    return 0;
+}
+
+int berth_flag_label(void *value, const char *arg, bt_err **err)
+{
+    /* ValidateLabel checks the key with leading spaces and tabs cut, but keeps it as given */
+    size_t kn = strcspn(arg, "=");
+    bt_autofree char *key = bt_xstrndup(arg, kn);
+    const char *k = key + strspn(key, " \t");
+    if (!*k)
+        return bt_err_set(err, BT_E_INVALID, "invalid label '%s': empty name", arg);
+    if (strpbrk(k, " \t"))
+        return bt_err_set(err, BT_E_INVALID, "label '%s' contains whitespaces", k);
+    return put_kv(value, arg);
+}
+
+int berth_flag_map(void *value, const char *arg, bt_err **err)
+{
+    (void)err;
+    return put_kv(value, arg);
+}
+
+char *berth_filters_query(const json_t *filters)
+{
+    if (!filters || json_object_size(filters) == 0)
+        return NULL;
+    bt_autofree char *text = bt_json_dumps(filters);
+    return berth_escape(text);
+}
+
+static bool is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+bool berth_natural_less(const char *a, const char *b)
+{
+    size_t i = 0, j = 0, na = strlen(a), nb = strlen(b);
+    while (i < na && j < nb) {
+        bool da = is_digit(a[i]), db = is_digit(b[j]);
+        if (da != db)
+            return da;
+        if (!da) {
+            if (a[i] != b[j])
+                return (unsigned char)a[i] < (unsigned char)b[j];
+            i++;
+            j++;
+            continue;
+        }
+        while (i < na && a[i] == '0')
+            i++;
+        while (j < nb && b[j] == '0')
+            j++;
+        size_t ia = i, jb = j;
+        while (i < na && is_digit(a[i]))
+            i++;
+        while (j < nb && is_digit(b[j]))
+            j++;
+        if (i - ia != j - jb)
+            return i - ia < j - jb;
+        int c = memcmp(a + ia, b + jb, i - ia);
+        if (c != 0)
+            return c < 0;
+        if (ia != jb)
+            return ia < jb;
+    }
+    return na < nb;
 }

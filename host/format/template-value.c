@@ -34,14 +34,20 @@ struct xv xv_new(json_t *j, const char *type)
     return (struct xv){j, NULL, type, false};
 }
 
-static const char *table_type(const struct typing *ty, const char *path)
+static const struct fmt_type *table_entry(const struct typing *ty, const char *path)
 {
     if (!ty->types || !path)
         return NULL;
     for (const struct fmt_type *t = ty->types; t->path; t++)
         if (strcmp(t->path, path) == 0)
-            return t->go_type;
+            return t;
     return NULL;
+}
+
+static const char *table_type(const struct typing *ty, const char *path)
+{
+    const struct fmt_type *t = table_entry(ty, path);
+    return t ? t->go_type : NULL;
 }
 
 const char *xv_type_name(const struct typing *ty, const struct xv *v)
@@ -417,6 +423,29 @@ static void json_float_out(double f, struct bt_strbuf *out)
     }
 }
 
+/* encoding/json's isEmptyValue, for an omitempty member: a struct is never empty. */
+static bool json_empty(const struct typing *ty, const json_t *j, const char *path)
+{
+    switch (json_typeof(j)) {
+    case JSON_STRING:
+        return json_string_length(j) == 0;
+    case JSON_INTEGER:
+        return json_integer_value(j) == 0;
+    case JSON_REAL:
+        return json_real_value(j) == 0;
+    case JSON_ARRAY:
+        return json_array_size(j) == 0;
+    case JSON_OBJECT: {
+        struct xv probe = {(json_t *)j, (char *)path, NULL, false};
+        return xv_is_map(ty, &probe) && json_object_size(j) == 0;
+    }
+    case JSON_TRUE:
+        return false;
+    default:
+        return true; /* false, null */
+    }
+}
+
 static void json_out(const struct typing *ty, const json_t *j, const char *path,
                      struct bt_strbuf *out)
 {
@@ -444,13 +473,19 @@ static void json_out(const struct typing *ty, const json_t *j, const char *path,
         size_t n;
         bt_autofree const char **keys = tpl_object_keys(j, map, &n);
         bt_strbuf_append_c(out, '{');
+        bool first = true;
         for (size_t i = 0; i < n; i++) {
-            if (i > 0)
+            bt_autofree char *child = xv_child_path(ty, path, map ? "[]" : keys[i]);
+            const json_t *member = json_object_get(j, keys[i]);
+            const struct fmt_type *t = map ? NULL : table_entry(ty, child);
+            if (t && t->omitempty && json_empty(ty, member, child))
+                continue;
+            if (!first)
                 bt_strbuf_append_c(out, ',');
+            first = false;
             json_string_out(keys[i], strlen(keys[i]), out);
             bt_strbuf_append_c(out, ':');
-            bt_autofree char *child = xv_child_path(ty, path, map ? "[]" : keys[i]);
-            json_out(ty, json_object_get(j, keys[i]), child, out);
+            json_out(ty, member, child, out);
         }
         bt_strbuf_append_c(out, '}');
         break;

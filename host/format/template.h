@@ -46,10 +46,14 @@ void fmt_template_free(struct fmt_template *t);
  *   {"Mounts.[]", "container.MountPoint"}.
  * A type starting with "map[" makes an object a map; any other makes it a struct. Types also
  * name values in errors ("can't evaluate field X in type T") and decide how null prints:
- * "[]..." as [], "map[..." as map[], others as <nil>. */
+ * "[]..." as [], "map[..." as map[], others as <nil>. An entry may mark a struct member
+ * omitempty (docker's volume.Volume: {"UsageData", "*volume.UsageData", true}). */
 struct fmt_type {
     const char *path;
     const char *go_type;
+    /* the member's `json:",omitempty"`: {{json}} of the struct holding it leaves it out when
+     * it is empty (null, "", 0, false, [], or an empty map), as encoding/json does */
+    bool omitempty;
 };
 
 /* A method call the data cannot answer by itself, such as docker's {{.Label "key"}} on list

@@ -2,3 +2,4 @@
 # Fuzz targets for the host client (included by tests/fuzz/CMakeLists.txt)
 berth_fuzz_target(fuzz_client fuzz_client.c berth_cli)
 berth_fuzz_target(fuzz_copts fuzz_copts.c berth_copts)
+berth_fuzz_target(fuzz_volume fuzz_volume.c berth_cli)

@@ -226,6 +226,33 @@ static void test_template_print_value_follows_typing(void **state)
     assert_string_equal(bt_strbuf_str(&out), "{x {2 1}}");
 }
 
+/* docker's volume.Volume: `{{json .}}` leaves out the empty omitempty members (CreatedAt,
+ * Status, UsageData), keeps the others even when empty, and `{{.}}` still prints them all. */
+static void test_template_json_leaves_out_empty_omitempty_members(void **state)
+{
+    bt_autoptr(json_t) v =
+            json_pack("{s:s,s:s,s:n,s:{},s:n,s:{s:i,s:i}}", "CreatedAt", "", "Name", "v", "Labels",
+                      "Status", "UsageData", "Inner", "RefCount", 0, "Size", 0);
+    static const struct fmt_type types[] = {
+            {"", "volume.Volume"},
+            {"CreatedAt", "string", true},
+            {"Labels", "map[string]string"},
+            {"Status", "map[string]interface {}", true},
+            {"UsageData", "*volume.UsageData", true},
+            {"Inner", "volume.UsageData", true}, /* a struct is never empty */
+            {"Inner.RefCount", "int64", true},
+            {NULL, NULL},
+    };
+    struct fmt_exec_opts o = {.types = types};
+    bt_autoptr(fmt_template) t = fmt_template_parse("{{json .}}|{{.}}", NULL);
+    assert_non_null(t);
+    bt_autostrbuf struct bt_strbuf out = BT_STRBUF_INIT;
+    assert_int_equal(fmt_template_exec(t, v, &o, &out, NULL), 0);
+    assert_string_equal(bt_strbuf_str(&out),
+                        "{\"Name\":\"v\",\"Labels\":null,\"Inner\":{\"Size\":0}}|"
+                        "{ v map[] map[] <nil> {0 0}}");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -237,6 +264,7 @@ int main(void)
             cmocka_unit_test(test_template_runaway_loops_stop),
             cmocka_unit_test(test_template_text_with_nul_bytes),
             cmocka_unit_test(test_template_print_value_follows_typing),
+            cmocka_unit_test(test_template_json_leaves_out_empty_omitempty_members),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
