@@ -106,25 +106,62 @@ static int open_dir(const char *path, bt_err **err)
     return fd;
 }
 
+/* cp_mount's kind: a static string */
+static const char *kind_of(const char *type)
+{
+    static const char *const kinds[] = {"bind", "tmpfs", "volume"};
+    for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+        if (strcmp(type, kinds[i]) == 0)
+            return kinds[i];
+    return "other";
+}
+
+/* The mount point in the container's file system, made as the runtime makes it at a start
+ * (rootfs.c) and dockerd for a copy: a container that never ran has none yet, and a copy of a
+ * directory above it would miss the mount. Best effort: without it the mount is still found by
+ * its path. */
+static void make_mountpoint(const struct cp_fs *fs, const char *dest, bool dir)
+{
+    struct cp_where w;
+    bt_autoerr bt_err *e = NULL;
+    if (cp_fs_resolve(fs, dest, true, &w, &e) < 0)
+        return;
+    const struct cp_mount *m = &fs->m[w.mount];
+    if (!m->leaf && strcmp(w.rel, ".") != 0) {
+        bt_autofree char *parent = dir ? bt_xstrdup(w.rel) : bt_path_dirname(w.rel);
+        bt_autoclose int pfd = bt_mkdir_in_root(m->fd, parent, 0755, &e);
+        bt_autofree char *base = bt_path_basename(w.rel);
+        int fd = pfd >= 0 && !dir
+                         ? openat(pfd, base, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC,
+                                  0644)
+                         : -1;
+        bt_fd_close(fd);
+    }
+    cp_where_clear(&w);
+}
+
 /* A bind-like mount (a host path): its directory, or its file's directory and name. */
-static void add_host_path(struct cp_fs *fs, const struct ctr_mount *mt)
+static void add_host_path(struct cp_fs *fs, const struct ctr_mount *mt, bool make_point)
 {
     struct stat st;
+    const char *kind = kind_of(mt->type);
     if (stat(mt->source, &st) < 0) {
         bt_autofree char *why = bt_xasprintf("whose source %s is missing", mt->source);
-        cp_fs_add(fs, mt->destination, mt->type, mt->rw, -1, NULL, why);
+        cp_fs_add(fs, mt->destination, kind, mt->rw, -1, NULL, why);
         return;
     }
     bool dir = S_ISDIR(st.st_mode);
+    if (make_point)
+        make_mountpoint(fs, mt->destination, dir);
     bt_autofree char *parent = dir ? NULL : bt_path_dirname(mt->source);
     bt_autofree char *leaf = dir ? NULL : bt_path_basename(mt->source);
     int fd = open(dir ? mt->source : parent, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) {
         bt_autofree char *why = bt_xasprintf("whose source %s cannot be opened", mt->source);
-        cp_fs_add(fs, mt->destination, mt->type, mt->rw, -1, NULL, why);
+        cp_fs_add(fs, mt->destination, kind, mt->rw, -1, NULL, why);
         return;
     }
-    cp_fs_add(fs, mt->destination, mt->type, mt->rw, fd, leaf, NULL);
+    cp_fs_add(fs, mt->destination, kind, mt->rw, fd, leaf, NULL);
 }
 
 /* A tmpfs lives in the running container's mount namespace only: reached through its
@@ -132,7 +169,7 @@ static void add_host_path(struct cp_fs *fs, const struct ctr_mount *mt)
 static void add_tmpfs(struct cp_fs *fs, const struct ctr_mount *mt, pid_t pid)
 {
     if (pid <= 0) {
-        cp_fs_add(fs, mt->destination, mt->type, mt->rw, -1, NULL,
+        cp_fs_add(fs, mt->destination, "tmpfs", mt->rw, -1, NULL,
                   "which exists only while the container runs");
         return;
     }
@@ -140,7 +177,7 @@ static void add_tmpfs(struct cp_fs *fs, const struct ctr_mount *mt, pid_t pid)
     bt_autoclose int root = open(proc, O_PATH | O_DIRECTORY | O_CLOEXEC);
     bt_autoerr bt_err *e = NULL;
     int fd = root < 0 ? -1 : bt_open_in_root(root, mt->destination, O_PATH | O_DIRECTORY, 0, 0, &e);
-    cp_fs_add(fs, mt->destination, mt->type, mt->rw, fd, NULL,
+    cp_fs_add(fs, mt->destination, "tmpfs", mt->rw, fd, NULL,
               fd < 0 ? "which berthd cannot reach in the running container" : NULL);
 }
 
@@ -182,9 +219,9 @@ static int build_fs(struct cp_session *s, const json_t *hc, bt_err **err)
         if (strcmp(list[i].type, "tmpfs") == 0)
             add_tmpfs(&s->fs, &list[i], running ? c->pid : 0);
         else if (*list[i].source)
-            add_host_path(&s->fs, &list[i]);
+            add_host_path(&s->fs, &list[i], !running);
         else
-            cp_fs_add(&s->fs, list[i].destination, list[i].type, list[i].rw, -1, NULL,
+            cp_fs_add(&s->fs, list[i].destination, kind_of(list[i].type), list[i].rw, -1, NULL,
                       "which berthd cannot reach");
     }
     ctr_mounts_free(list, n);
