@@ -7,9 +7,12 @@ import io
 import os
 import stat
 import tarfile
+import threading
 import uuid
 
 import pytest
+
+import harness
 
 
 @pytest.fixture(params=["docker", "berth"])
@@ -88,6 +91,16 @@ def test_a_file_out_and_in(cli, docker, names, work):
     ok(cli("cp", os.path.join(work, "note.txt"), "%s:/tmp/" % name))
     ok(cli("cp", os.path.join(work, "note.txt"), "%s:/tmp/renamed.txt" % name))
     assert sh(docker, name, "cat /tmp/note.txt /tmp/renamed.txt") == "from the host\n" * 2
+
+
+def test_follow_link_copies_the_target_under_the_links_name(cli, docker, names, work):
+    name = running(docker, names)
+    sh(docker, name, "ln -s /etc/passwd /pw-link")
+    ok(cli("cp", "%s:/pw-link" % name, os.path.join(work, "as-link")))
+    assert os.readlink(os.path.join(work, "as-link")) == "/etc/passwd"
+    os.makedirs(os.path.join(work, "d"))
+    ok(cli("cp", "-L", "%s:/pw-link" % name, os.path.join(work, "d")))
+    assert read(os.path.join(work, "d", "pw-link")) == sh(docker, name, "cat /etc/passwd")
 
 
 def test_a_directory_out_to_a_new_and_an_existing_directory(cli, docker, names, work):
@@ -186,7 +199,7 @@ def test_a_container_never_started(cli, docker, names, work):
     assert sh(docker, name, "cat /seed") == "planted before the start\n"
 
 
-def test_a_stopped_container_keeps_its_files_for_cp(cli, docker, names, work):
+def test_a_stopped_container_keeps_its_files_for_cp(cli, docker, shared_engine, names, work):
     name = names()
     ok(docker("run", "--name", name, "busybox", "sh", "-c", "echo result > /out.txt"))
     ok(cli("cp", "%s:/out.txt" % name, os.path.join(work, "out.txt")))
@@ -199,7 +212,38 @@ def test_a_stopped_container_keeps_its_files_for_cp(cli, docker, names, work):
     # the root file system was mounted only for the copies
     state = ok(docker("inspect", "-f", "{{.State.Status}}", name)).stdout.strip()
     assert state == "exited"
+    assert container_mounts(shared_engine, docker, name) == []
     ok(docker("rm", name))
+
+
+def container_mounts(engine, docker, name):
+    cid = ok(docker("inspect", "-f", "{{.Id}}", name)).stdout.strip()
+    return harness.mounts_under(os.path.join(engine.data_root, "containers", cid))
+
+
+def test_a_start_waits_for_a_copy_of_a_stopped_container(docker, shared_engine, names, work):
+    """A copy mounts a stopped container's root file system; a start meanwhile must wait for it
+    rather than mount the same overlay a second time."""
+    name = created(docker, names)
+    big = os.path.join(work, "big")
+    with open(big, "wb") as f:
+        f.write(os.urandom(1 << 20) * 24)
+    ok(docker("cp", big, "%s:/big" % name))
+    for i in range(3):
+        results = {}
+
+        def copy_out():
+            results["cp"] = docker("cp", "%s:/big" % name, os.path.join(work, "out%d" % i))
+        t = threading.Thread(target=copy_out)
+        t.start()
+        results["start"] = docker("start", name)
+        t.join()
+        ok(results["cp"])
+        ok(results["start"])
+        assert os.path.getsize(os.path.join(work, "out%d" % i)) == 24 << 20
+        assert len(container_mounts(shared_engine, docker, name)) == 1
+        ok(docker("stop", "-t", "0", name))
+        assert container_mounts(shared_engine, docker, name) == []
 
 
 # ---- mounts ----

@@ -1,3 +1,4 @@
 # SPDX-License-Identifier: Apache-2.0
 # Fuzz targets for the host client (included by tests/fuzz/CMakeLists.txt)
 berth_fuzz_target(fuzz_client fuzz_client.c berth_cli)
+berth_fuzz_target(fuzz_copy_stat fuzz_copy_stat.c berth_copy)
