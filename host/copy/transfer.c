@@ -242,14 +242,16 @@ int copy_from_container(struct cl_client *c, const char *ctr, const char *src, c
     if (f.started)
         pthread_join(f.thread, NULL);
     bt_fd_close(f.pipe[0]);
-    if (f.err) {
-        /* the extraction's own failure says more than the request that it stopped */
+    if (f.err && (rc >= 0 || cl_err_kind(call_err) == BT_E_CANCELED)) {
+        /* the extraction's own failure says more than the request that it stopped (but a
+         * request that failed by itself, say a connection cut, is the cause) */
         bt_err_free(call_err);
         bt_err_move(err, &f.err);
         rc = -1;
     } else if (rc < 0) {
         bt_err_move(err, &call_err);
     }
+    bt_err_free(f.err);
     json_decref(f.headers);
     free(f.rebase_name);
     free(f.dir);
@@ -416,11 +418,13 @@ int copy_to_container(struct cl_client *c, const char *src, const char *ctr, con
     bt_fd_close(t.pipe[0]); /* a packer still writing gets EPIPE */
     if (t.started)
         pthread_join(t.thread, NULL);
-    if (t.err) {
+    /* the packer's failure, unless it only saw the pipe close behind a failed request */
+    if (t.err && !(rc < 0 && bt_err_code(t.err) == EPIPE)) {
         bt_err_clear(err);
         bt_err_move(err, &t.err);
         rc = -1;
     }
+    bt_err_free(t.err);
     free((char *)t.path);
     *copied = t.sent;
     *shown = bt_xasprintf("%s:%s", ctr, dinfo.path);
