@@ -275,6 +275,18 @@ def test_a_directory_with_a_mount_below_it(cli, docker, names, work):
     assert read(os.path.join(work, "srv", "mnt", "inner.txt")) == "inner\n"
 
 
+def test_the_whole_root_with_its_mounts(cli, docker, names, work):
+    hostdir = os.path.join(work, "bind")
+    os.makedirs(hostdir)
+    write(os.path.join(hostdir, "inner.txt"), "inner\n")
+    name = running(docker, names, "-v", "%s:/mnt" % hostdir)
+    ok(cli("cp", "%s:/" % name, os.path.join(work, "root")))
+    assert read(os.path.join(work, "root", "etc", "passwd")) == sh(docker, name, "cat /etc/passwd")
+    assert read(os.path.join(work, "root", "mnt", "inner.txt")) == "inner\n"
+    assert os.readlink(os.path.join(work, "root", "bin", "sh")) == \
+        sh(docker, name, "readlink /bin/sh").strip()
+
+
 def test_read_only_mount_and_root_file_system_refuse(cli, docker, names, work):
     hostdir = os.path.join(work, "ro")
     os.makedirs(hostdir)
