@@ -54,6 +54,8 @@ static const struct fmt_type container_types[] = {
         {"GraphDriver.Data", "map[string]string"},
         {"Mounts", "[]container.MountPoint"},
         {"Mounts.[]", "container.MountPoint"},
+        /* not in the Go struct: docker reads it from the raw map, as interface values */
+        {"Volumes", "map[string]interface {}"},
         {"Config", "*container.Config"},
         {"Config.ExposedPorts", "nat.PortSet"},
         {"Config.Env", "[]string"},

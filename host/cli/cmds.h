@@ -4,6 +4,7 @@
 #include "host/cli/commands.h"
 
 int berth_cmd_attach(struct berth_cli *cli, int argc, char **argv);
+int berth_cmd_cp(struct berth_cli *cli, int argc, char **argv);
 int berth_cmd_exec(struct berth_cli *cli, int argc, char **argv);
 int berth_cmd_logs(struct berth_cli *cli, int argc, char **argv);
 int berth_cmd_start(struct berth_cli *cli, int argc, char **argv);

@@ -10,6 +10,7 @@
     }
 
 #define S_ATTACH  "Attach local standard input, output, and error streams to a running container"
+#define S_CP      "Copy files/folders between a container and the local filesystem"
 #define S_CREATE  "Create a new container"
 #define S_EXEC    "Execute a command in a running container"
 #define S_KILL    "Kill one or more running containers"
@@ -34,6 +35,7 @@
 /* clang-format off */
 static const struct berth_cmd container_cmds[] = {
         CMD("attach", S_ATTACH, berth_cmd_attach),
+        CMD("cp", S_CP, berth_cmd_cp),
         CMD("create", S_CREATE, berth_cmd_create),
         CMD("exec", S_EXEC, berth_cmd_exec),
         CMD("inspect", "Display detailed information on one or more containers",
@@ -108,6 +110,7 @@ const struct berth_cmd berth_commands[] = {
         CMD("attach", S_ATTACH, berth_cmd_attach),
         CMD("completion", "Generate the autocompletion script for the specified shell",
             berth_cmd_completion),
+        CMD("cp", S_CP, berth_cmd_cp),
         CMD("create", S_CREATE, berth_cmd_create),
         CMD("history", S_HISTORY, berth_cmd_history),
         CMD("import", S_IMPORT, berth_cmd_import),

@@ -108,6 +108,8 @@ struct cl_request {
      * learns that the engine is waiting, as docker's ContainerWait returns at that point) */
     void (*on_head)(void *arg, int status);
     void *on_head_arg;
+    /* optional: every header of the answer is set here (lower-case names), before on_head */
+    json_t *resp_headers;
 };
 
 struct cl_response {

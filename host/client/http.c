@@ -415,7 +415,7 @@ static int request(struct cl_client *c, const struct cl_request *req, struct cl_
 
 int cl_do(struct cl_client *c, const struct cl_request *req, struct cl_response *resp, bt_err **err)
 {
-    return do_request(c, req, resp, NULL, false, err);
+    return do_request(c, req, resp, req->resp_headers, false, err);
 }
 
 /* ---- errors and JSON ---- */

@@ -77,6 +77,23 @@ struct bt_extract_opts {
     bool no_chown;
     bt_tar_entry_fn on_entry; /* optional filter/observer, called before each entry */
     void *ctx;
+    /* Rename entries as docker cp's RebaseArchiveEntries does: a (cleaned) name whose first
+     * element is rebase_from gets rebase_to in its place ("data/x" -> "copy/x"); rebase_from
+     * "." (an archive of "dir/." or of "/") puts rebase_to in front of every name ("x" ->
+     * "copy/x", "." -> "copy"). Hard link targets are renamed alike. on_entry sees the new
+     * names. Unset: names are kept. */
+    const char *rebase_from, *rebase_to;
+    /* docker cp's noOverwriteDirNonDir: refuse to replace an existing directory with a
+     * non-directory, or the reverse, with dockerd's BT_E_INVALID "cannot overwrite directory
+     * "<label>/<name>" with non-directory "<label>"" (label: how messages name the
+     * destination; dest when NULL). */
+    bool no_overwrite_dir_nondir;
+    const char *label;
+    /* Give every entry this owner instead of the archive's (docker cp -a into a container whose
+     * Config.User is set). Ignores no_chown. */
+    bool force_owner;
+    uid_t uid;
+    gid_t gid;
     /* Optional: filled with the digests of the stream as read (compressed) and of the
      * uncompressed tar (the diff ID), and with the uncompressed size. */
     char *stored_digest; /* BT_DIGEST_STR_SIZE bytes */
@@ -129,6 +146,11 @@ struct bt_pack_opts {
     void *ctx;
     /* Fixed mtime for every entry (reproducible output), or -1 to keep the files' own. */
     time_t mtime;
+    /* Use prefix as written, not cleaned: the top entry is named prefix (written even when it
+     * is "." ) and the names below it prefix + "/" + path ("./a" under "./" or ".", "/a"
+     * under "/"), which is how dockerd names the entries of `GET /containers/{id}/archive`
+     * for "dir/." and "/". */
+    bool verbatim_prefix;
 };
 
 /* Add the tree at src_dir (or a single non-directory) under the archive name `prefix`
@@ -137,6 +159,12 @@ struct bt_pack_opts {
  * stored as links. */
 int bt_tar_writer_add_tree(struct bt_tar_writer *w, const char *src, const char *prefix,
                            const struct bt_pack_opts *opts, bt_err **err);
+
+/* The same for the entry `name` of the directory open at dirfd ("." for dirfd itself, which
+ * is then a directory), never following a symlink there: the form for paths resolved inside a
+ * root (shared/fs/resolve.h). prefix must be given. */
+int bt_tar_writer_add_at(struct bt_tar_writer *w, int dirfd, const char *name, const char *prefix,
+                         const struct bt_pack_opts *opts, bt_err **err);
 
 /* Add one regular file from memory. */
 int bt_tar_writer_add_data(struct bt_tar_writer *w, const char *name, const void *data, size_t len,

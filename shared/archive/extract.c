@@ -152,6 +152,7 @@ struct deferred_dir {
 
 struct extract {
     const struct bt_extract_opts *opts;
+    const char *dest;
     int rootfd;
     bool chown_ok;
     struct bt_strset *seen;
@@ -170,7 +171,9 @@ static int apply_owner(struct extract *x, int dirfd, const char *base, const str
 {
     if (!x->chown_ok)
         return 0;
-    if (fchownat(dirfd, base, e->uid, e->gid, AT_SYMLINK_NOFOLLOW) < 0) {
+    uid_t uid = x->opts->force_owner ? x->opts->uid : e->uid;
+    gid_t gid = x->opts->force_owner ? x->opts->gid : e->gid;
+    if (fchownat(dirfd, base, uid, gid, AT_SYMLINK_NOFOLLOW) < 0) {
         if (errno == EPERM && geteuid() != 0) {
             x->chown_ok = false; /* an unprivileged extraction keeps its own ownership */
             return 0;
@@ -387,6 +390,14 @@ static int extract_entry(struct extract *x, struct archive *a, struct archive_en
 
     struct stat st;
     bool exists = fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0;
+    if (exists && x->opts->no_overwrite_dir_nondir &&
+        S_ISDIR(st.st_mode) != (e->type == BT_TAR_DIR)) {
+        const char *label = x->opts->label ? x->opts->label : x->dest;
+        bt_autofree char *path = bt_path_join(label, e->name);
+        return bt_err_set(err, BT_E_INVALID, "cannot overwrite %s \"%s\" with %s \"%s\"",
+                          S_ISDIR(st.st_mode) ? "directory" : "non-directory", path,
+                          S_ISDIR(st.st_mode) ? "non-directory" : "directory", label);
+    }
     bool keep_dir = exists && S_ISDIR(st.st_mode) && e->type == BT_TAR_DIR;
     if (exists && !keep_dir && bt_rm_rf_at(dfd, base, e->name, err) < 0)
         return -1;
@@ -447,6 +458,27 @@ struct walk {
     const struct bt_extract_opts *opts;
 };
 
+/* opts' rebase_from -> rebase_to on a cleaned name; NULL when the result climbs out. */
+static char *rebase(const struct bt_extract_opts *o, const char *name)
+{
+    if (!o->rebase_from || !o->rebase_to)
+        return bt_xstrdup(name);
+    bt_autofree char *from = bt_tar_clean_name(o->rebase_from);
+    const char *rest = NULL;
+    if (!from || strcmp(from, ".") == 0) {
+        rest = name; /* every name lies below the top */
+    } else {
+        size_t n = strlen(from);
+        if (strncmp(name, from, n) == 0 && (name[n] == '\0' || name[n] == '/'))
+            rest = name[n] ? name + n + 1 : ".";
+    }
+    if (!rest)
+        return bt_xstrdup(name);
+    bt_autofree char *joined = strcmp(rest, ".") == 0 ? bt_xstrdup(o->rebase_to)
+                                                      : bt_xasprintf("%s/%s", o->rebase_to, rest);
+    return bt_tar_clean_name(joined);
+}
+
 static int walk_entries(struct archive *a, struct source *s, struct walk *w, bt_err **err)
 {
     struct archive_entry *ae;
@@ -459,7 +491,8 @@ static int walk_entries(struct archive *a, struct source *s, struct walk *w, bt_
         const char *raw = archive_entry_pathname(ae);
         if (!raw)
             return bt_err_set(err, BT_E_INVALID, "read archive: an entry has no name");
-        bt_autofree char *name = bt_tar_clean_name(raw);
+        bt_autofree char *clean = bt_tar_clean_name(raw);
+        bt_autofree char *name = clean ? rebase(w->opts, clean) : NULL;
         if (!name)
             return bt_err_set(err, BT_E_INVALID,
                               "invalid archive entry \"%s\": outside of the "
@@ -467,7 +500,8 @@ static int walk_entries(struct archive *a, struct source *s, struct walk *w, bt_
                               raw);
         bt_autofree char *linkname = NULL;
         if (archive_entry_hardlink(ae)) {
-            linkname = bt_tar_clean_name(archive_entry_hardlink(ae));
+            bt_autofree char *lclean = bt_tar_clean_name(archive_entry_hardlink(ae));
+            linkname = lclean ? rebase(w->opts, lclean) : NULL;
             if (!linkname || strcmp(linkname, ".") == 0)
                 return bt_err_set(err, BT_E_INVALID, "invalid hardlink \"%s\" -> \"%s\"", raw,
                                   archive_entry_hardlink(ae));
@@ -498,7 +532,10 @@ static int run(struct source *s, const char *dest, const struct bt_extract_opts 
     s->stored_hash = stored;
     s->tar_hash = tar;
 
-    struct extract x = {.opts = opts, .rootfd = -1, .chown_ok = !opts->no_chown};
+    struct extract x = {.opts = opts,
+                        .dest = dest,
+                        .rootfd = -1,
+                        .chown_ok = !opts->no_chown || opts->force_owner};
     struct walk w = {.x = dest ? &x : NULL, .opts = opts};
     struct archive *inner = NULL;
     int rc = -1;

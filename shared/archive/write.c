@@ -249,9 +249,14 @@ static int add_children(struct pack *p, int dfd, const char *base, const char *n
     bt_autostrv char **names = list_dir(sub, name, err);
     if (!names)
         return -1;
+    size_t n = strlen(name);
     for (size_t i = 0; names[i]; i++) {
-        bt_autofree char *child = strcmp(name, ".") == 0 ? bt_xstrdup(names[i])
-                                                         : bt_xasprintf("%s/%s", name, names[i]);
+        bt_autofree char *child = NULL;
+        if (p->opts->verbatim_prefix)
+            child = bt_xasprintf("%s%s%s", name, n && name[n - 1] == '/' ? "" : "/", names[i]);
+        else
+            child = strcmp(name, ".") == 0 ? bt_xstrdup(names[i])
+                                           : bt_xasprintf("%s/%s", name, names[i]);
         if (add_one(p, sub, names[i], child, err) < 0)
             return -1;
     }
@@ -315,7 +320,8 @@ static int add_one(struct pack *p, int dfd, const char *base, const char *name, 
 
     int rc;
     if (S_ISDIR(st.st_mode)) {
-        rc = strcmp(name, ".") == 0 ? 0 : write_header(p->w, ae, err);
+        bool top_dot = strcmp(name, ".") == 0 && !p->opts->verbatim_prefix;
+        rc = top_dot ? 0 : write_header(p->w, ae, err);
         if (rc == 0 && p->opts->overlay_whiteouts && is_opaque(path)) {
             bt_autofree char *opq = strcmp(name, ".") == 0
                                             ? bt_xstrdup(BT_WHITEOUT_OPAQUE)
@@ -336,11 +342,26 @@ static int add_one(struct pack *p, int dfd, const char *base, const char *name, 
     return rc;
 }
 
+static const struct bt_pack_opts pack_defaults = {.mtime = -1};
+
+int bt_tar_writer_add_at(struct bt_tar_writer *w, int dirfd, const char *name, const char *prefix,
+                         const struct bt_pack_opts *opts, bt_err **err)
+{
+    struct pack p = {.w = w, .opts = opts ? opts : &pack_defaults};
+    struct stat st;
+    if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+        return bt_err_errno(err, errno, "stat \"%s\"", prefix);
+    bt_autofree char *entry =
+            p.opts->verbatim_prefix ? bt_xstrdup(prefix) : bt_tar_clean_name(prefix);
+    if (!entry || !*entry)
+        return bt_err_set(err, BT_E_INVALID, "invalid archive name \"%s\"", prefix);
+    return add_one(&p, dirfd, name, entry, err);
+}
+
 int bt_tar_writer_add_tree(struct bt_tar_writer *w, const char *src, const char *prefix,
                            const struct bt_pack_opts *opts, bt_err **err)
 {
-    static const struct bt_pack_opts defaults = {.mtime = -1};
-    struct pack p = {.w = w, .opts = opts ? opts : &defaults};
+    struct pack p = {.w = w, .opts = opts ? opts : &pack_defaults};
     bt_autofree char *clean = bt_path_clean(src);
     bt_autofree char *dir = bt_path_dirname(clean);
     bt_autofree char *base = strcmp(clean, "/") == 0 ? bt_xstrdup(".") : bt_path_basename(clean);
@@ -352,7 +373,7 @@ int bt_tar_writer_add_tree(struct bt_tar_writer *w, const char *src, const char 
         return bt_err_errno(err, errno, "stat \"%s\"", src);
     /* A lone file is named after itself unless the caller says otherwise. */
     const char *want = prefix && *prefix ? prefix : S_ISDIR(st.st_mode) ? "." : base;
-    bt_autofree char *name = bt_tar_clean_name(want);
+    bt_autofree char *name = p.opts->verbatim_prefix ? bt_xstrdup(want) : bt_tar_clean_name(want);
     if (!name)
         return bt_err_set(err, BT_E_INVALID, "invalid archive name \"%s\"", want);
     return add_one(&p, dfd, base, name, err);

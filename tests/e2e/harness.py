@@ -366,9 +366,9 @@ class Engine:
         return self.sb.run([docker_cli()] + list(args), env=self.env(), check=check,
                            timeout=timeout, input=input, text=not raw)
 
-    def berth(self, *args, check=False, timeout=120, input=None):
+    def berth(self, *args, check=False, timeout=120, input=None, raw=False):
         return self.sb.run([BERTH] + list(args), env=self.env(), check=check,
-                           timeout=timeout, input=input)
+                           timeout=timeout, input=input, text=not raw)
 
 
 def clean_env(sandbox):

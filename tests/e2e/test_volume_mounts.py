@@ -265,7 +265,9 @@ def test_volumes_survive_berthd_restart_and_crash(engine, busybox_tar):
     ok(d("run", "--name", "writer", "-v", "keep:/data", "-v", "/anon", "busybox", "sh", "-c",
          "echo v1 > /data/f; echo a1 > /anon/f"))
     anon = [m["Name"] for m in mounts(d, "writer") if m["Destination"] == "/anon"][0]
-    engine.stop()
+    engine.sb.stop(engine.proc)  # SIGTERM: a clean stop
+    if os.path.exists(engine.sock):
+        os.unlink(engine.sock)
     engine.start()
     ok(d("run", "--rm", "-v", "keep:/data", "busybox", "sh", "-c",
          "cat /data/f; echo v2 >> /data/f"))
@@ -320,3 +322,25 @@ def test_volume_with_mount_options(docker, names, shared_engine):
               "o=size=lots", bad))
     r = docker("run", "--rm", "-v", "%s:/t" % bad, "busybox", "true")
     assert r.returncode != 0 and "error while mounting volume" in r.stderr
+
+
+def test_cp_into_and_out_of_volumes(docker, names, tmp_path):
+    vol, c, ro = names("vol"), names(), names()
+    ok(docker("create", "--name", c, "-v", "%s:/data" % vol, "busybox", "true"))
+    src = tmp_path / "in.txt"
+    src.write_text("copied in\n")
+    os.chmod(str(src), 0o640)
+    ok(docker("cp", str(src), "%s:/data/in.txt" % c))
+    # the volume has it, as another container sees it
+    assert ok(docker("run", "--rm", "-v", "%s:/v" % vol, "busybox", "sh", "-c",
+                     "cat /v/in.txt; stat -c %a /v/in.txt")) == "copied in\n640\n"
+    ok(docker("run", "--rm", "-v", "%s:/v" % vol, "busybox", "sh", "-c",
+              "echo made inside > /v/out.txt"))
+    out = tmp_path / "out"
+    out.mkdir()
+    ok(docker("cp", "%s:/data/out.txt" % c, str(out)))
+    assert (out / "out.txt").read_text() == "made inside\n"
+    # a read-only volume refuses, in dockerd's words
+    ok(docker("create", "--name", ro, "-v", "%s:/data:ro" % vol, "busybox", "true"))
+    r = docker("cp", str(src), "%s:/data/again.txt" % ro)
+    assert r.returncode != 0 and "mounted volume is marked read-only" in r.stderr

@@ -3,3 +3,4 @@
 berth_fuzz_target(fuzz_client fuzz_client.c berth_cli)
 berth_fuzz_target(fuzz_copts fuzz_copts.c berth_copts)
 berth_fuzz_target(fuzz_volume fuzz_volume.c berth_cli)
+berth_fuzz_target(fuzz_copy_stat fuzz_copy_stat.c berth_copy)

@@ -33,6 +33,11 @@ void api_container_attach(struct api_call *call);
 void api_container_logs(struct api_call *call);
 void api_container_top(struct api_call *call);
 
+/* archive (docker cp) */
+void api_container_archive_stat(struct api_call *call);
+void api_container_archive_get(struct api_call *call);
+void api_container_archive_put(struct api_call *call);
+
 /* exec */
 void api_volume_create(struct api_call *call);
 void api_volume_list(struct api_call *call);

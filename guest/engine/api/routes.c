@@ -33,6 +33,10 @@ const struct api_route api_routes[] = {
         R("GET", "/containers/{id}/logs", api_container_logs),
         R("GET", "/containers/{id}/top", api_container_top),
         R("POST", "/containers/{id}/exec", api_exec_create),
+        /* HEAD first: the router lets HEAD match GET routes too */
+        R("HEAD", "/containers/{id}/archive", api_container_archive_stat),
+        R("GET", "/containers/{id}/archive", api_container_archive_get),
+        RS("PUT", "/containers/{id}/archive", api_container_archive_put),
         R("DELETE", "/containers/{id}", api_container_delete),
 
         R("POST", "/volumes/create", api_volume_create),

@@ -223,15 +223,21 @@ static int connection_fd(struct api_call *call)
     return ci ? ci->connect_fd : -1;
 }
 
-void api_reply_stream(struct api_call *call, int status, const char *content_type,
-                      api_producer_fn producer, void *arg)
+void api_reply_header(struct api_call *call, const char *name, const char *value)
+{
+    if (call->response)
+        MHD_add_response_header(call->response, name, value);
+}
+
+int api_reply_stream(struct api_call *call, int status, const char *content_type,
+                     api_producer_fn producer, void *arg)
 {
     int p[2];
     if (pipe2(p, O_CLOEXEC) < 0) {
         bt_autoerr bt_err *err = NULL;
         bt_err_errno(&err, errno, "pipe");
         api_reply_error(call, err);
-        return;
+        return -1;
     }
     struct stream *st = bt_xzalloc(sizeof(*st));
     *st = (struct stream){.rd = p[0], .wr = p[1], .producer = producer, .arg = arg};
@@ -251,7 +257,7 @@ void api_reply_stream(struct api_call *call, int status, const char *content_typ
         bt_autoerr bt_err *err = NULL;
         bt_err_set(&err, BT_E_INTERNAL, "cannot start a thread for the response");
         api_reply_error(call, err);
-        return;
+        return -1;
     }
     pthread_attr_destroy(&attr);
     struct MHD_Response *r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 32768, read_stream,
@@ -259,6 +265,7 @@ void api_reply_stream(struct api_call *call, int status, const char *content_typ
     if (content_type)
         MHD_add_response_header(r, "Content-Type", content_type);
     set_reply(call, (unsigned)status, r);
+    return 0;
 }
 
 bool api_stream_gone(int fd)

@@ -94,8 +94,13 @@ int api_status_for(const bt_err *err);
  * body into fd; the response ends when it returns (it must not close fd). If the client goes
  * away, writes fail with EPIPE and api_stream_gone(fd) turns true: long waits should poll it. */
 typedef void (*api_producer_fn)(int fd, void *arg);
-void api_reply_stream(struct api_call *call, int status, const char *content_type,
-                      api_producer_fn producer, void *arg);
+/* Returns -1 when the producer could not be started (an error reply is then set and producer
+ * never runs: the caller still owns arg). */
+int api_reply_stream(struct api_call *call, int status, const char *content_type,
+                     api_producer_fn producer, void *arg);
+/* Add a header to the reply already set by an api_reply_* call ("X-Docker-Container-Path-Stat").
+ */
+void api_reply_header(struct api_call *call, const char *name, const char *value);
 bool api_stream_gone(int fd);
 
 /* Take over the connection ("101 UPGRADED", as dockerd answers attach and exec start with

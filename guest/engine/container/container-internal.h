@@ -207,3 +207,54 @@ void attach_wait_all_done(struct ctr *c); /* c->lock held */
 /* exec.c */
 void ctr_exec_on_exit(struct ctr_exec *e, int status); /* c->lock held */
 void ctr_execs_forget(struct ctr_manager *m, struct ctr *c);
+
+/* lifecycle.c: running, paused or restarting (c->lock held) */
+bool ctr_is_running(const struct ctr *c);
+
+/* archive-fs.c: the container's file system as docker cp sees it (archive.c builds it) */
+struct cp_mount {
+    char *dest;       /* where the container sees it: absolute, resolved ("/": the root fs) */
+    const char *kind; /* "root file system", "bind", "tmpfs" (static) */
+    bool rw;
+    int fd; /* O_PATH: the mounted directory, or a mounted file's directory; -1: not reachable */
+    char *leaf;  /* a mounted file: its name in fd; NULL for a directory */
+    char *why;   /* why it is not reachable (fd -1), for messages */
+    bool hidden; /* covered by a later mount on the same or a higher directory */
+};
+
+struct cp_fs {
+    struct cp_mount *m; /* m[0] is the root file system */
+    size_t n;
+};
+
+/* Where a path resolved to. */
+struct cp_where {
+    size_t mount; /* in fs->m */
+    char *path;   /* the resolved path as the container sees it: "/a/b" */
+    char *rel;    /* below the mount's top: "a/b", "." for the top itself */
+};
+
+/* Add a mount (the root file system first, at "/"): its destination is resolved through the
+ * mounts already added, as the runtime resolves it when it mounts them in this order. Takes fd
+ * (-1 with why: a mount berthd cannot reach now, such as a stopped container's tmpfs). */
+int cp_fs_add(struct cp_fs *fs, const char *dest, const char *kind, bool rw, int fd,
+              const char *leaf, const char *why);
+/* Resolve a path as the container would, symlinks read where they are and restarting at the
+ * container's root; the last element is followed only with follow_last. Missing elements are
+ * kept as they are. A path on a mount that cannot be reached is BT_E_CONFLICT. */
+int cp_fs_resolve(const struct cp_fs *fs, const char *path, bool follow_last, struct cp_where *w,
+                  bt_err **err);
+/* Open (O_PATH) the directory holding w, and give the name of w in it ("." when w is the top of
+ * a mounted directory, which the fd then is). Errors are errno codes (ENOENT, ENOTDIR, ELOOP)
+ * with "lstat <path>: ..." messages. */
+int cp_fs_open_parent(const struct cp_fs *fs, const struct cp_where *w, char **name, bt_err **err);
+/* The index of the reachable, visible mount whose destination is exactly path; 0 if none. */
+size_t cp_fs_mount_at(const struct cp_fs *fs, const char *path);
+void cp_fs_free(struct cp_fs *fs);
+void cp_where_clear(struct cp_where *w);
+
+/* archive.c: dockerd's reading of a docker cp path. cp_abs_path: absolute and cleaned, a
+ * trailing "/" or "/." kept ("data/." -> "/data/.", "x/" -> "/x/"); cp_base: Go's filepath.Base
+ * ("/a/b/" -> "b", "/" -> "/", "/a/." -> "."). */
+char *cp_abs_path(const char *path);
+char *cp_base(const char *path);

@@ -28,6 +28,11 @@ static bool is_running(const struct ctr *c)
     return c->status == CTR_RUNNING || c->status == CTR_PAUSED || c->status == CTR_RESTARTING;
 }
 
+bool ctr_is_running(const struct ctr *c)
+{
+    return is_running(c);
+}
+
 /* Wait on c->cond for at most ms milliseconds (c->lock held). */
 static void timed_wait(struct ctr *c, long ms)
 {

@@ -498,3 +498,23 @@ int ctr_parse_volumes_from(const char *spec, char **name, bool *ro, bt_err **err
     *name = colon ? bt_xstrndup(spec, (size_t)(colon - spec)) : bt_xstrdup(spec);
     return 0;
 }
+
+static size_t depth(const char *path)
+{
+    size_t n = 0;
+    for (; *path; path++)
+        n += *path == '/';
+    return n;
+}
+
+void ctr_mounts_sort(struct ctr_mount *list, size_t n)
+{
+    /* an insertion sort: stable, and the lists are short */
+    for (size_t i = 1; i < n; i++) {
+        struct ctr_mount m = list[i];
+        size_t j = i;
+        for (; j > 0 && depth(list[j - 1].destination) > depth(m.destination); j--)
+            list[j] = list[j - 1];
+        list[j] = m;
+    }
+}

@@ -53,6 +53,10 @@ int ctr_mounts_prepare(const struct ctr_mount *list, size_t n, bt_err **err);
  * "invalid mode: x", "volumes-from specification cannot be an empty string". */
 int ctr_parse_volumes_from(const char *spec, char **name, bool *ro, bt_err **err);
 
+/* Order a list as mounts are made: parents before children (by the depth of the
+ * destination), the list's order kept otherwise, as dockerd sorts them. */
+void ctr_mounts_sort(struct ctr_mount *list, size_t n);
+
 /* Append a copy of m to *list. */
 void ctr_mounts_push(struct ctr_mount **list, size_t *n, const struct ctr_mount *m);
 

@@ -171,26 +171,6 @@ static json_t *mount(const char *dest, const char *type, const char *src, const 
                      "options", o);
 }
 
-static size_t depth(const char *path)
-{
-    size_t n = 0;
-    for (; *path; path++)
-        n += *path == '/';
-    return n;
-}
-
-/* Parents before children, the list's order kept otherwise (an insertion sort: stable). */
-static void sort_by_depth(struct ctr_mount *list, size_t n)
-{
-    for (size_t i = 1; i < n; i++) {
-        struct ctr_mount m = list[i];
-        size_t j = i;
-        for (; j > 0 && depth(list[j - 1].destination) > depth(m.destination); j--)
-            list[j] = list[j - 1];
-        list[j] = m;
-    }
-}
-
 static json_t *default_mounts(const char *dir, const json_t *hc, const json_t *mount_points)
 {
     bool priv = bt_json_get_bool(hc, "Privileged", false);
@@ -251,7 +231,7 @@ static json_t *default_mounts(const char *dir, const json_t *hc, const json_t *m
     }
     for (size_t k = 0; k < n; k++)
         all[na++] = own[k];
-    sort_by_depth(all, na);
+    ctr_mounts_sort(all, na);
     for (size_t i = 0; i < na; i++)
         json_array_append_new(m,
                               mount(all[i].destination, all[i].type,

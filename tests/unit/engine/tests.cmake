@@ -2,3 +2,4 @@
 # Unit tests of guest/engine/ modules that need no root (paths relative to tests/)
 berth_unit_test(test_router unit/engine/test_router.c eng_router)
 berth_unit_test(test_container_config unit/engine/test_container_config.c eng_container)
+berth_unit_test(test_container_archive unit/engine/test_container_archive.c eng_container)

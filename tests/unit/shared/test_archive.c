@@ -601,6 +601,187 @@ static void test_archive_garbage_is_a_clear_error(void **state)
     assert_nothing_escaped(f);
 }
 
+/* ---- docker cp: renaming, dir/non-dir conflicts, owners, dockerd's names ---- */
+
+static void test_archive_rebase_renames_the_first_element(void **state)
+{
+    struct fixture *f = *state;
+    static const struct spec s[] = {{"data", 'd', NULL, 0750},
+                                    {"data/a", 'f', "a"},
+                                    {"data/sub/b", 'f', "b"},
+                                    {"data/h", 'h', "data/a"},
+                                    {"database", 'f', "not below data"}};
+    bt_autostrbuf struct bt_strbuf tar = BT_STRBUF_INIT;
+    craft(s, N(s), &tar);
+    struct bt_extract_opts opts = {.rebase_from = "data", .rebase_to = "copy"};
+    bt_autoerr bt_err *err = NULL;
+    if (bt_tar_extract_mem(tar.buf, tar.len, f->dest, &opts, &err) < 0)
+        fail_msg("%s", bt_err_msg(err));
+    bt_autofree char *a = at(f, "dest/copy/a");
+    bt_autofree char *b = at(f, "dest/copy/sub/b");
+    bt_autofree char *h = at(f, "dest/copy/h");
+    bt_autofree char *db = at(f, "dest/database");
+    bt_autofree char *old = at(f, "dest/data");
+    bt_autofree char *top = at(f, "dest/copy");
+    bt_autofree char *ca = slurp(a);
+    assert_string_equal(ca, "a");
+    assert_true(bt_path_exists(b));
+    assert_true(bt_path_exists(db));
+    assert_false(bt_path_exists(old));
+    struct stat s1, s2;
+    assert_int_equal(stat(a, &s1), 0);
+    assert_int_equal(stat(h, &s2), 0);
+    assert_int_equal(s1.st_ino, s2.st_ino);
+    assert_int_equal(stat(top, &s1), 0);
+    assert_int_equal(s1.st_mode & 07777, 0750); /* the top entry became copy/ */
+}
+
+static void test_archive_rebase_of_dot_puts_everything_below(void **state)
+{
+    struct fixture *f = *state;
+    /* what dockerd sends for "dir/." (and, with "/" names, for the root) */
+    static const struct spec s[] = {{"./", 'd', NULL, 0700}, {"./a", 'f', "a"}, {"/b", 'f', "b"}};
+    bt_autostrbuf struct bt_strbuf tar = BT_STRBUF_INIT;
+    craft(s, N(s), &tar);
+    struct bt_extract_opts opts = {.rebase_from = ".", .rebase_to = "new"};
+    bt_autoerr bt_err *err = NULL;
+    if (bt_tar_extract_mem(tar.buf, tar.len, f->dest, &opts, &err) < 0)
+        fail_msg("%s", bt_err_msg(err));
+    bt_autofree char *a = at(f, "dest/new/a");
+    bt_autofree char *b = at(f, "dest/new/b");
+    bt_autofree char *top = at(f, "dest/new");
+    assert_true(bt_path_exists(a));
+    assert_true(bt_path_exists(b));
+    struct stat st;
+    assert_int_equal(stat(top, &st), 0);
+    assert_int_equal(st.st_mode & 07777, 0700);
+}
+
+static void test_archive_rebase_cannot_climb_out(void **state)
+{
+    struct fixture *f = *state;
+    static const struct spec s[] = {{"data/a", 'f', "a"}};
+    bt_autostrbuf struct bt_strbuf tar = BT_STRBUF_INIT;
+    craft(s, N(s), &tar);
+    struct bt_extract_opts opts = {.rebase_from = "data", .rebase_to = "../.."};
+    bt_autoerr bt_err *err = NULL;
+    assert_int_equal(bt_tar_extract_mem(tar.buf, tar.len, f->dest, &opts, &err), -1);
+    assert_int_equal(bt_err_code(err), BT_E_INVALID);
+    assert_nothing_escaped(f);
+}
+
+static void test_archive_no_overwrite_dir_nondir(void **state)
+{
+    struct fixture *f = *state;
+    bt_autofree char *x = at(f, "dest/x");
+    bt_autofree char *y = at(f, "dest/y");
+    mkdir(x, 0755);
+    put(y, "file", 0644);
+    static const struct spec file_on_dir[] = {{"x", 'f', "over a directory"}};
+    static const struct spec dir_on_file[] = {{"y", 'd'}};
+    bt_autostrbuf struct bt_strbuf t1 = BT_STRBUF_INIT;
+    bt_autostrbuf struct bt_strbuf t2 = BT_STRBUF_INIT;
+    craft(file_on_dir, 1, &t1);
+    craft(dir_on_file, 1, &t2);
+    struct bt_extract_opts opts = {.no_overwrite_dir_nondir = true, .label = "/data"};
+    bt_autoerr bt_err *e1 = NULL;
+    bt_autoerr bt_err *e2 = NULL;
+    assert_int_equal(bt_tar_extract_mem(t1.buf, t1.len, f->dest, &opts, &e1), -1);
+    assert_string_equal(bt_err_msg(e1),
+                        "cannot overwrite directory \"/data/x\" with non-directory \"/data\"");
+    assert_int_equal(bt_tar_extract_mem(t2.buf, t2.len, f->dest, &opts, &e2), -1);
+    assert_string_equal(bt_err_msg(e2),
+                        "cannot overwrite non-directory \"/data/y\" with directory \"/data\"");
+    assert_true(bt_path_is_dir(x));
+    bt_autofree char *content = slurp(y);
+    assert_string_equal(content, "file");
+    /* without the option, each replaces the other */
+    struct bt_extract_opts plain = {0};
+    bt_autoerr bt_err *e3 = NULL;
+    assert_int_equal(bt_tar_extract_mem(t1.buf, t1.len, f->dest, &plain, &e3), 0);
+    assert_false(bt_path_is_dir(x));
+}
+
+static void test_archive_force_owner(void **state)
+{
+    struct fixture *f = *state;
+    if (geteuid() != 0)
+        skip();
+    static const struct spec s[] = {{"d", 'd', NULL, 0755, 1, 2}, {"d/f", 'f', "f", 0600, 3, 4}};
+    bt_autostrbuf struct bt_strbuf tar = BT_STRBUF_INIT;
+    craft(s, N(s), &tar);
+    struct bt_extract_opts opts = {.force_owner = true, .uid = 1234, .gid = 4321, .no_chown = true};
+    bt_autoerr bt_err *err = NULL;
+    assert_int_equal(bt_tar_extract_mem(tar.buf, tar.len, f->dest, &opts, &err), 0);
+    static const char *const paths[] = {"dest/d", "dest/d/f"};
+    for (size_t i = 0; i < N(paths); i++) {
+        bt_autofree char *p = at(f, paths[i]);
+        struct stat st;
+        assert_int_equal(lstat(p, &st), 0);
+        assert_int_equal(st.st_uid, 1234);
+        assert_int_equal(st.st_gid, 4321);
+    }
+}
+
+/* The raw entry names of the tar at path, each followed by ";". */
+static void raw_names(const char *path, struct bt_strbuf *out)
+{
+    struct archive *a = archive_read_new();
+    archive_read_support_format_tar(a);
+    assert_int_equal(archive_read_open_filename(a, path, 10240), ARCHIVE_OK);
+    struct archive_entry *e;
+    while (archive_read_next_header(a, &e) == ARCHIVE_OK)
+        bt_strbuf_appendf(out, "%s;", archive_entry_pathname(e));
+    archive_read_free(a);
+}
+
+static void pack_at(struct fixture *f, const char *dir, const char *name, const char *prefix,
+                    bool verbatim, struct bt_strbuf *names)
+{
+    bt_autofree char *d = at(f, dir);
+    bt_autofree char *out = at(f, "out.tar");
+    bt_autoclose int dfd = open(d, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    bt_autoclose int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    bt_autoerr bt_err *err = NULL;
+    bt_autoptr(bt_tar_writer) w = bt_tar_writer_new(fd, BT_TAR_PLAIN, &err);
+    struct bt_pack_opts po = {.mtime = -1, .verbatim_prefix = verbatim};
+    if (bt_tar_writer_add_at(w, dfd, name, prefix, &po, &err) < 0)
+        fail_msg("%s", bt_err_msg(err));
+    assert_int_equal(bt_tar_writer_finish(w, NULL, NULL, &err), 0);
+    raw_names(out, names);
+}
+
+static void test_archive_names_as_dockerd_gives_them(void **state)
+{
+    struct fixture *f = *state;
+    bt_autofree char *sub = at(f, "src/data/sub");
+    bt_autofree char *a = at(f, "src/data/a");
+    bt_autofree char *b = at(f, "src/data/sub/b");
+    bt_autoerr bt_err *err = NULL;
+    bt_mkdir_p(sub, 0755, &err);
+    put(a, "a", 0644);
+    put(b, "b", 0644);
+    /* "/data": data/, data/a, ... */
+    bt_autostrbuf struct bt_strbuf n1 = BT_STRBUF_INIT;
+    pack_at(f, "src", "data", "data", true, &n1);
+    assert_string_equal(n1.buf, "data/;data/a;data/sub/;data/sub/b;");
+    /* "/data/.": ./, ./a, ... (the directory itself named by its descriptor) */
+    bt_autostrbuf struct bt_strbuf n2 = BT_STRBUF_INIT;
+    pack_at(f, "src/data", ".", ".", true, &n2);
+    assert_string_equal(n2.buf, "./;./a;./sub/;./sub/b;");
+    /* "/": /, /a, ... */
+    bt_autostrbuf struct bt_strbuf n3 = BT_STRBUF_INIT;
+    pack_at(f, "src/data", ".", "/", true, &n3);
+    assert_string_equal(n3.buf, "/;/a;/sub/;/sub/b;");
+    /* a file: its own name; and without verbatim names, the old cleaned ones */
+    bt_autostrbuf struct bt_strbuf n4 = BT_STRBUF_INIT;
+    pack_at(f, "src/data", "a", "renamed", true, &n4);
+    assert_string_equal(n4.buf, "renamed;");
+    bt_autostrbuf struct bt_strbuf n5 = BT_STRBUF_INIT;
+    pack_at(f, "src/data", ".", "./x/", false, &n5);
+    assert_string_equal(n5.buf, "x/;x/a;x/sub/;x/sub/b;");
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -620,6 +801,12 @@ int main(void)
             T(test_copy_tree),
             T(test_archive_on_entry_filter_skips),
             T(test_archive_garbage_is_a_clear_error),
+            T(test_archive_rebase_renames_the_first_element),
+            T(test_archive_rebase_of_dot_puts_everything_below),
+            T(test_archive_rebase_cannot_climb_out),
+            T(test_archive_no_overwrite_dir_nondir),
+            T(test_archive_force_owner),
+            T(test_archive_names_as_dockerd_gives_them),
             /* last: it leaves the process in a private mount namespace */
             T(test_archive_whiteouts_as_overlay_and_back),
     };
