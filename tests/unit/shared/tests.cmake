@@ -13,3 +13,10 @@ berth_unit_test(test_reference unit/shared/test_reference.c bt_reference)
 berth_unit_test(test_flags unit/shared/test_flags.c bt_flags)
 berth_unit_test(test_utf8 unit/shared/test_utf8.c bt_base)
 berth_unit_test(test_base64 unit/shared/test_base64.c bt_base)
+# buildkit's Dockerfile parser conformance data, read in place (never copied into the tree);
+# test_dockerfile skips its corpus cases when the folder is missing.
+set(BERTH_DOCKERFILE_CORPUS "${CMAKE_SOURCE_DIR}/../shared/corpora/dockerfile-parser"
+    CACHE PATH "Folder of the Dockerfile parser conformance corpus")
+berth_unit_test(test_dockerfile unit/shared/test_dockerfile.c bt_dockerfile)
+target_compile_definitions(test_dockerfile PRIVATE
+                           BERTH_DOCKERFILE_CORPUS="${BERTH_DOCKERFILE_CORPUS}")

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+/*
+ * Internals of shared/dockerfile shared by its files: text as Go sees it (runes, unicode.IsSpace,
+ * strconv.Quote), the per-instruction argument parsers of the syntax layer, and small helpers.
+ * Not for use outside the module (tests may include it).
+ */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "shared/base/err.h"
+#include "shared/base/strbuf.h"
+#include "shared/dockerfile/parser.h"
+
+/* The rune at s (at most n bytes): its width in *w. Invalid UTF-8 reads as U+FFFD of width 1,
+ * as Go's utf8.DecodeRune does; n == 0 gives -1 (end). */
+int32_t df_rune(const char *s, size_t n, size_t *w);
+/* Append the UTF-8 encoding of cp (U+FFFD for what is not a valid code point). */
+void df_put_rune(struct bt_strbuf *sb, int32_t cp);
+
+/* Go's unicode.IsSpace, IsLetter and IsDigit. IsLetter and IsDigit are exact for ASCII and
+ * Latin-1; above, a code point is a letter unless it lies in a punctuation, symbol, space or
+ * private-use block (see docs/internals/dockerfile.md). */
+bool df_is_space(int32_t cp);
+bool df_is_letter(int32_t cp);
+bool df_is_digit(int32_t cp);
+/* Go's strconv.IsPrint, with the same approximation for unassigned code points. */
+bool df_is_print(int32_t cp);
+
+/* strings.TrimSpace: *n is updated; returns the new start. */
+const char *df_trim_space(const char *s, size_t *n);
+/* Go's strconv.Quote of n bytes of s, appended to sb. */
+void df_go_quote(struct bt_strbuf *sb, const char *s, size_t n);
+/* df_go_quote() of a C string, as a new string. */
+char *df_quote(const char *s);
+
+/* The edit distance of a and b (agext/levenshtein with default costs). */
+size_t df_levenshtein(const char *a, const char *b);
+
+/* The keyword of an instruction (lower case) -> its kind; BT_DF_UNKNOWN for the rest. */
+enum bt_df_cmd df_cmd_lookup(const char *keyword);
+
+/* parser.c's state that the argument parsers read. */
+struct df_directives {
+    char escape; /* '\\' or '`' */
+};
+
+/* Turn one logical line into a node (newNodeFromLine): keyword, flags, arguments. Sets
+ * *errmsg (allocated) and returns NULL on a syntax error. depth counts ONBUILD nesting. */
+struct bt_df_node *df_node_from_line(const char *line, const struct df_directives *d, int depth,
+                                     char **errmsg);
+void df_node_free_members(struct bt_df_node *n);
+
+/* Go's time.ParseDuration, in nanoseconds. On error sets *errmsg (Go's wording). */
+int df_parse_duration(const char *s, int64_t *ns, char **errmsg);
