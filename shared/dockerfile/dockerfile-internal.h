@@ -52,5 +52,11 @@ struct bt_df_node *df_node_from_line(const char *line, const struct df_directive
                                      char **errmsg);
 void df_node_free_members(struct bt_df_node *n);
 
+/* ParseHeredoc on one word: ^(\d*)<<(-?)\s*([^<]*)$, the terminator lexed once with and once
+ * without its quotes (a quote anywhere turns expansion off). Returns 1 with h's name, fd,
+ * chomp and expand set (content NULL), 0 when the word opens no heredoc, -1 on a lexing error
+ * (message in *errmsg). */
+int df_heredoc_word(const char *word, struct bt_df_heredoc *h, char **errmsg);
+
 /* Go's time.ParseDuration, in nanoseconds. On error sets *errmsg (Go's wording). */
 int df_parse_duration(const char *s, int64_t *ns, char **errmsg);

@@ -224,9 +224,7 @@ static size_t count_quotes(const char *s)
     return n;
 }
 
-/* ParseHeredoc on one word of the line: ^(\d*)<<(-?)\s*([^<]*)$. Returns 1 with *h filled,
- * 0 when the word is no heredoc, -1 on a lexing error (message in *errmsg). */
-static int heredoc_word(const char *word, struct bt_df_heredoc *h, char **errmsg)
+int df_heredoc_word(const char *word, struct bt_df_heredoc *h, char **errmsg)
 {
     const char *s = word;
     uint64_t fd = 0;
@@ -286,7 +284,7 @@ static int heredocs_from_line(struct parser *p, struct bt_df_node *n, const char
     for (size_t i = 0; words && words[i]; i++) {
         struct bt_df_heredoc h = {0};
         char *errmsg = NULL;
-        int r = heredoc_word(words[i], &h, &errmsg);
+        int r = df_heredoc_word(words[i], &h, &errmsg);
         if (r < 0) {
             fail(p, start, "%s", errmsg);
             free(errmsg);
