@@ -20,3 +20,4 @@ set(BERTH_DOCKERFILE_CORPUS "${CMAKE_SOURCE_DIR}/../shared/corpora/dockerfile-pa
 berth_unit_test(test_dockerfile unit/shared/test_dockerfile.c bt_dockerfile)
 target_compile_definitions(test_dockerfile PRIVATE
                            BERTH_DOCKERFILE_CORPUS="${BERTH_DOCKERFILE_CORPUS}")
+berth_unit_test(test_dockerfile_ignore unit/shared/test_dockerfile_ignore.c bt_dockerfile)
