@@ -28,6 +28,14 @@ bool df_is_digit(int32_t cp);
 /* Go's strconv.IsPrint, with the same approximation for unassigned code points. */
 bool df_is_print(int32_t cp);
 
+/* Room for one more element in an array of n (growing by doubling, so that building an array
+ * element by element stays linear). Only for arrays that start NULL (or with one zeroed
+ * element) and grow through these helpers alone. */
+void *df_grow(void *p, size_t n, size_t size);
+/* Append a copy of s to the NULL-terminated vector *v of *n strings (which started NULL or as
+ * bt_xzalloc(sizeof(char *))). */
+void df_strv_add(char ***v, size_t *n, const char *s);
+
 /* strings.TrimSpace: *n is updated; returns the new start. */
 const char *df_trim_space(const char *s, size_t *n);
 /* Go's strconv.Quote of n bytes of s, appended to sb. */

@@ -130,6 +130,7 @@ static int expand_expose(const struct bt_shlex *lx, struct bt_df_inst *x,
                          const struct bt_shlex_env *env, bt_err **err)
 {
     char **ports = bt_xzalloc(sizeof(char *));
+    size_t nports = 0;
     for (size_t i = 0; i < x->nargs; i++) {
         bt_autostrv char **w = bt_shlex_words(lx, x->args[i], env, err);
         if (!w) {
@@ -137,11 +138,11 @@ static int expand_expose(const struct bt_shlex *lx, struct bt_df_inst *x,
             return -1;
         }
         for (size_t k = 0; w[k]; k++)
-            bt_strv_push(&ports, w[k]);
+            df_strv_add(&ports, &nports, w[k]);
     }
     bt_strv_free(x->args);
     x->args = ports;
-    x->nargs = bt_strv_len(ports);
+    x->nargs = nports;
     return 0;
 }
 

@@ -135,7 +135,7 @@ static bool valid_glob(const char *p)
 
 static void add_tok(struct pattern *pt, struct tok t)
 {
-    pt->toks = bt_xreallocarray(pt->toks, pt->ntoks + 1, sizeof(t));
+    pt->toks = df_grow(pt->toks, pt->ntoks, sizeof(t));
     pt->toks[pt->ntoks++] = t;
 }
 
@@ -310,7 +310,7 @@ static bool pattern_match(const struct pattern *pt, const char *path)
 char **bt_ignore_read(const char *data, size_t len)
 {
     char **out = bt_xzalloc(sizeof(char *));
-    size_t pos = 0;
+    size_t pos = 0, nout = 0;
     if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0)
         pos = 3;
     while (pos < len) {
@@ -337,7 +337,7 @@ char **bt_ignore_read(const char *data, size_t len)
         if (strlen(c) > 1 && c[0] == '/')
             c++;
         bt_autofree char *pat = bt_xasprintf("%s%s", invert ? "!" : "", c);
-        bt_strv_push(&out, pat);
+        df_strv_add(&out, &nout, pat);
     }
     return out;
 }
@@ -389,7 +389,7 @@ struct bt_ignore *bt_ignore_new(char *const *patterns, bt_err **err)
             return NULL;
         }
         compile(&pt);
-        m->p = bt_xreallocarray(m->p, m->n + 1, sizeof(pt));
+        m->p = df_grow(m->p, m->n, sizeof(pt));
         m->p[m->n++] = pt;
     }
     return m;

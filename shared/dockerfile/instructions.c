@@ -205,7 +205,7 @@ static int at_least_one(size_t n, const char *what, char **errmsg)
 
 static void add_kv(struct bt_df_inst *in, const char *k, size_t klen, const char *v, bool nd)
 {
-    in->kvs = bt_xreallocarray(in->kvs, in->nkvs + 1, sizeof(*in->kvs));
+    in->kvs = df_grow(in->kvs, in->nkvs, sizeof(*in->kvs));
     in->kvs[in->nkvs++] = (struct bt_df_kv){bt_xstrndup(k, klen), bt_xstrdup_or_null(v), nd};
 }
 
@@ -267,8 +267,7 @@ static int check_copy(struct bt_df_inst *in, const char *what, const struct fdef
         char *e = NULL;
         if (df_heredoc_word(n->args[i], &src, &e) <= 0) {
             free(e);
-            bt_strv_push(&in->srcs, n->args[i]);
-            in->nsrcs++;
+            df_strv_add(&in->srcs, &in->nsrcs, n->args[i]);
             continue;
         }
         const struct bt_df_heredoc *body = NULL;
@@ -596,7 +595,7 @@ static int inst_init(struct bt_df_inst *in, const struct bt_df_node *node, char 
 
 static struct bt_df_stage *add_stage(struct bt_df_file *f)
 {
-    f->stages = bt_xreallocarray(f->stages, f->nstages + 1, sizeof(*f->stages));
+    f->stages = df_grow(f->stages, f->nstages, sizeof(*f->stages));
     struct bt_df_stage *s = &f->stages[f->nstages++];
     memset(s, 0, sizeof(*s));
     return s;
@@ -623,7 +622,7 @@ static int build_stages(struct bt_df_file *f, int *errline, char **errmsg)
             continue;
         }
         if (f->nstages == 0 && in.cmd == BT_DF_ARG) {
-            f->meta_args = bt_xreallocarray(f->meta_args, f->nmeta + 1, sizeof(in));
+            f->meta_args = df_grow(f->meta_args, f->nmeta, sizeof(in));
             f->meta_args[f->nmeta++] = in;
             continue;
         }
@@ -632,7 +631,7 @@ static int build_stages(struct bt_df_file *f, int *errline, char **errmsg)
             return fail(errmsg, "no build stage in current context");
         }
         struct bt_df_stage *s = &f->stages[f->nstages - 1];
-        s->insts = bt_xreallocarray(s->insts, s->ninsts + 1, sizeof(in));
+        s->insts = df_grow(s->insts, s->ninsts, sizeof(in));
         s->insts[s->ninsts++] = in;
     }
     return 0;

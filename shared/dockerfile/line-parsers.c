@@ -54,8 +54,8 @@ static bool re_space(char c)
 
 static void add_arg(struct bt_df_node *n, const char *s, size_t len)
 {
-    n->args = bt_xreallocarray(n->args, n->nargs + 2, sizeof(char *));
-    n->arg_len = bt_xreallocarray(n->arg_len, n->nargs + 1, sizeof(size_t));
+    n->args = df_grow(n->args, n->nargs + 1, sizeof(char *));
+    n->arg_len = df_grow(n->arg_len, n->nargs, sizeof(size_t));
     n->args[n->nargs] = bt_xmalloc(len + 1);
     memcpy(n->args[n->nargs], s, len);
     n->args[n->nargs][len] = '\0';
@@ -328,6 +328,7 @@ static char **parse_words(const char *rest, char escape)
 {
     enum { SPACES, WORD, QUOTE } phase = SPACES;
     char **words = bt_xzalloc(sizeof(char *));
+    size_t nwords = 0;
     bt_autostrbuf struct bt_strbuf sb = BT_STRBUF_INIT;
     bool blank_ok = false;
     int32_t quote = 0;
@@ -343,14 +344,14 @@ static char **parse_words(const char *rest, char escape)
         }
         if (pos == len) {
             if (blank_ok || sb.len)
-                bt_strv_push(&words, bt_strbuf_str(&sb));
+                df_strv_add(&words, &nwords, bt_strbuf_str(&sb));
             break;
         }
         if (phase == WORD) {
             if (df_is_space(ch)) {
                 phase = SPACES;
                 if (blank_ok || sb.len)
-                    bt_strv_push(&words, bt_strbuf_str(&sb));
+                    df_strv_add(&words, &nwords, bt_strbuf_str(&sb));
                 bt_strbuf_reset(&sb);
                 blank_ok = false;
                 continue;
@@ -504,7 +505,7 @@ static const char *extract_flags(const char *line, char escape, struct bt_df_nod
         if (pos == len) {
             const char *word = bt_strbuf_str(&sb);
             if (strcmp(word, "--") != 0 && (blank_ok || sb.len))
-                bt_strv_push(&n->flags, word);
+                df_strv_add(&n->flags, &n->nflags, word);
             break;
         }
         if (phase == WORD) {
@@ -514,7 +515,7 @@ static const char *extract_flags(const char *line, char escape, struct bt_df_nod
                 if (strcmp(word, "--") == 0)
                     return line + pos;
                 if (blank_ok || sb.len)
-                    bt_strv_push(&n->flags, word);
+                    df_strv_add(&n->flags, &n->nflags, word);
                 bt_strbuf_reset(&sb);
                 blank_ok = false;
                 continue;
@@ -623,7 +624,6 @@ struct bt_df_node *df_node_from_line(const char *line, const struct df_directive
     } else {
         rest = bt_xstrdup("");
     }
-    n->nflags = bt_strv_len(n->flags);
     if (!dispatch(n, rest, d, depth, errmsg)) {
         bt_df_node_free(n);
         return NULL;

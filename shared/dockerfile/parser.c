@@ -365,7 +365,7 @@ static int continuation(struct parser *p, struct bt_strbuf *joined, bool end, bo
 static int add_node(struct parser *p, struct bt_df_node *n, int start)
 {
     struct bt_df_ast *ast = p->ast;
-    ast->nodes = bt_xreallocarray(ast->nodes, ast->n + 1, sizeof(*n));
+    ast->nodes = df_grow(ast->nodes, ast->n, sizeof(*n));
     n->start_line = start;
     n->end_line = p->line;
     ast->nodes[ast->n++] = *n;

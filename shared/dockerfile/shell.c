@@ -7,6 +7,7 @@
  * result is split on white space that came from neither quotes nor escapes.
  */
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,11 +36,12 @@ struct words {
     struct bt_strbuf buf;
     bool in_word;
     char **v;
+    size_t n;
 };
 
 static void words_flush(struct words *ws)
 {
-    bt_strv_push(&ws->v, bt_strbuf_str(&ws->buf));
+    df_strv_add(&ws->v, &ws->n, bt_strbuf_str(&ws->buf));
     bt_strbuf_reset(&ws->buf);
 }
 
@@ -362,21 +364,56 @@ static int trim_pattern(struct sw *w, const char *pat, const char *value, bool g
     return 0;
 }
 
-/* The leftmost match at or after from (on rune boundaries), longest at its start. */
+/* The leftmost match at or after from (on rune boundaries), the longest at that start (what
+ * Go's leftmost-first search gives for these patterns). One pass: each pattern state keeps the
+ * earliest start that reached it, since a later start in the same state can only lose. */
 static bool pattern_find(const struct ptok *t, size_t m, const char *s, size_t n, size_t from,
                          size_t *ms, size_t *me)
 {
-    size_t wd;
-    for (size_t start = from;; start += wd) {
-        long end = pattern_prefix(t, m, s + start, n - start, true);
-        if (end >= 0) {
-            *ms = start;
-            *me = start + (size_t)end;
-            return true;
+    const size_t none = SIZE_MAX;
+    bt_autofree size_t *cur = bt_xreallocarray(NULL, m + 1, sizeof(size_t));
+    bt_autofree size_t *nxt = bt_xreallocarray(NULL, m + 1, sizeof(size_t));
+    for (size_t i = 0; i <= m; i++)
+        cur[i] = none;
+    bool found = false;
+    size_t pos = from, wd;
+    for (;;) {
+        if (!found && cur[0] == none)
+            cur[0] = pos;
+        for (size_t i = 0; i < m; i++)
+            if (t[i].kind == PT_STAR && cur[i] < cur[i + 1])
+                cur[i + 1] = cur[i];
+        if (cur[m] != none && (!found || cur[m] < *ms || (cur[m] == *ms && pos > *me))) {
+            found = true;
+            *ms = cur[m];
+            *me = pos;
         }
-        if (start >= n)
-            return false;
-        df_rune(s + start, n - start, &wd);
+        bool alive = false;
+        for (size_t i = 0; i <= m; i++) {
+            if (found && cur[i] != none && cur[i] > *ms)
+                cur[i] = none;
+            alive |= cur[i] != none;
+        }
+        if (pos >= n || (found && !alive))
+            return found;
+        int32_t c = df_rune(s + pos, n - pos, &wd);
+        pos += wd;
+        for (size_t i = 0; i <= m; i++)
+            nxt[i] = none;
+        for (size_t i = 0; i < m; i++) {
+            if (cur[i] == none)
+                continue;
+            size_t to = i + 1;
+            if (t[i].kind == PT_STAR)
+                to = i;
+            if ((t[i].kind == PT_LIT && t[i].c != c) || (t[i].kind != PT_LIT && c == '\n'))
+                continue;
+            if (cur[i] < nxt[to])
+                nxt[to] = cur[i];
+        }
+        size_t *tmp = cur;
+        cur = nxt;
+        nxt = tmp;
     }
 }
 
@@ -676,7 +713,7 @@ char **bt_shlex_words(const struct bt_shlex *lx, const char *word, const struct 
                       bt_err **err)
 {
     bt_autostrbuf struct bt_strbuf res = BT_STRBUF_INIT;
-    struct words ws = {BT_STRBUF_INIT, false, NULL};
+    struct words ws = {BT_STRBUF_INIT, false, NULL, 0};
     int rc = process(lx, word, env, &res, &ws, err);
     if (rc == 0 && ws.buf.len)
         words_flush(&ws);

@@ -154,6 +154,21 @@ bool df_is_print(int32_t cp)
     return !in_ranges(cp, not_print, sizeof(not_print) / sizeof(not_print[0]));
 }
 
+void *df_grow(void *p, size_t n, size_t size)
+{
+    /* the capacity is n rounded up to a power of two: full when n is one (or 0) */
+    if (n != 0 && (n & (n - 1)) != 0)
+        return p;
+    return bt_xreallocarray(p, n ? 2 * n : 1, size);
+}
+
+void df_strv_add(char ***v, size_t *n, const char *s)
+{
+    *v = df_grow(*v, *n + 1, sizeof(char *));
+    (*v)[*n] = bt_xstrdup(s);
+    (*v)[++*n] = NULL;
+}
+
 const char *df_trim_space(const char *s, size_t *n)
 {
     size_t len = *n, i = 0, w;

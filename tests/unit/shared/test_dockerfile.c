@@ -530,7 +530,7 @@ static char *word(const struct bt_shlex *lx, const char *in, char **env)
 
 static void test_dockerfile_shell_lexer(void **state)
 {
-    char *env[] = {"F=file.tar.gz", "P=/usr/local/bin", "E=", "S=a b", NULL};
+    char *env[] = {"F=file.tar.gz", "P=/usr/local/bin", "E=", "S=a b", "V=abcabc", NULL};
     struct bt_shlex lx = BT_SHLEX_INIT;
     const char *cases[][2] = {
             {"${F#*.}", "tar.gz"},
@@ -540,6 +540,12 @@ static void test_dockerfile_shell_lexer(void **state)
             {"${P/local/opt}", "/usr/opt/bin"},
             {"${P//\\//_}", "_usr_local_bin"},
             {"${F/#/x}", "file.tar.gz"},
+            {"${V/b*c/X}", "aX"},
+            {"${V//b?/X}", "aXaX"},
+            {"${V//?/.}", "......"},
+            {"${V//*/Y}", "Y"},
+            {"${V//x*/Y}", "abcabc"},
+            {"${V/*/}", ""},
             {"${E-unset}${E:-empty}", "empty"},
             {"${E+set}${E:+nonempty}", "set"},
             {"${U?}", "error: failed to process \"${U?}\": U: is not allowed to be unset"},
