@@ -54,6 +54,9 @@ struct df_directives {
     char escape; /* '\\' or '`' */
 };
 
+/* bt_df_parse_ast() starting with another escape character than '\\'. */
+struct bt_df_ast *df_parse_ast(const char *data, size_t len, char escape, bt_err **err);
+
 /* Turn one logical line into a node (newNodeFromLine): keyword, flags, arguments. Sets
  * *errmsg (allocated) and returns NULL on a syntax error. depth counts ONBUILD nesting. */
 struct bt_df_node *df_node_from_line(const char *line, const struct df_directives *d, int depth,

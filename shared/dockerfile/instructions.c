@@ -704,16 +704,28 @@ size_t bt_df_steps(const struct bt_df_file *f, long last)
     return n;
 }
 
-struct bt_df_inst *bt_df_parse_instruction(const char *line, char escape, bt_err **err)
+/* A trigger is parsed as a whole Dockerfile (it may carry heredoc lines) that must hold one
+ * instruction, as dockerd's dispatchTriggeredOnBuild does. */
+struct bt_df_inst *bt_df_parse_instruction(const char *text, char escape, bt_err **err)
 {
-    struct bt_df_node *node = bt_df_parse_line(line, escape, err);
-    if (!node)
+    struct bt_df_ast *ast = df_parse_ast(text, strlen(text), escape, err);
+    if (!ast)
         return NULL;
+    if (ast->n != 1) {
+        bt_df_ast_free(ast);
+        bt_err_set(err, BT_E_INVALID, "onbuild trigger should be a single expression");
+        return NULL;
+    }
+    struct bt_df_node *node = bt_xmalloc(sizeof(*node));
+    *node = ast->nodes[0];
+    ast->n = 0;
+    bt_df_ast_free(ast);
     struct bt_df_inst *in = bt_xmalloc(sizeof(*in));
     char *errmsg = NULL;
     bt_autofree char *name = NULL;
     if (inst_init(in, node, escape == '`' ? '`' : '\\', &name, &errmsg) < 0) {
-        bt_err_set(err, BT_E_INVALID, "dockerfile parse error on line 1: %s", errmsg);
+        bt_err_set(err, BT_E_INVALID, "dockerfile parse error on line %d: %s", node->start_line,
+                   errmsg);
         free(errmsg);
         free(in);
         bt_df_node_free(node);

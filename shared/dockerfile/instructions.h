@@ -144,9 +144,11 @@ bool bt_df_flag_bool(const struct bt_df_inst *inst, const char *name);
 struct bt_df_inst *bt_df_inst_expand(const struct bt_df_inst *inst, const struct bt_shlex_env *env,
                                      bt_err **err);
 
-/* One instruction on its own (an ONBUILD trigger from an image, a `commit --change`), checked
- * as in a file; FROM is accepted too. */
-struct bt_df_inst *bt_df_parse_instruction(const char *line, char escape, bt_err **err);
+/* One instruction on its own, checked as in a file (FROM too): an ONBUILD trigger as an image
+ * stores it ("RUN <<X\nbody\nX" keeps its heredoc), a `commit --change` line. Text holding
+ * more or less than one instruction fails with Docker's "onbuild trigger should be a single
+ * expression". escape is '\\' for triggers (Docker parses them without the file's directive). */
+struct bt_df_inst *bt_df_parse_instruction(const char *text, char escape, bt_err **err);
 
 void bt_df_inst_free(struct bt_df_inst *inst);
 BT_DEFINE_AUTOPTR(bt_df_inst, struct bt_df_inst, bt_df_inst_free);

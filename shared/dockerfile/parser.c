@@ -428,9 +428,9 @@ static int parse_lines(struct parser *p)
     return 0;
 }
 
-struct bt_df_ast *bt_df_parse_ast(const char *data, size_t len, bt_err **err)
+struct bt_df_ast *df_parse_ast(const char *data, size_t len, char escape, bt_err **err)
 {
-    struct parser p = {.lines = {data, len, 0, false}, .d = {'\\'}};
+    struct parser p = {.lines = {data, len, 0, false}, .d = {escape == '`' ? '`' : '\\'}};
     const char *nul = memchr(data, '\0', len);
     if (nul) {
         int line = 1;
@@ -456,6 +456,11 @@ struct bt_df_ast *bt_df_parse_ast(const char *data, size_t len, bt_err **err)
     p.ast->escape = p.d.escape;
     p.ast->syntax = p.syntax;
     return p.ast;
+}
+
+struct bt_df_ast *bt_df_parse_ast(const char *data, size_t len, bt_err **err)
+{
+    return df_parse_ast(data, len, '\\', err);
 }
 
 struct bt_df_node *bt_df_parse_line(const char *line, char escape, bt_err **err)

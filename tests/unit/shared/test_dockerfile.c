@@ -503,9 +503,15 @@ static void test_dockerfile_expand(void **state)
 
 static void test_dockerfile_parse_instruction(void **state)
 {
-    bt_autoptr(bt_df_inst) in = bt_df_parse_instruction("RUN <<X\necho hi\nX", '\\', NULL);
+    /* an ONBUILD trigger as the image stores it, heredoc included */
+    bt_autoptr(bt_df_file) f = file_of("FROM a\nONBUILD COPY <<X /x\n$HOME\nX\n");
+    bt_autoptr(bt_df_inst) in = bt_df_parse_instruction(f->stages[0].insts[0].onbuild, '\\', NULL);
     assert_non_null(in);
-    assert_int_equal(in->cmd, BT_DF_RUN);
+    assert_int_equal(in->cmd, BT_DF_COPY);
+    assert_int_equal(in->ncontents, 1);
+    assert_string_equal(in->contents[0].data, "$HOME\n");
+    assert_string_equal(in->dest, "/x");
+    assert_string_equal(in->code, "COPY <<X /x");
     bt_autoptr(bt_df_inst) copy = bt_df_parse_instruction("COPY --chown=$U a /b", '\\', NULL);
     assert_non_null(copy);
     char *env[] = {"U=u", NULL};
@@ -518,6 +524,9 @@ static void test_dockerfile_parse_instruction(void **state)
     assert_null(bt_df_parse_instruction("BOGUS x", '\\', &err));
     assert_string_equal(bt_err_msg(err), "dockerfile parse error on line 1: unknown instruction: "
                                          "BOGUS");
+    bt_err_clear(&err);
+    assert_null(bt_df_parse_instruction("RUN a\nRUN b", '\\', &err));
+    assert_string_equal(bt_err_msg(err), "onbuild trigger should be a single expression");
 }
 
 static char *word(const struct bt_shlex *lx, const char *in, char **env)
