@@ -13,6 +13,7 @@ int berth_cmd_load(struct berth_cli *cli, int argc, char **argv);
 int berth_cmd_rmi(struct berth_cli *cli, int argc, char **argv);
 int berth_cmd_save(struct berth_cli *cli, int argc, char **argv);
 int berth_cmd_tag(struct berth_cli *cli, int argc, char **argv);
+int berth_cmd_commit(struct berth_cli *cli, int argc, char **argv);
 int berth_cmd_ps(struct berth_cli *cli, int argc, char **argv);
 int berth_cmd_images(struct berth_cli *cli, int argc, char **argv);
 int berth_cmd_inspect(struct berth_cli *cli, int argc, char **argv);

@@ -11,6 +11,7 @@
 
 #define S_ATTACH  "Attach local standard input, output, and error streams to a running container"
 #define S_CP      "Copy files/folders between a container and the local filesystem"
+#define S_COMMIT  "Create a new image from a container's changes"
 #define S_CREATE  "Create a new container"
 #define S_EXEC    "Execute a command in a running container"
 #define S_KILL    "Kill one or more running containers"
@@ -35,6 +36,7 @@
 /* clang-format off */
 static const struct berth_cmd container_cmds[] = {
         CMD("attach", S_ATTACH, berth_cmd_attach),
+        CMD("commit", S_COMMIT, berth_cmd_commit),
         CMD("cp", S_CP, berth_cmd_cp),
         CMD("create", S_CREATE, berth_cmd_create),
         CMD("exec", S_EXEC, berth_cmd_exec),
@@ -108,6 +110,7 @@ const struct berth_cmd berth_commands[] = {
          BERTH_GROUP_MANAGEMENT, berth_machine_cmds},
         {"volume", "Manage volumes", NULL, BERTH_GROUP_MANAGEMENT, volume_cmds, "COMMAND"},
         CMD("attach", S_ATTACH, berth_cmd_attach),
+        CMD("commit", S_COMMIT, berth_cmd_commit),
         CMD("completion", "Generate the autocompletion script for the specified shell",
             berth_cmd_completion),
         CMD("cp", S_CP, berth_cmd_cp),

@@ -705,3 +705,42 @@ void api_container_top(struct api_call *call)
     }
     api_reply_json(call, 200, doc);
 }
+
+/* ---- commit ---- */
+
+void api_commit(struct api_call *call)
+{
+    bt_autoerr bt_err *err = NULL;
+    const char *name = api_query(call, "container");
+    if (!name || !*name) {
+        bt_err_set(&err, BT_E_NOT_FOUND, "No such container: %s", name ? name : "");
+        api_reply_error(call, err);
+        return;
+    }
+    bt_autoptr(ctr) c = ctr_get(CTRS(call), name, &err);
+    if (!c) {
+        api_reply_error(call, err);
+        return;
+    }
+    bt_autoptr(json_t) body = api_body_json(call, true, &err);
+    if (!body && err) {
+        api_reply_error(call, err);
+        return;
+    }
+    bt_autofree const char **changes = api_query_all(call, "changes");
+    struct ctr_commit_opts o = {
+            .config = body,
+            .changes = (char *const *)changes,
+            .repo = api_query(call, "repo"),
+            .tag = api_query(call, "tag"),
+            .author = api_query(call, "author"),
+            .comment = api_query(call, "comment"),
+            .pause = api_query_bool(call, "pause", true),
+    };
+    bt_autofree char *id = ctr_commit(CTRS(call), c, &o, &err);
+    if (!id) {
+        api_reply_error(call, err);
+        return;
+    }
+    api_reply_json(call, 201, json_pack("{s:s}", "Id", id));
+}

@@ -27,6 +27,7 @@ void api_container_unpause(struct api_call *call);
 void api_container_wait(struct api_call *call);
 void api_container_delete(struct api_call *call);
 void api_container_rename(struct api_call *call);
+void api_commit(struct api_call *call);
 void api_container_prune(struct api_call *call);
 void api_container_resize(struct api_call *call);
 void api_container_attach(struct api_call *call);

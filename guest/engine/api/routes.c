@@ -19,6 +19,7 @@ const struct api_route api_routes[] = {
         R("POST", "/containers/create", api_container_create),
         R("GET", "/containers/json", api_container_list),
         R("POST", "/containers/prune", api_container_prune),
+        R("POST", "/commit", api_commit),
         R("GET", "/containers/{id}/json", api_container_inspect),
         R("POST", "/containers/{id}/start", api_container_start),
         R("POST", "/containers/{id}/stop", api_container_stop),

@@ -143,6 +143,10 @@ void ctr_volumes_release(struct ctr *c);
 /* After a removal: remove the container's anonymous volumes that no other container uses. */
 void ctr_mount_points_release(struct ctr_manager *m, const json_t *rec);
 
+/* create.c: dockerd's container.Merge of a config with the one below it (an image's at create,
+ * the container's at commit): what `lower` says, where cfg says nothing. */
+void ctr_merge_config(json_t *cfg, const json_t *lower);
+
 /* names.c */
 char *ctr_random_name(void);
 int ctr_validate_name(const char *name, bt_err **err);

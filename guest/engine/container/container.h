@@ -108,6 +108,21 @@ int ctr_rename(struct ctr_manager *m, struct ctr *c, const char *name, bt_err **
 /* Remove all stopped containers; their IDs are appended to *ids (NULL-terminated). */
 int ctr_prune(struct ctr_manager *m, char ***ids, int64_t *reclaimed, bt_err **err);
 
+/* ---- commit ---- */
+
+struct ctr_commit_opts {
+    const json_t *config;   /* the request's Config (may be NULL) */
+    char *const *changes;   /* Dockerfile instructions (--change), NULL-terminated */
+    const char *repo, *tag; /* optional */
+    const char *author, *comment;
+    bool pause; /* freeze a running container for the while (dockerd's default) */
+};
+
+/* docker commit: the container's changes as a new image (image_commit()), its config the
+ * request's merged over the container's, with the changes applied. Returns the image ID. */
+char *ctr_commit(struct ctr_manager *m, struct ctr *c, const struct ctr_commit_opts *o,
+                 bt_err **err);
+
 /* ---- attach, resize, top ---- */
 
 struct ctr_attach_opts {

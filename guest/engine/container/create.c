@@ -52,7 +52,7 @@ static bool empty(const json_t *v)
 }
 
 /* dockerd's container.Merge: what the image says, where the request says nothing. */
-static void merge_image_config(json_t *cfg, const json_t *img)
+void ctr_merge_config(json_t *cfg, const json_t *img)
 {
     if (!img)
         return;
@@ -287,7 +287,7 @@ struct ctr *ctr_create(struct ctr_manager *m, const char *name, const json_t *bo
     img = image_inspect(m->images, image_id, err);
     if (!img)
         return NULL;
-    merge_image_config(cfg, bt_json_get_obj(img->config, "config"));
+    ctr_merge_config(cfg, bt_json_get_obj(img->config, "config"));
     bt_autoptr(json_t) mount_points = NULL;
     bt_autostrv char **made = NULL; /* volumes this create made */
     if (ctr_mount_points_make(m, cfg, hc, &mount_points, &made, err) < 0)

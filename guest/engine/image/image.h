@@ -166,6 +166,26 @@ struct image_import_opts {
 char *image_import(struct image_store *s, int fd, const struct image_import_opts *opts,
                    bt_err **err);
 
+struct image_commit_opts {
+    const char *base;               /* the image the container was made from; NULL or "": none */
+    const char *upper_dir;          /* the container's changes (its overlay upper directory); NULL:
+                                     * none (a config-only step) */
+    char *const *mount_points;      /* destinations the runtime mounted on (NULL-terminated): their
+                                     * empty files and directories are not changes */
+    const json_t *config;           /* the new image's Config (the Docker API shape) */
+    const json_t *container_config; /* ContainerConfig; NULL: config */
+    const char *container_id;       /* "container" in the config; NULL: none */
+    const char *author, *comment;
+    const char *created_by; /* the history entry's created_by */
+    const char *repo, *tag; /* optional: tag the image repo[:tag] */
+};
+
+/* docker commit (and a build step): the container's changes as a new layer on top of base
+ * (none when nothing changed: the history entry then says empty_layer), with the config
+ * dockerd's NewChildImage writes, the base recorded as the image's parent. Returns the new
+ * image ID. */
+char *image_commit(struct image_store *s, const struct image_commit_opts *opts, bt_err **err);
+
 /* docker tag: point repo[:tag] at the image `name` resolves to (replacing an existing tag).
  * Errors as dockerd's: "invalid reference format", "refusing to create an ambiguous tag
  * using digest algorithm as name", "No such image: x". */

@@ -1,0 +1,254 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * docker commit, and each step of a build: a container's read-write layer (its overlay upper
+ * directory) becomes a layer on top of its image, with a config as dockerd's NewChildImage
+ * writes it. A commit that changed no file adds no layer: its history entry says empty_layer.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "guest/engine/image/image-internal.h"
+#include "shared/archive/archive.h"
+#include "shared/base/cleanup.h"
+#include "shared/base/fd.h"
+#include "shared/base/path.h"
+#include "shared/json/json.h"
+
+/* Whether a path of the upper directory is only a mount point the runtime made: an empty
+ * directory or empty file at one of the container's mount destinations, which dockerd keeps in
+ * its init layer and never commits. */
+static bool is_mount_point(const char *rel, const struct stat *st, char *const *skip)
+{
+    for (size_t i = 0; skip && skip[i]; i++) {
+        const char *d = skip[i][0] == '/' ? skip[i] + 1 : skip[i];
+        if (strcmp(rel, d) != 0)
+            continue;
+        if (S_ISREG(st->st_mode) && st->st_size == 0)
+            return true;
+        if (S_ISDIR(st->st_mode))
+            return true; /* its contents (if any) are the mount's, not the layer's */
+    }
+    return false;
+}
+
+struct walk {
+    const char *upper;
+    char *const *skip;
+};
+
+static bool is_mount_parent(const char *rel, char *const *skip)
+{
+    size_t n = strlen(rel);
+    for (size_t i = 0; skip && skip[i]; i++) {
+        const char *d = skip[i][0] == '/' ? skip[i] + 1 : skip[i];
+        if (strncmp(d, rel, n) == 0 && d[n] == '/')
+            return true;
+    }
+    return false;
+}
+
+/* Whether dir (relative; "" for the top) holds anything to commit: anything but mount points
+ * and the directories above them that only hold those (made, or copied up, for them). */
+static bool has_changes(const struct walk *w, const char *rel)
+{
+    bt_autofree char *path = *rel ? bt_xasprintf("%s/%s", w->upper, rel) : bt_xstrdup(w->upper);
+    DIR *d = opendir(path);
+    if (!d)
+        return false;
+    bool found = false;
+    for (struct dirent *e; !found && (e = readdir(d));) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        bt_autofree char *sub =
+                *rel ? bt_xasprintf("%s/%s", rel, e->d_name) : bt_xstrdup(e->d_name);
+        struct stat st;
+        if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+            is_mount_point(sub, &st, w->skip))
+            continue;
+        found = S_ISDIR(st.st_mode) && is_mount_parent(sub, w->skip) ? has_changes(w, sub) : true;
+    }
+    closedir(d);
+    return found;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int skip_mount_points(const struct bt_tar_entry *e, void *ctx, bt_err **err)
+{
+    (void)err;
+    const struct walk *w = ctx;
+    struct stat st = {.st_mode = e->type == BT_TAR_DIR ? S_IFDIR : S_IFREG, .st_size = e->size};
+    if (e->type != BT_TAR_DIR && e->type != BT_TAR_FILE)
+        return 0;
+    return is_mount_point(e->name, &st, w->skip) ? 1 : 0;
+}
+
+/* Pack the upper directory into path as a layer tar (overlay whiteouts as OCI ones). */
+static int pack_upper(const struct walk *w, const char *path, bt_err **err)
+{
+    bt_autoclose int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return bt_err_errno(err, errno, "create %s", path);
+    bt_autoptr(bt_tar_writer) tw = bt_tar_writer_new(fd, BT_TAR_PLAIN, err);
+    if (!tw)
+        return -1;
+    struct bt_pack_opts po = {
+            .overlay_whiteouts = true, .filter = skip_mount_points, .ctx = (void *)w, .mtime = -1};
+    DIR *d = opendir(w->upper);
+    if (!d)
+        return bt_err_errno(err, errno, "open %s", w->upper);
+    /* the entries of the top directory, not the directory itself: a layer has no "." */
+    char **names = NULL;
+    size_t n = 0;
+    for (struct dirent *e; (e = readdir(d));) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        names = bt_xreallocarray(names, n + 1, sizeof(*names));
+        names[n++] = bt_xstrdup(e->d_name);
+    }
+    closedir(d);
+    qsort(names, n, sizeof(*names), cmp_names);
+    int rc = 0;
+    for (size_t i = 0; i < n; i++) {
+        bt_autofree char *src = bt_xasprintf("%s/%s", w->upper, names[i]);
+        if (rc == 0)
+            rc = bt_tar_writer_add_tree(tw, src, names[i], &po, err);
+        free(names[i]);
+    }
+    free(names);
+    if (rc == 0)
+        rc = bt_tar_writer_finish(tw, NULL, NULL, err);
+    return rc;
+}
+
+/* The child config dockerd's NewChildImage writes, keys in image.Image's (sorted) order. */
+static char *child_config(const json_t *base, const struct image_commit_opts *o,
+                          const char *diff_id)
+{
+    bt_autofree char *now = image_time_now_rfc3339();
+    bool empty = diff_id == NULL;
+    json_t *doc = json_object();
+    bt_json_set_str(doc, "architecture", bt_json_get_str(base, "architecture", "amd64"));
+    if (o->author && *o->author)
+        bt_json_set_str(doc, "author", o->author);
+    if (o->comment && *o->comment)
+        bt_json_set_str(doc, "comment", o->comment);
+    json_object_set_new(doc, "config", image_container_config_go(o->config));
+    if (o->container_id && *o->container_id)
+        bt_json_set_str(doc, "container", o->container_id);
+    json_object_set_new(
+            doc, "container_config",
+            image_container_config_go(o->container_config ? o->container_config : o->config));
+    bt_json_set_str(doc, "created", now);
+    json_t *history = json_array();
+    json_t *old = bt_json_get_arr(base, "history");
+    if (old)
+        json_array_extend(history, old);
+    json_t *h = json_object();
+    bt_json_set_str(h, "created", now);
+    if (o->author && *o->author)
+        bt_json_set_str(h, "author", o->author);
+    bt_json_set_str(h, "created_by", o->created_by ? o->created_by : "");
+    if (o->comment && *o->comment)
+        bt_json_set_str(h, "comment", o->comment);
+    if (empty)
+        bt_json_set_bool(h, "empty_layer", true);
+    json_array_append_new(history, h);
+    json_object_set_new(doc, "history", history);
+    bt_json_set_str(doc, "os", bt_json_get_str(base, "os", "linux"));
+    json_t *diff_ids = json_array();
+    json_t *old_ids = bt_json_get_arr(bt_json_get_obj(base, "rootfs"), "diff_ids");
+    if (old_ids)
+        json_array_extend(diff_ids, old_ids);
+    if (!empty)
+        json_array_append_new(diff_ids, json_string(diff_id));
+    json_object_set_new(doc, "rootfs",
+                        json_pack("{s:s, s:o}", "type", "layers", "diff_ids", diff_ids));
+    const char *variant = bt_json_get_str(base, "variant", "");
+    if (*variant)
+        bt_json_set_str(doc, "variant", variant);
+    char *text = image_json_go(doc);
+    json_decref(doc);
+    return text;
+}
+
+char *image_commit(struct image_store *s, const struct image_commit_opts *o, bt_err **err)
+{
+    bt_autoptr(bt_ref) ref = NULL;
+    if (refs_repo_tag(o->repo, o->tag, &ref, err) < 0)
+        return NULL;
+    /* the base: its config and its top layer, held while we work */
+    char top[BT_DIGEST_STR_SIZE] = "";
+    char base_id[BT_DIGEST_STR_SIZE] = "";
+    bt_autoptr(json_t) base = NULL;
+    store_lock(s);
+    if (o->base && *o->base) {
+        struct image *img = store_find_image_locked(s, o->base);
+        if (!img) {
+            store_unlock(s);
+            bt_err_set(err, BT_E_NOT_FOUND, "No such image: %s", o->base);
+            return NULL;
+        }
+        base = json_deep_copy(img->config);
+        snprintf(base_id, sizeof(base_id), "%s", img->id);
+        if (img->nlayers) {
+            snprintf(top, sizeof(top), "%s", img->chains[img->nlayers - 1]);
+            layer_hold_locked(s, top);
+        }
+    }
+    store_unlock(s);
+
+    struct walk w = {.upper = o->upper_dir, .skip = o->mount_points};
+    bool changed = o->upper_dir && has_changes(&w, "");
+    char *dir = store_mkdtemp(s, "commit", err);
+    struct staged_layer st = {0};
+    struct removed r = {0};
+    char *id = NULL;
+    int rc = dir ? 0 : -1;
+    bt_autofree char *path = dir ? bt_xasprintf("%s/layer.tar", dir) : NULL;
+    if (rc == 0 && changed)
+        rc = pack_upper(&w, path, err) == 0 && layer_stage(s, path, MEDIA_LAYER_TAR, &st, err) == 0
+                     ? 0
+                     : -1;
+    if (rc == 0) {
+        bt_autofree char *config = child_config(base, o, changed ? st.diff_id : NULL);
+        store_lock(s);
+        struct layer *l = changed ? layer_commit_locked(s, top, &st, err) : NULL;
+        struct image *img =
+                !changed || l ? store_create_image_locked(s, config, strlen(config), err) : NULL;
+        if (img && base_id[0] && !img->parent[0]) {
+            snprintf(img->parent, sizeof(img->parent), "%s", base_id);
+            if (store_save_image_record_locked(s, img, err) < 0)
+                img = NULL;
+        }
+        if (img && ref &&
+            (refs_add_locked(s, ref, img->id, NULL, err) < 0 ||
+             refs_touch_image_locked(s, img, err) < 0))
+            img = NULL;
+        if (img)
+            id = bt_xstrdup(img->id);
+        if (l)
+            layer_release_locked(s, l->chain, &r);
+        store_unlock(s);
+    }
+    if (top[0]) {
+        store_lock(s);
+        layer_release_locked(s, top, &r);
+        store_unlock(s);
+    }
+    staged_layer_clear(&st);
+    if (dir)
+        bt_strv_push(&r.doomed, dir);
+    free(dir);
+    store_reap(bt_steal_ptr(&r.doomed));
+    removed_clear(&r);
+    return id;
+}
