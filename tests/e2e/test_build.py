@@ -237,3 +237,60 @@ def test_build_quiet_prints_only_the_id(build, docker):
     assert r.stdout.strip().startswith("sha256:")
     assert "noisy" not in r.stdout and "Step" not in r.stdout
     docker("rmi", t)
+
+
+def test_build_add_url_from_a_local_server(build, docker, tmp_path):
+    import http.server
+    import threading
+    (tmp_path / "srv").mkdir()
+    (tmp_path / "srv" / "remote.txt").write_text("downloaded\n")
+
+    class H(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *a, **kw):
+            super().__init__(*a, directory=str(tmp_path / "srv"), **kw)
+
+        def log_message(self, *a):
+            pass
+
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        port = srv.server_address[1]
+        t = tag()
+        # the engine runs in the sandbox's network namespace: use host networking there
+        r, out = build({"Dockerfile": "FROM busybox\nADD http://127.0.0.1:%d/remote.txt /r/\n"
+                        % port}, "-t", t, expect_ok=False)
+        if r.returncode != 0 and ("Connection refused" in out or "Couldn't connect" in out):
+            pytest.skip("the engine's network namespace cannot reach the test's server")
+        assert r.returncode == 0, out
+        r = docker("run", "--rm", t, "sh", "-c", "cat /r/remote.txt; stat -c %a /r/remote.txt")
+        assert r.stdout == "downloaded\n600\n", r.stderr
+        docker("rmi", t)
+    finally:
+        srv.shutdown()
+
+
+def test_build_timing_cold_and_cached(build, docker):
+    """The issue's target Dockerfile: cold and fully cached builds, timed (printed; bounds
+    generous for a shared machine)."""
+    import time
+    df = """FROM busybox
+ENV A=1
+WORKDIR /app
+COPY f.txt .
+RUN echo hi
+RUN for i in $(seq 1 1000); do echo $i > /app/f$i; done
+CMD ["sh"]
+"""
+    t = tag()
+    files = {"Dockerfile": df, "f.txt": "x\n"}
+    t0 = time.monotonic()
+    build(files, "--no-cache", "-t", t)
+    cold = time.monotonic() - t0
+    t0 = time.monotonic()
+    _, out = build(files, "-t", t)
+    cached = time.monotonic() - t0
+    print("cold %.0f ms, cached %.0f ms (docker CLI included)" % (cold * 1000, cached * 1000))
+    assert out.count("Using cache") == 6
+    assert cold < 5 and cached < 2
+    docker("rmi", t)
