@@ -394,7 +394,7 @@ int berth_cmd_build(struct berth_cli *cli, int argc, char **argv)
             {.name = "network",
              .type = BT_FLAG_STRING,
              .value = &f.network,
-             .def_text = "\"default\"",
+             .def_text = "default",
              .usage = "Set the networking mode for the RUN instructions during build"},
             {.name = "no-cache",
              .type = BT_FLAG_BOOL,
