@@ -78,18 +78,7 @@ class FakeEngine:
                 return self.rfile.read(n)
 
             def do_POST(self):
-                try:
-                    self._post()
-                except Exception:
-                    import traceback
-                    traceback.print_exc()
-                    raise
-
-            def _post(self):
                 body = self._body()
-                if os.environ.get("FAKE_DUMP"):
-                    with open(os.environ["FAKE_DUMP"] + str(len(engine.requests)), "wb") as f:
-                        f.write(body)
                 url = urllib.parse.urlsplit(self.path)
                 rec = {
                     "path": url.path,
