@@ -3,6 +3,7 @@
 /* Every command function, one per cmd-<verb>.c (a few files hold close relatives). */
 #include "host/cli/commands.h"
 
+int berth_cmd_build(struct berth_cli *cli, int argc, char **argv);
 int berth_cmd_attach(struct berth_cli *cli, int argc, char **argv);
 int berth_cmd_cp(struct berth_cli *cli, int argc, char **argv);
 int berth_cmd_exec(struct berth_cli *cli, int argc, char **argv);

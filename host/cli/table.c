@@ -9,6 +9,7 @@
         name, summary, fn, BERTH_GROUP_OTHER, NULL \
     }
 
+#define S_BUILD   "Build an image from a Dockerfile"
 #define S_ATTACH  "Attach local standard input, output, and error streams to a running container"
 #define S_CP      "Copy files/folders between a container and the local filesystem"
 #define S_COMMIT  "Create a new image from a container's changes"
@@ -60,6 +61,7 @@ static const struct berth_cmd container_cmds[] = {
 };
 
 static const struct berth_cmd image_cmds[] = {
+        CMD("build", S_BUILD, berth_cmd_build),
         CMD("history", S_HISTORY, berth_cmd_history),
         CMD("import", S_IMPORT, berth_cmd_import),
         CMD("inspect", "Display detailed information on one or more images",
@@ -98,6 +100,7 @@ const struct berth_cmd berth_commands[] = {
         {"run", S_RUN, berth_cmd_run, BERTH_GROUP_COMMON, NULL},
         {"exec", S_EXEC, berth_cmd_exec, BERTH_GROUP_COMMON, NULL},
         {"ps", "List containers", berth_cmd_ps, BERTH_GROUP_COMMON, NULL},
+        {"build", S_BUILD, berth_cmd_build, BERTH_GROUP_COMMON, NULL},
         {"images", "List images", berth_cmd_images, BERTH_GROUP_COMMON, NULL},
         {"version", "Show the Berth version information", berth_cmd_version, BERTH_GROUP_COMMON, NULL},
         {"info", "Display system-wide information", berth_cmd_info, BERTH_GROUP_COMMON, NULL},

@@ -151,6 +151,11 @@ struct bt_pack_opts {
      * under "/"), which is how dockerd names the entries of `GET /containers/{id}/archive`
      * for "dir/." and "/". */
     bool verbatim_prefix;
+    /* Give every entry this owner instead of the file's (docker build's context: ChownOpts
+     * {0, 0}). */
+    bool force_owner;
+    uid_t uid;
+    gid_t gid;
 };
 
 /* Add the tree at src_dir (or a single non-directory) under the archive name `prefix`

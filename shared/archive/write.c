@@ -285,6 +285,10 @@ static int add_one(struct pack *p, int dfd, const char *base, const char *name, 
     archive_entry_copy_stat(ae, &st);
     archive_entry_set_pathname(ae, entry_name);
     normalise_times(ae, p->opts->mtime);
+    if (p->opts->force_owner) {
+        archive_entry_set_uid(ae, p->opts->uid);
+        archive_entry_set_gid(ae, p->opts->gid);
+    }
     if (whiteout) {
         /* Docker's form of an overlay whiteout: an empty regular file, mode 0600 */
         archive_entry_set_filetype(ae, AE_IFREG);

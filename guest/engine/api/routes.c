@@ -50,6 +50,7 @@ const struct api_route api_routes[] = {
         R("POST", "/exec/{id}/resize", api_exec_resize),
         R("GET", "/exec/{id}/json", api_exec_inspect),
 
+        RS("POST", "/build", api_build),
         RS("POST", "/images/create", api_image_create),
         RS("POST", "/images/load", api_image_load),
         R("GET", "/images/json", api_image_list),

@@ -47,6 +47,28 @@ static char *join_cmd(const json_t *cmd)
 }
 
 /* c->lock held and the container busy */
+static char *commit_build_step(struct ctr_manager *m, struct ctr *c,
+                               const struct ctr_commit_opts *o, bt_err **err)
+{
+    bt_autostrv char **mps = mount_points(c->rec);
+    bt_autofree char *upper = bt_xasprintf("%s/rootfs/upper", c->dir);
+    struct image_commit_opts io = {
+            .base = bt_json_get_str(c->rec, "Image", ""),
+            .upper_dir = upper,
+            .mount_points = mps,
+            .config = o->config,
+            .container_config = o->container_config,
+            .container_id = c->id,
+            .author = o->author,
+            .comment = o->comment,
+            .created_by = o->created_by,
+            .repo = o->repo,
+            .tag = o->tag,
+    };
+    return image_commit(m->images, &io, err);
+}
+
+/* c->lock held and the container busy */
 static char *commit_locked(struct ctr_manager *m, struct ctr *c, const struct ctr_commit_opts *o,
                            bt_err **err)
 {
@@ -56,6 +78,8 @@ static char *commit_locked(struct ctr_manager *m, struct ctr *c, const struct ct
         return NULL;
     }
     bt_autoptr(json_t) ctr_cfg = json_deep_copy(bt_json_get_obj(c->rec, "Config"));
+    if (o->build_step)
+        return commit_build_step(m, c, o, err);
     bt_autoptr(json_t) base =
             o->config && json_is_object(o->config) ? json_deep_copy(o->config) : json_object();
     bt_autoptr(json_t) cfg = image_changes_apply(base, o->changes, err);

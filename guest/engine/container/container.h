@@ -116,6 +116,12 @@ struct ctr_commit_opts {
     const char *repo, *tag; /* optional */
     const char *author, *comment;
     bool pause; /* freeze a running container for the while (dockerd's default) */
+    /* A build step's commit (dockerd's commitContainer): config is the new image's Config as
+     * it is (no merge with the container's, no changes), container_config and created_by are
+     * the step's (the cache key and the history line). */
+    bool build_step;
+    const json_t *container_config;
+    const char *created_by;
 };
 
 /* docker commit: the container's changes as a new image (image_commit()), its config the

@@ -252,3 +252,29 @@ char *image_commit(struct image_store *s, const struct image_commit_opts *o, bt_
     removed_clear(&r);
     return id;
 }
+
+/* dockerd's local image cache (daemon/images/cache.go getLocalCachedImage): the children of
+ * the parent (for FROM scratch: the images without parent) whose container_config equals the
+ * step's, the most recently created winning. Both sides are compared in the Go shape the
+ * commit stored, so a config that round-trips through a commit matches itself. */
+char *image_cache_find(struct image_store *s, const char *parent, const json_t *container_config)
+{
+    bt_autoptr(json_t) want = image_container_config_go(container_config);
+    const char *pid = parent ? parent : "";
+    char *found = NULL;
+    int64_t best = INT64_MIN;
+    store_lock(s);
+    for (size_t i = 0; i < s->nimages; i++) {
+        const struct image *img = s->images[i];
+        if (strcmp(img->parent, pid) != 0)
+            continue;
+        json_t *cc = json_object_get(img->config, "container_config");
+        if (!cc || !json_equal(cc, want) || img->created < best)
+            continue;
+        best = img->created;
+        free(found);
+        found = bt_xstrdup(img->id);
+    }
+    store_unlock(s);
+    return found;
+}

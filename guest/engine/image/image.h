@@ -186,6 +186,12 @@ struct image_commit_opts {
  * image ID. */
 char *image_commit(struct image_store *s, const struct image_commit_opts *opts, bt_err **err);
 
+/* The build cache (dockerd's imageCache): an image whose parent is `parent` ("" or NULL: an
+ * image without parent, for FROM scratch) and whose stored container_config equals
+ * container_config (the Docker API shape, compared after the normalisation commits apply);
+ * the newest when several match. NULL when none. */
+char *image_cache_find(struct image_store *s, const char *parent, const json_t *container_config);
+
 /* docker tag: point repo[:tag] at the image `name` resolves to (replacing an existing tag).
  * Errors as dockerd's: "invalid reference format", "refusing to create an ambiguous tag
  * using digest algorithm as name", "No such image: x". */

@@ -3,3 +3,4 @@
 berth_unit_test(test_router unit/engine/test_router.c eng_router)
 berth_unit_test(test_container_config unit/engine/test_container_config.c eng_container)
 berth_unit_test(test_container_archive unit/engine/test_container_archive.c eng_container)
+berth_unit_test(test_build_keys unit/engine/test_build_keys.c eng_build)

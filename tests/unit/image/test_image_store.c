@@ -880,6 +880,54 @@ static void test_image_store_survives_restart_and_collects_leftovers(void **stat
     image_inspect_free(in);
 }
 
+/* ---- the build cache ---- */
+
+static char *commit_cfg(struct image_store *s, const char *base, const char *cmd_text)
+{
+    bt_autoptr(json_t) cc = json_pack("{s:[s,s,s], s:s}", "Cmd", "/bin/sh", "-c", cmd_text, "Image",
+                                      base ? base : "");
+    bt_autoptr(json_t) cfg = json_pack("{s:[s]}", "Cmd", "sh");
+    struct image_commit_opts o = {
+            .base = base, .config = cfg, .container_config = cc, .created_by = cmd_text};
+    bt_autoerr bt_err *err = NULL;
+    char *id = image_commit(s, &o, &err);
+    assert_non_null(id);
+    return id;
+}
+
+static void test_image_cache_find_matches_children_by_container_config(void **state)
+{
+    struct th_fixture *f = *state;
+    bt_autofree char *base = import_n(f->s, 1, "base", "1");
+    bt_autofree char *other = import_n(f->s, 2, "other", "1");
+    bt_autofree char *a = commit_cfg(f->s, base, "#(nop)  ENV A=1");
+    bt_autofree char *b = commit_cfg(f->s, base, "#(nop)  ENV A=2");
+    bt_autofree char *c = commit_cfg(f->s, other, "#(nop)  ENV A=1");
+
+    bt_autoptr(json_t) probe =
+            json_pack("{s:[s,s,s], s:s}", "Cmd", "/bin/sh", "-c", "#(nop)  ENV A=1", "Image", base);
+    bt_autofree char *hit = image_cache_find(f->s, base, probe);
+    assert_non_null(hit);
+    assert_string_equal(hit, a);
+    /* the same config under another parent is that parent's child only */
+    bt_autoptr(json_t) probe2 = json_pack("{s:[s,s,s], s:s}", "Cmd", "/bin/sh", "-c",
+                                          "#(nop)  ENV A=1", "Image", other);
+    bt_autofree char *hit2 = image_cache_find(f->s, other, probe2);
+    assert_string_equal(hit2, c);
+    /* any difference in the config misses */
+    bt_autoptr(json_t) miss =
+            json_pack("{s:[s,s,s], s:s}", "Cmd", "/bin/sh", "-c", "#(nop)  ENV A=3", "Image", base);
+    assert_null(image_cache_find(f->s, base, miss));
+    /* a parentless probe only sees images without parent */
+    assert_null(image_cache_find(f->s, "", probe));
+    bt_autofree char *root = commit_cfg(f->s, NULL, "#(nop)  ENV A=1");
+    bt_autoptr(json_t) probe3 =
+            json_pack("{s:[s,s,s], s:s}", "Cmd", "/bin/sh", "-c", "#(nop)  ENV A=1", "Image", "");
+    bt_autofree char *hit3 = image_cache_find(f->s, NULL, probe3);
+    assert_string_equal(hit3, root);
+    (void)b;
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, th_setup, th_teardown)
@@ -903,6 +951,7 @@ int main(void)
             T(test_image_rw_layer_keeps_layers_alive),
             T(test_image_rw_layer_of_an_image_without_layers),
             T(test_image_store_survives_restart_and_collects_leftovers),
+            T(test_image_cache_find_matches_children_by_container_config),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,296 @@
+# SPDX-License-Identifier: Apache-2.0
+"""docker build through the classic API (POST /build), as the docker CLI without buildx sends
+it: steps and their output, the built image's config and history, COPY/ADD, the cache,
+multi-stage builds, and dockerd's errors."""
+import json
+import os
+import uuid
+
+import pytest
+
+# The clients that build: the docker CLI (no buildx plugin: the classic builder) and berth.
+CLIENTS = ["docker", "berth"]
+
+
+@pytest.fixture(params=CLIENTS)
+def build(request, shared_engine, tmp_path):
+    """build(files, *flags) -> (CompletedProcess, output): write the context, run the client's
+    build in it (the docker CLI has no buildx here, so it takes the classic API)."""
+    counter = [0]
+
+    def run(files, *flags, expect_ok=True):
+        counter[0] += 1
+        ctx = tmp_path / ("ctx%d" % counter[0])
+        ctx.mkdir()
+        for name, content in files.items():
+            p = ctx / name
+            p.parent.mkdir(parents=True, exist_ok=True)
+            if isinstance(content, bytes):
+                p.write_bytes(content)
+            else:
+                p.write_text(content)
+        env_flags = list(flags)
+        client = shared_engine.docker if request.param == "docker" else shared_engine.berth
+        r = client("build", *env_flags, str(ctx), timeout=120)
+        out = r.stdout + r.stderr
+        if expect_ok:
+            assert r.returncode == 0, out
+        return r, out
+
+    return run
+
+
+def tag():
+    return "bt-%s" % uuid.uuid4().hex[:10]
+
+
+def inspect(docker, name):
+    r = docker("image", "inspect", name)
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout)[0]
+
+
+def history(docker, name):
+    r = docker("history", "--no-trunc", "--format", "{{.CreatedBy}}", name)
+    assert r.returncode == 0, r.stderr
+    return r.stdout.splitlines()
+
+
+SEVEN = """FROM busybox
+ENV GREETING=hello
+WORKDIR /app
+COPY hello.txt .
+RUN echo "$GREETING from run" > /app/run.txt
+RUN for i in $(seq 1 100); do echo $i > /app/f$i; done
+CMD ["cat", "/app/hello.txt"]
+"""
+
+
+def test_build_config_steps_run_and_copy(build, docker):
+    t = tag()
+    r, out = build({"Dockerfile": SEVEN, "hello.txt": "hi there\n"}, "-t", t)
+    assert "Step 1/7 : FROM busybox" in out
+    assert "Step 5/7 : RUN echo" in out
+    assert " ---> Running in " in out
+    assert "Removing intermediate container " in out
+    assert "Successfully built " in out
+    assert "Successfully tagged %s:latest" % t in out
+    # config-only steps start no container
+    env_step = out.split("Step 2/7")[1].split("Step 3/7")[0]
+    assert "Running in" not in env_step
+    img = inspect(docker, t)
+    assert "GREETING=hello" in img["Config"]["Env"]
+    assert img["Config"]["WorkingDir"] == "/app"
+    assert img["Config"]["Cmd"] == ["cat", "/app/hello.txt"]
+    h = history(docker, t)
+    assert h[0] == '/bin/sh -c #(nop)  CMD ["cat" "/app/hello.txt"]'
+    assert '/bin/sh -c #(nop)  ENV GREETING=hello' in h
+    assert any(x.startswith("/bin/sh -c #(nop) COPY file:") and x.endswith(" in . ") for x in h)
+    r = docker("run", "--rm", t)
+    assert r.stdout == "hi there\n", r.stderr
+    r = docker("run", "--rm", t, "cat", "/app/run.txt", "/app/f100")
+    assert r.stdout == "hello from run\n100\n", r.stderr
+    docker("rmi", t)
+
+
+def test_build_cache_reuses_every_step_and_nocache_does_not(build, docker):
+    t = tag()
+    # content of its own: the other client's run of this test must not have cached it
+    files = {"Dockerfile": SEVEN, "hello.txt": "cached %s\n" % t}
+    _, out1 = build(files, "-t", t)
+    _, out2 = build(files, "-t", t)
+    assert out2.count(" ---> Using cache") == 6, out2
+    assert "Running in" not in out2
+    id1 = out1.split("Successfully built ")[1][:12]
+    id2 = out2.split("Successfully built ")[1][:12]
+    assert id1 == id2
+    _, out3 = build(dict(files, **{"hello.txt": "changed %s\n" % t}), "-t", t)
+    assert out3.count(" ---> Using cache") == 2, out3  # ENV, WORKDIR; COPY's hash differs
+    _, out4 = build(files, "--no-cache", "-t", t)
+    assert "Using cache" not in out4
+    assert out4.split("Successfully built ")[1][:12] != id1
+    docker("rmi", t)
+
+
+def test_build_failing_run_reports_the_code(build, docker):
+    r, out = build({"Dockerfile": "FROM busybox\nRUN exit 23\n"}, expect_ok=False)
+    assert r.returncode != 0
+    assert "The command '/bin/sh -c exit 23' returned a non-zero code: 23" in out
+
+
+def test_build_parse_error_names_the_line(build):
+    r, out = build({"Dockerfile": "FROM busybox\nRUN true\nNOINSTRUCTION x\n"}, expect_ok=False)
+    assert r.returncode != 0
+    assert "line 3" in out and "unknown instruction" in out.lower()
+
+
+def test_build_missing_dockerfile_and_sources(build):
+    r, out = build({"Dockerfile": "FROM busybox\n"}, "-f", "Nope", expect_ok=False)
+    assert r.returncode != 0
+    r, out = build({"Dockerfile": "FROM busybox\nCOPY missing.txt /\n"}, expect_ok=False)
+    assert "file not found in build context" in out
+    r, out = build({"Dockerfile": "FROM busybox\nCOPY ../x /\n"}, expect_ok=False)
+    assert "forbidden path outside the build context" in out
+    r, out = build({"Dockerfile": "FROM busybox\nCOPY a b /dst\n", "a": "1", "b": "2"},
+                   expect_ok=False)
+    assert "the destination must be a directory and end with a /" in out
+
+
+def test_build_instructions_reach_the_config(build, docker):
+    t = tag()
+    df = """FROM busybox
+MAINTAINER someone@example.com
+LABEL a=1 "b c"=2
+EXPOSE 80 53/udp
+VOLUME /data
+USER nobody
+STOPSIGNAL SIGINT
+ENTRYPOINT ["echo"]
+SHELL ["/bin/sh", "-xc"]
+ONBUILD RUN echo triggered
+ARG V=def
+"""
+    build({"Dockerfile": df}, "-t", t, "--label", "extra=yes")
+    img = inspect(docker, t)
+    c = img["Config"]
+    assert img["Author"] == "someone@example.com"
+    assert c["Labels"] == {"a": "1", "b c": "2", "extra": "yes"}
+    assert set(c["ExposedPorts"]) == {"80/tcp", "53/udp"}
+    assert list(c["Volumes"]) == ["/data"]
+    assert c["User"] == "nobody"
+    assert c["StopSignal"] == "SIGINT"
+    assert c["Entrypoint"] == ["echo"]
+    assert not c.get("Cmd")
+    assert c["Shell"] == ["/bin/sh", "-xc"]
+    assert c["OnBuild"] == ["RUN echo triggered"]
+    # the child runs the trigger, the grandchild does not
+    t2 = tag()
+    _, out = build({"Dockerfile": "FROM %s\nRUN true\n" % t}, "-t", t2)
+    assert "# Executing 1 build trigger" in out
+    assert "triggered" in out
+    assert not inspect(docker, t2)["Config"].get("OnBuild")
+    docker("rmi", t2, t)
+
+
+def test_build_args_and_unused_warning(build, docker):
+    t = tag()
+    df = "ARG BASE=busybox\nFROM $BASE\nARG WHO=world\nRUN echo hello $WHO > /who\n"
+    _, out = build({"Dockerfile": df}, "-t", t, "--build-arg", "WHO=berth",
+                   "--build-arg", "UNUSED=1")
+    assert "One or more build-args [UNUSED] were not consumed" in out
+    r = docker("run", "--rm", t, "cat", "/who")
+    assert r.stdout == "hello berth\n"
+    assert "|1 WHO=berth /bin/sh -c echo hello $WHO > /who" in history(docker, t)
+    docker("rmi", t)
+
+
+def test_build_multi_stage_target_and_copy_from(build, docker):
+    t = tag()
+    df = """FROM busybox AS build
+RUN echo built > /out.txt
+FROM busybox AS other
+RUN echo other > /other.txt
+FROM scratch
+COPY --from=build /out.txt /res.txt
+COPY --from=0 /bin/busybox /bin/cat
+"""
+    build({"Dockerfile": df}, "-t", t)
+    r = docker("run", "--rm", t, "/bin/cat", "/res.txt")
+    assert r.stdout == "built\n", r.stderr
+    t2 = tag()
+    _, out = build({"Dockerfile": df}, "-t", t2, "--target", "other")
+    assert "Step 4/" in out and "Step 5/" not in out
+    r = docker("run", "--rm", t2, "cat", "/other.txt")
+    assert r.stdout == "other\n"
+    docker("rmi", t, t2)
+
+
+def test_build_copy_rules_chown_chmod_and_add_archive(build, docker, tmp_path):
+    import io
+    import tarfile
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tf:
+        data = b"from the archive\n"
+        ti = tarfile.TarInfo("inside/a.txt")
+        ti.size = len(data)
+        tf.addfile(ti, io.BytesIO(data))
+    t = tag()
+    df = """FROM busybox
+COPY dir /d/
+COPY *.txt /txt/
+COPY --chown=nobody:nogroup one.txt /owned
+COPY --chmod=600 one.txt /private
+ADD arch.tar.gz /x/
+"""
+    build({"Dockerfile": df, "dir/sub/f": "f\n", "one.txt": "1\n", "two.txt": "2\n",
+           "arch.tar.gz": buf.getvalue()}, "-t", t)
+    r = docker("run", "--rm", t, "sh", "-c",
+               "cat /d/sub/f /txt/one.txt /txt/two.txt /x/inside/a.txt;"
+               "stat -c '%U:%G' /owned; stat -c '%a' /private")
+    assert r.stdout == "f\n1\n2\nfrom the archive\nnobody:nogroup\n600\n", r.stderr
+    docker("rmi", t)
+
+
+def test_build_quiet_prints_only_the_id(build, docker):
+    t = tag()
+    r, _ = build({"Dockerfile": "FROM busybox\nRUN echo noisy\n"}, "-q", "-t", t)
+    assert r.stdout.strip().startswith("sha256:")
+    assert "noisy" not in r.stdout and "Step" not in r.stdout
+    docker("rmi", t)
+
+
+def test_build_add_url_from_a_local_server(build, docker, tmp_path):
+    import http.server
+    import threading
+    (tmp_path / "srv").mkdir()
+    (tmp_path / "srv" / "remote.txt").write_text("downloaded\n")
+
+    class H(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *a, **kw):
+            super().__init__(*a, directory=str(tmp_path / "srv"), **kw)
+
+        def log_message(self, *a):
+            pass
+
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        port = srv.server_address[1]
+        t = tag()
+        # the engine runs in the sandbox's network namespace: use host networking there
+        r, out = build({"Dockerfile": "FROM busybox\nADD http://127.0.0.1:%d/remote.txt /r/\n"
+                        % port}, "-t", t, expect_ok=False)
+        if r.returncode != 0 and ("Connection refused" in out or "Couldn't connect" in out):
+            pytest.skip("the engine's network namespace cannot reach the test's server")
+        assert r.returncode == 0, out
+        r = docker("run", "--rm", t, "sh", "-c", "cat /r/remote.txt; stat -c %a /r/remote.txt")
+        assert r.stdout == "downloaded\n600\n", r.stderr
+        docker("rmi", t)
+    finally:
+        srv.shutdown()
+
+
+def test_build_timing_cold_and_cached(build, docker):
+    """The issue's target Dockerfile: cold and fully cached builds, timed (printed; bounds
+    generous for a shared machine)."""
+    import time
+    df = """FROM busybox
+ENV A=1
+WORKDIR /app
+COPY f.txt .
+RUN echo hi
+RUN for i in $(seq 1 1000); do echo $i > /app/f$i; done
+CMD ["sh"]
+"""
+    t = tag()
+    files = {"Dockerfile": df, "f.txt": "x\n"}
+    t0 = time.monotonic()
+    build(files, "--no-cache", "-t", t)
+    cold = time.monotonic() - t0
+    t0 = time.monotonic()
+    _, out = build(files, "-t", t)
+    cached = time.monotonic() - t0
+    print("cold %.0f ms, cached %.0f ms (docker CLI included)" % (cold * 1000, cached * 1000))
+    assert out.count("Using cache") == 6
+    assert cold < 5 and cached < 2
+    docker("rmi", t)
