@@ -231,6 +231,61 @@ ADD arch.tar.gz /x/
     docker("rmi", t)
 
 
+def test_build_run_heredocs_as_buildkit_runs_them(build, docker):
+    t = tag()
+    df = """FROM busybox
+RUN <<EOF
+echo "body $((1 + 2))" > /plain
+echo second >> /plain
+EOF
+RUN <<-EOF
+\techo chomped > /chomped
+\tEOF
+RUN <<EOF
+#!/bin/sh
+echo "script $0" > /script
+EOF
+RUN cat <<A > /a && cat <<B > /b
+from a
+A
+from b
+B
+"""
+    build({"Dockerfile": df}, "-t", t)
+    r = docker("run", "--rm", t, "cat", "/plain", "/chomped", "/script", "/a", "/b")
+    assert r.stdout == ("body 3\nsecond\nchomped\nscript /dev/pipes/EOF\n"
+                        "from a\nfrom b\n"), r.stderr
+    # the script's body is part of the cache key: another body runs anew
+    _, out = build({"Dockerfile": df.replace("script $0", "script2 $0")}, "-t", t)
+    assert out.count("Using cache") == 2, out
+    r = docker("run", "--rm", t, "cat", "/script")
+    assert r.stdout == "script2 /dev/pipes/EOF\n"
+    docker("rmi", t)
+
+
+def test_build_copy_and_add_heredoc_sources(build, docker):
+    t = tag()
+    df = """FROM busybox
+ARG WHO=world
+COPY <<EOF /hello.txt
+hello $WHO
+EOF
+COPY --chmod=600 <<one <<'two' /d/
+first
+one
+second $WHO
+two
+ADD <<EOF /added
+not an archive
+EOF
+"""
+    build({"Dockerfile": df}, "-t", t)
+    r = docker("run", "--rm", t, "sh", "-c",
+               "cat /hello.txt /d/one /d/two /added; stat -c %a /hello.txt /d/one")
+    assert r.stdout == "hello world\nfirst\nsecond $WHO\nnot an archive\n664\n600\n", r.stderr
+    docker("rmi", t)
+
+
 def test_build_quiet_prints_only_the_id(build, docker):
     t = tag()
     r, _ = build({"Dockerfile": "FROM busybox\nRUN echo noisy\n"}, "-q", "-t", t)

@@ -107,6 +107,29 @@ static void walk_match(struct copy *c, const char *dir, const char *rel, const c
     bt_strv_free(names);
 }
 
+/* A source written as a heredoc (COPY <<EOF /dst): a file of that name holding the body, mode
+ * 0664 as buildkit's Mkfile makes it; ADD does not unpack it. */
+static int heredoc_source(struct copy *c, const struct bt_df_content *h, bt_err **err)
+{
+    if (!*h->path || strchr(h->path, '/') || !strcmp(h->path, ".") || !strcmp(h->path, ".."))
+        return bt_err_set(err, BT_E_INVALID, "%s failed: invalid heredoc name: %s", c->cmd,
+                          h->path);
+    bt_autofree char *rnd = bt_random_hex(8);
+    bt_autofree char *dir = bt_xasprintf("%s/heredoc-%s", c->b->dir, rnd);
+    if (mkdir(dir, 0700) < 0)
+        return bt_err_errno(err, errno, "create %s", dir);
+    bt_autofree char *path = bt_xasprintf("%s/%s", dir, h->path);
+    bt_autoclose int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0664);
+    if (fd < 0)
+        return bt_err_errno(err, errno, "create %s", path);
+    if (bt_fd_write_all(fd, h->data, strlen(h->data), err) < 0)
+        return -1;
+    if (fchmod(fd, 0664) < 0)
+        return bt_err_errno(err, errno, "chmod %s", path);
+    add_info(c, path, h->path, false, NULL);
+    return 0;
+}
+
 static int find_source(struct copy *c, const char *src, bt_err **err)
 {
     if (is_url(src)) {
@@ -421,6 +444,9 @@ static int gather(struct copy *c, bt_err **err)
     for (size_t i = 0; c->x->srcs[i]; i++)
         if (find_source(c, c->x->srcs[i], err) < 0)
             return -1;
+    for (size_t i = 0; i < c->x->ncontents; i++)
+        if (heredoc_source(c, &c->x->contents[i], err) < 0)
+            return -1;
     size_t dl = strlen(c->x->dest);
     if (c->n > 1 && (!dl || c->x->dest[dl - 1] != '/'))
         return bt_err_set(err, BT_E_INVALID,
@@ -496,8 +522,6 @@ static int perform(struct copy *c, bt_err **err)
 int build_copy_step(struct build *b, const struct bt_df_inst *x, bool add, bt_err **err)
 {
     struct copy c = {.b = b, .x = x, .add = add, .cmd = add ? "ADD" : "COPY"};
-    if (x->ncontents)
-        return bt_err_set(err, BT_E_UNSUPPORTED, "%s: heredoc sources need BuildKit", c.cmd);
     int rc = perform(&c, err);
     copy_clear(&c);
     return rc;
