@@ -286,6 +286,24 @@ EOF
     docker("rmi", t)
 
 
+def test_build_workdir_makes_the_directory_in_the_image(build, docker):
+    t = tag()
+    df = """FROM busybox
+USER nobody
+WORKDIR /made/by/workdir
+WORKDIR /tmp
+USER root
+RUN stat -c '%U %a' /made/by/workdir > /owner
+"""
+    build({"Dockerfile": df}, "-t", t)
+    # the directory is in the image (a container with another working dir sees it), root's
+    r = docker("run", "--rm", "-w", "/", t, "cat", "/owner")
+    assert r.stdout == "root 755\n", r.stderr
+    h = history(docker, t)
+    assert any(c.endswith("#(nop) WORKDIR /made/by/workdir") for c in h), h
+    docker("rmi", t)
+
+
 def test_build_quiet_prints_only_the_id(build, docker):
     t = tag()
     r, _ = build({"Dockerfile": "FROM busybox\nRUN echo noisy\n"}, "-q", "-t", t)

@@ -519,6 +519,52 @@ static int perform(struct copy *c, bt_err **err)
     return rc;
 }
 
+static bool dir_empty(const char *path)
+{
+    DIR *d = opendir(path);
+    if (!d)
+        return true;
+    bool empty = true;
+    for (struct dirent *e; empty && (e = readdir(d));)
+        empty = !strcmp(e->d_name, ".") || !strcmp(e->d_name, "..");
+    closedir(d);
+    return empty;
+}
+
+/* mkdir -p path (mode 0755, root's, as dockerd's SetupWorkingDirectory) beneath root, the
+ * layer's changes committed; no layer when the directory was there already. */
+static int mkdir_commit(struct build *b, const char *root, const char *upper, const char *path,
+                        const json_t *cc, bt_err **err)
+{
+    bt_autoclose int rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (rootfd < 0)
+        return bt_err_errno(err, errno, "open %s", root);
+    bt_autoclose int fd = bt_mkdir_in_root(rootfd, path, 0755, err);
+    if (fd < 0)
+        return -1;
+    return build_commit_upper(b, dir_empty(upper) ? NULL : upper, cc, err);
+}
+
+int build_workdir_step(struct build *b, const char *path, const json_t *cc, bt_err **err)
+{
+    if (!*b->st.image_id) {
+        bt_autofree char *rnd = bt_random_hex(8);
+        bt_autofree char *up = bt_xasprintf("%s/scratch-%s", b->dir, rnd);
+        if (mkdir(up, 0755) < 0)
+            return bt_err_errno(err, errno, "create %s", up);
+        return mkdir_commit(b, up, up, path, cc, err);
+    }
+    bt_autofree char *key = NULL, *upper = NULL;
+    bt_autofree char *merged = mount_image(b, b->st.image_id, &key, &upper, err);
+    if (!merged)
+        return -1;
+    int rc = mkdir_commit(b, merged, upper, path, cc, err);
+    umount2(merged, MNT_DETACH);
+    bt_autoerr bt_err *e = NULL;
+    image_rw_layer_remove(b->deps.images, key, &e);
+    return rc;
+}
+
 int build_copy_step(struct build *b, const struct bt_df_inst *x, bool add, bt_err **err)
 {
     struct copy c = {.b = b, .x = x, .add = add, .cmd = add ? "ADD" : "COPY"};

@@ -82,6 +82,9 @@ int build_run_step(struct build *b, const struct bt_df_inst *x, bt_err **err);
 
 /* ---- COPY / ADD (build-copy.c) ---- */
 int build_copy_step(struct build *b, const struct bt_df_inst *x, bool add, bt_err **err);
+/* WORKDIR's directory (dockerd's ContainerCreateWorkdir): made in a layer committed with the
+ * step's container config cc; no layer when the image has it already. */
+int build_workdir_step(struct build *b, const char *path, const json_t *cc, bt_err **err);
 
 /* ---- ADD's downloads (build-fetch.c, libcurl) ---- */
 /* GET url into path (mode 0600); *mtime from Last-Modified or 0. */
