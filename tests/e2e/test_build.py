@@ -304,6 +304,24 @@ RUN stat -c '%U %a' /made/by/workdir > /owner
     docker("rmi", t)
 
 
+def test_build_copy_chown_owns_the_directories_it_makes(build, docker):
+    t = tag()
+    df = """FROM busybox
+COPY --chown=nobody:nogroup one.txt /new/parents/one.txt
+COPY --chown=nobody:nogroup one.txt /tmp/existing-parent/
+COPY --chown=nobody:nogroup dir /dirparent/dirdest
+"""
+    build({"Dockerfile": df, "one.txt": "1\n", "dir/f": "f\n"}, "-t", t)
+    r = docker("run", "--rm", t, "stat", "-c", "%n %U", "/new", "/new/parents", "/tmp",
+               "/tmp/existing-parent", "/dirparent", "/dirparent/dirdest",
+               "/dirparent/dirdest/f")
+    # as dockerd's copier: a file's new parents all, a directory's destination only
+    assert r.stdout == ("/new nobody\n/new/parents nobody\n/tmp root\n"
+                        "/tmp/existing-parent nobody\n/dirparent root\n"
+                        "/dirparent/dirdest nobody\n/dirparent/dirdest/f nobody\n"), r.stderr
+    docker("rmi", t)
+
+
 def test_build_quiet_prints_only_the_id(build, docker):
     t = tag()
     r, _ = build({"Dockerfile": "FROM busybox\nRUN echo noisy\n"}, "-q", "-t", t)

@@ -279,18 +279,11 @@ static int copy_entry(struct copy *c, const char *src, int dirfd, const char *na
     return 0;
 }
 
-/* The directory path of the layer (absolute in the image), created when missing. */
-static int open_dir(int rootfd, const char *path, bt_err **err)
+static bool exists_in_root(int rootfd, const char *path)
 {
-    bt_autoclose int p = bt_mkdir_in_root(rootfd, path, 0755, err);
-    if (p < 0)
-        return -1;
-    /* an O_PATH fd: reopen it to read and create in it */
-    bt_autofree char *proc = bt_xasprintf("/proc/self/fd/%d", p);
-    int fd = open(proc, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return bt_err_errno(err, errno, "open %s", path);
-    return fd;
+    bt_autoerr bt_err *e = NULL;
+    bt_autoclose int fd = bt_open_in_root(rootfd, path, O_PATH | O_CLOEXEC, 0, 0, &e);
+    return fd >= 0;
 }
 
 static bool is_dir_in_root(int rootfd, const char *path)
@@ -301,11 +294,81 @@ static bool is_dir_in_root(int rootfd, const char *path)
     return fd >= 0 && fstat(fd, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+/* The first prefix of path ("/a", "/a/b", ...) missing in the layer, or NULL. */
+static char *first_missing(int rootfd, const char *path)
+{
+    bt_autofree char *p = bt_xstrdup(path);
+    for (char *c = p + 1;; c++) {
+        if (*c != '/' && *c)
+            continue;
+        char saved = *c;
+        *c = 0;
+        if (!exists_in_root(rootfd, p))
+            return bt_xstrdup(p);
+        if (!saved)
+            return NULL;
+        *c = saved;
+    }
+}
+
+static void chown_in_root(const struct copy *c, int rootfd, const char *path)
+{
+    bt_autoerr bt_err *e = NULL;
+    bt_autoclose int fd = bt_open_in_root(rootfd, path, O_PATH | O_CLOEXEC, 0, 0, &e);
+    if (fd >= 0 && fchownat(fd, "", c->uid, c->gid, AT_EMPTY_PATH) < 0) {
+        /* not root (tests): the directories stay the builder's */
+    }
+}
+
+/*
+ * The directory path of the layer (absolute in the image), created when missing. With --chown
+ * the directories made here get the owner the way dockerd's copier gives it: a file's parents
+ * all (copyFile's MkdirAllAndChownNew), a directory source's destination only, its own
+ * parents staying root's (CopyWithTar, then fixPermissions of the destination when new).
+ */
+static int open_dir_owned(struct copy *c, int rootfd, const char *path, bool parents_too,
+                          bt_err **err)
+{
+    bt_autofree char *missing = c->chown ? first_missing(rootfd, path) : NULL;
+    bt_autoclose int p = bt_mkdir_in_root(rootfd, path, 0755, err);
+    if (p < 0)
+        return -1;
+    if (missing && parents_too) {
+        size_t n = strlen(missing);
+        bt_autofree char *q = bt_xstrdup(path);
+        for (char *c2 = q + n;; c2++) {
+            if (*c2 != '/' && *c2)
+                continue;
+            char saved = *c2;
+            *c2 = 0;
+            chown_in_root(c, rootfd, q);
+            if (!saved)
+                break;
+            *c2 = saved;
+        }
+    } else if (missing) {
+        chown_in_root(c, rootfd, path);
+    }
+    /* an O_PATH fd: reopen it to read and create in it */
+    bt_autofree char *proc = bt_xasprintf("/proc/self/fd/%d", p);
+    int fd = open(proc, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return bt_err_errno(err, errno, "open %s", path);
+    return fd;
+}
+
+static int open_dir(int rootfd, const char *path, bt_err **err)
+{
+    struct copy none = {0};
+    return open_dir_owned(&none, rootfd, path, false, err);
+}
+
 static int copy_one(struct copy *c, int rootfd, const struct src_info *i, const char *dest,
                     bool dest_dir, bt_err **err)
 {
     if (i->dir || i->archive) {
-        bt_autoclose int fd = open_dir(rootfd, dest, err);
+        bt_autoclose int fd = i->archive ? open_dir(rootfd, dest, err)
+                                         : open_dir_owned(c, rootfd, dest, false, err);
         if (fd < 0)
             return -1;
         if (i->archive) {
@@ -324,7 +387,7 @@ static int copy_one(struct copy *c, int rootfd, const struct src_info *i, const 
                                        : bt_xstrdup(dest);
     bt_autofree char *parent = bt_path_dirname(target);
     bt_autofree char *base = bt_path_basename(target);
-    bt_autoclose int fd = open_dir(rootfd, parent, err);
+    bt_autoclose int fd = open_dir_owned(c, rootfd, parent, true, err);
     if (fd < 0)
         return -1;
     return copy_entry(c, i->path, fd, base, i->mtime, err);
