@@ -330,35 +330,49 @@ def test_build_quiet_prints_only_the_id(build, docker):
     docker("rmi", t)
 
 
-def test_build_add_url_from_a_local_server(build, docker, tmp_path):
-    import http.server
-    import threading
-    (tmp_path / "srv").mkdir()
-    (tmp_path / "srv" / "remote.txt").write_text("downloaded\n")
+# A file server for ADD's URLs, run in the engine's network namespace (where berthd's
+# 127.0.0.1 is): it writes the port it got to argv[2] once it listens.
+URL_SERVER = """
+import functools, http.server, os, sys
+h = functools.partial(http.server.SimpleHTTPRequestHandler, directory=sys.argv[1])
+h.func.log_message = lambda *a: None
+srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), h)
+with open(sys.argv[2] + ".tmp", "w") as f:
+    f.write(str(srv.server_address[1]))
+os.rename(sys.argv[2] + ".tmp", sys.argv[2])
+srv.serve_forever()
+"""
 
-    class H(http.server.SimpleHTTPRequestHandler):
-        def __init__(self, *a, **kw):
-            super().__init__(*a, directory=str(tmp_path / "srv"), **kw)
 
-        def log_message(self, *a):
-            pass
-
-    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
+def test_build_add_url_from_a_server_in_the_engines_netns(build, docker, shared_engine,
+                                                           tmp_path):
+    import time
+    srv_dir = tmp_path / "srv"
+    srv_dir.mkdir()
+    (srv_dir / "remote.txt").write_text("downloaded\n")
+    os.utime(srv_dir / "remote.txt", (1600000000, 1600000000))  # the Last-Modified
+    port_file = tmp_path / "port"
+    sb = shared_engine.sb
+    p = sb.start(["/usr/bin/python3", "-c", URL_SERVER, str(srv_dir), str(port_file)],
+                 log_name="url-server-%s.log" % uuid.uuid4().hex[:6])
     try:
-        port = srv.server_address[1]
+        deadline = time.time() + 10
+        while not port_file.exists() and time.time() < deadline and p.poll() is None:
+            time.sleep(0.02)
+        assert port_file.exists(), "the URL server did not start"
+        url = "http://127.0.0.1:%s/remote.txt" % port_file.read_text()
         t = tag()
-        # the engine runs in the sandbox's network namespace: use host networking there
-        r, out = build({"Dockerfile": "FROM busybox\nADD http://127.0.0.1:%d/remote.txt /r/\n"
-                        % port}, "-t", t, expect_ok=False)
-        if r.returncode != 0 and ("Connection refused" in out or "Couldn't connect" in out):
-            pytest.skip("the engine's network namespace cannot reach the test's server")
-        assert r.returncode == 0, out
-        r = docker("run", "--rm", t, "sh", "-c", "cat /r/remote.txt; stat -c %a /r/remote.txt")
-        assert r.stdout == "downloaded\n600\n", r.stderr
+        build({"Dockerfile": "FROM busybox\nADD %s /r/\nADD %s /named\n" % (url, url)},
+              "-t", t)
+        # dockerd's downloads: the URL's file name, mode 0600, the mtime of Last-Modified
+        r = docker("run", "--rm", t, "sh", "-c",
+                   "cat /r/remote.txt /named; stat -c '%a %Y' /r/remote.txt /named")
+        assert r.stdout == "downloaded\ndownloaded\n600 1600000000\n600 1600000000\n", \
+            r.stderr
         docker("rmi", t)
     finally:
-        srv.shutdown()
+        sb.stop(p)
+        sb.procs.remove(p)
 
 
 def test_build_timing_cold_and_cached(build, docker):

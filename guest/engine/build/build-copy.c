@@ -51,7 +51,6 @@ struct copy {
     uid_t uid;
     gid_t gid;
     long chmod; /* -1: keep */
-    size_t dl;  /* downloads so far */
 };
 
 static bool is_url(const char *s)
@@ -140,7 +139,8 @@ static int find_source(struct copy *c, const char *src, bt_err **err)
         char *q = strpbrk(name, "?#");
         if (q)
             *q = 0;
-        bt_autofree char *dir = bt_xasprintf("%s/dl-%zu", c->b->dir, c->dl++);
+        bt_autofree char *rnd = bt_random_hex(8); /* unique across the build's steps */
+        bt_autofree char *dir = bt_xasprintf("%s/dl-%s", c->b->dir, rnd);
         if (mkdir(dir, 0700) < 0)
             return bt_err_errno(err, errno, "create %s", dir);
         bt_autofree char *path = bt_xasprintf("%s/%s", dir, name);
