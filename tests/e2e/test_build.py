@@ -322,6 +322,18 @@ COPY --chown=nobody:nogroup dir /dirparent/dirdest
     docker("rmi", t)
 
 
+def test_build_dockerignore_drops_the_dockerfile_and_itself_with_dockers_rules(build, docker):
+    t = tag()
+    files = {"Dockerfile": "FROM busybox\nCOPY . /ctx/\n",
+             ".dockerignore": "**/Dockerfile\n.docker*\nsecret.txt\nsub\n!sub/keep\n",
+             "kept.txt": "k\n", "secret.txt": "s\n", "sub/drop": "d\n", "sub/keep": "k\n"}
+    build(files, "-t", t)
+    r = docker("run", "--rm", t, "find", "/ctx")
+    assert sorted(r.stdout.split()) == ["/ctx", "/ctx/kept.txt", "/ctx/sub", "/ctx/sub/keep"], \
+        r.stdout
+    docker("rmi", t)
+
+
 def test_build_quiet_prints_only_the_id(build, docker):
     t = tag()
     r, _ = build({"Dockerfile": "FROM busybox\nRUN echo noisy\n"}, "-q", "-t", t)
