@@ -219,8 +219,10 @@ int build_run_step(struct build *b, const struct bt_df_inst *x, bt_err **err)
         return 0;
 
     bt_autoptr(json_t) body = create_body(b, cmd, args, pipes);
+    /* removed after the step: no durable record (--rm=false keeps them: those are durable) */
+    unsigned flags = b->opts.rm || b->opts.force_rm ? CTR_CREATE_TRANSIENT : 0;
     char **warnings = NULL;
-    bt_autoptr(ctr) c = ctr_create(b->deps.containers, NULL, body, &warnings, err);
+    bt_autoptr(ctr) c = ctr_create(b->deps.containers, NULL, body, flags, &warnings, err);
     for (size_t i = 0; warnings && warnings[i]; i++)
         build_out(b, " ---> [Warning] %s\n", warnings[i]);
     bt_strv_free(warnings);
