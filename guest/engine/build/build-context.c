@@ -29,7 +29,8 @@ int build_context_unpack(struct build *b, int fd, bt_err **err)
     if (mkdir(b->dir, 0700) < 0 || mkdir(b->context, 0755) < 0)
         return bt_err_errno(err, errno, "create %s", b->context);
     /* the context's files are data: no whiteouts, no owners (a COPY sets its own) */
-    struct bt_extract_opts eo = {.whiteouts = BT_WHITEOUT_KEEP, .no_chown = true};
+    struct bt_extract_opts eo = {
+            .whiteouts = BT_WHITEOUT_KEEP, .no_chown = true, .lenient_end = true};
     if (bt_tar_extract_fd(fd, b->context, &eo, err) < 0)
         return bt_err_wrap(err, "read the build context");
     return 0;
