@@ -18,7 +18,8 @@ def build(request, shared_engine, tmp_path):
     build in it (the docker CLI has no buildx here, so it takes the classic API)."""
     counter = [0]
 
-    def run(files, *flags, expect_ok=True):
+    def run(files, *flags, expect_ok=True, input=None):
+        """"{ctx}" in a flag is the context's path; input: the client's stdin (-f -)."""
         counter[0] += 1
         ctx = tmp_path / ("ctx%d" % counter[0])
         ctx.mkdir()
@@ -29,9 +30,9 @@ def build(request, shared_engine, tmp_path):
                 p.write_bytes(content)
             else:
                 p.write_text(content)
-        env_flags = list(flags)
+        env_flags = [f.replace("{ctx}", str(ctx)) for f in flags]
         client = shared_engine.docker if request.param == "docker" else shared_engine.berth
-        r = client("build", *env_flags, str(ctx), timeout=120)
+        r = client("build", *env_flags, str(ctx), timeout=120, input=input)
         out = r.stdout + r.stderr
         if expect_ok:
             assert r.returncode == 0, out
@@ -331,6 +332,111 @@ def test_build_dockerignore_drops_the_dockerfile_and_itself_with_dockers_rules(b
     r = docker("run", "--rm", t, "find", "/ctx")
     assert sorted(r.stdout.split()) == ["/ctx", "/ctx/kept.txt", "/ctx/sub", "/ctx/sub/keep"], \
         r.stdout
+    docker("rmi", t)
+
+
+def running_ids(out):
+    """The short IDs of the step containers: " ---> Running in <id>"."""
+    return [line.split()[-1] for line in out.splitlines() if " ---> Running in " in line]
+
+
+def container_exists(docker, cid):
+    return docker("container", "inspect", cid).returncode == 0
+
+
+def test_build_rm_false_keeps_intermediate_containers(build, docker):
+    t = tag()
+    _, out = build({"Dockerfile": "FROM busybox\nRUN echo kept-%s\n" % t}, "--rm=false", "-t", t)
+    assert "Removing intermediate container" not in out
+    ids = running_ids(out)
+    assert len(ids) == 1 and container_exists(docker, ids[0]), out
+    docker("rm", ids[0])
+    docker("rmi", t)
+
+
+def test_build_force_rm_removes_the_failed_steps_container(build, docker):
+    df = "FROM busybox\nRUN echo %s; exit 3\n" % tag()
+    # without --force-rm the failed step's container stays, as dockerd leaves it
+    r, out = build({"Dockerfile": df}, expect_ok=False)
+    assert r.returncode != 0
+    kept = running_ids(out)
+    assert len(kept) == 1 and container_exists(docker, kept[0]), out
+    docker("rm", kept[0])
+    r, out = build({"Dockerfile": df}, "--force-rm", expect_ok=False)
+    assert r.returncode != 0 and "returned a non-zero code: 3" in out
+    gone = running_ids(out)
+    assert len(gone) == 1 and not container_exists(docker, gone[0]), out
+    assert "Removing intermediate container" in out
+
+
+def test_build_healthcheck_reaches_the_config(build, docker):
+    t = tag()
+    df = ("FROM busybox\nHEALTHCHECK --interval=5s --timeout=2s --start-period=1s --retries=4 "
+          "CMD wget -q localhost || exit 1\n")
+    build({"Dockerfile": df}, "-t", t)
+    hc = inspect(docker, t)["Config"]["Healthcheck"]
+    assert hc == {"Test": ["CMD-SHELL", "wget -q localhost || exit 1"], "Interval": 5000000000,
+                  "Timeout": 2000000000, "StartPeriod": 1000000000, "Retries": 4}, hc
+    t2 = tag()
+    build({"Dockerfile": "FROM %s\nHEALTHCHECK NONE\n" % t}, "-t", t2)
+    assert inspect(docker, t2)["Config"]["Healthcheck"] == {"Test": ["NONE"]}
+    docker("rmi", t2, t)
+
+
+def test_build_run_uses_the_custom_shell(build, docker):
+    t = tag()
+    df = 'FROM busybox\nSHELL ["/bin/echo", "via-custom-shell"]\nRUN hello %s\n' % t
+    _, out = build({"Dockerfile": df}, "-t", t)
+    assert "via-custom-shell hello %s" % t in out
+    assert "/bin/echo via-custom-shell hello %s" % t in history(docker, t)
+    docker("rmi", t)
+
+
+def test_build_network_none_gives_run_only_loopback(build, docker):
+    t = tag()
+    df = "FROM busybox\nRUN ls /sys/class/net > /nets # %s\n" % t
+    build({"Dockerfile": df}, "--network", "none", "-t", t)
+    r = docker("run", "--rm", "--network", "none", t, "cat", "/nets")
+    assert r.stdout == "lo\n", r.stderr
+    docker("rmi", t)
+
+
+def test_build_dockerfile_in_a_subdir_and_from_stdin(build, docker):
+    t = tag()
+    files = {"sub/Dockerfile.custom": "FROM busybox\nCOPY a.txt /from-sub\n", "a.txt": "a\n",
+             "Dockerfile": "FROM busybox\nRUN false\n"}
+    build(files, "-f", "{ctx}/sub/Dockerfile.custom", "-t", t)
+    r = docker("run", "--rm", t, "cat", "/from-sub")
+    assert r.stdout == "a\n", r.stderr
+    build({"a.txt": "stdin\n"}, "-f", "-", "-t", t,
+          input="FROM busybox\nCOPY a.txt /from-stdin\n")
+    r = docker("run", "--rm", t, "cat", "/from-stdin")
+    assert r.stdout == "stdin\n", r.stderr
+    docker("rmi", t)
+
+
+def test_build_iidfile_holds_the_image_id(build, docker, tmp_path):
+    t = tag()
+    iid = tmp_path / "iid"
+    build({"Dockerfile": "FROM busybox\nLABEL id=%s\n" % t}, "--iidfile", str(iid), "-t", t)
+    assert iid.read_text() == inspect(docker, t)["Id"]
+    docker("rmi", t)
+
+
+def test_build_add_extracts_a_local_tar_gz_and_copy_does_not(build, docker):
+    import io
+    import tarfile
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tf:
+        data = b"packed\n"
+        ti = tarfile.TarInfo("member.txt")
+        ti.size = len(data)
+        tf.addfile(ti, io.BytesIO(data))
+    t = tag()
+    df = "FROM busybox\nADD a.tar.gz /added/\nCOPY a.tar.gz /copied/\n"
+    build({"Dockerfile": df, "a.tar.gz": buf.getvalue()}, "-t", t)
+    r = docker("run", "--rm", t, "sh", "-c", "cat /added/member.txt; ls /added; ls /copied")
+    assert r.stdout == "packed\nmember.txt\na.tar.gz\n", r.stderr
     docker("rmi", t)
 
 
