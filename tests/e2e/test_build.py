@@ -452,8 +452,19 @@ def test_build_quiet_prints_only_the_id(build, docker):
 # 127.0.0.1 is): it writes the port it got to argv[2] once it listens.
 URL_SERVER = """
 import functools, http.server, os, sys
-h = functools.partial(http.server.SimpleHTTPRequestHandler, directory=sys.argv[1])
-h.func.log_message = lambda *a: None
+class H(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *a):
+        pass
+    def do_GET(self):
+        if not self.path.startswith("/cd/"):
+            return super().do_GET()
+        body = b"from a header\\n"
+        self.send_response(200)
+        self.send_header("Content-Disposition", 'attachment; filename="by-header.txt"')
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+h = functools.partial(H, directory=sys.argv[1])
 srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), h)
 with open(sys.argv[2] + ".tmp", "w") as f:
     f.write(str(srv.server_address[1]))
@@ -478,15 +489,18 @@ def test_build_add_url_from_a_server_in_the_engines_netns(build, docker, shared_
         while not port_file.exists() and time.time() < deadline and p.poll() is None:
             time.sleep(0.02)
         assert port_file.exists(), "the URL server did not start"
-        url = "http://127.0.0.1:%s/remote.txt" % port_file.read_text()
+        base = "http://127.0.0.1:%s" % port_file.read_text()
+        url = base + "/remote.txt?query=a/b"
         t = tag()
-        build({"Dockerfile": "FROM busybox\nADD %s /r/\nADD %s /named\n" % (url, url)},
-              "-t", t)
-        # dockerd's downloads: the URL's file name, mode 0600, the mtime of Last-Modified
+        build({"Dockerfile": "FROM busybox\nADD %s /r/\nADD %s /named\nADD %s/cd/ /h/\n"
+               % (url, url, base)}, "-t", t)
+        # dockerd's downloads: the URL path's file name (else Content-Disposition's), mode
+        # 0600, the mtime of Last-Modified
         r = docker("run", "--rm", t, "sh", "-c",
-                   "cat /r/remote.txt /named; stat -c '%a %Y' /r/remote.txt /named")
-        assert r.stdout == "downloaded\ndownloaded\n600 1600000000\n600 1600000000\n", \
-            r.stderr
+                   "cat /r/remote.txt /named /h/by-header.txt;"
+                   "stat -c '%a %Y' /r/remote.txt /named")
+        assert r.stdout == ("downloaded\ndownloaded\nfrom a header\n"
+                            "600 1600000000\n600 1600000000\n"), r.stderr
         docker("rmi", t)
     finally:
         sb.stop(p)

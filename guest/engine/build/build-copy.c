@@ -129,24 +129,47 @@ static int heredoc_source(struct copy *c, const struct bt_df_content *h, bt_err 
     return 0;
 }
 
+/* dockerd's getFilenameForDownload: the last element of the URL's path, else the
+ * Content-Disposition filename; NULL when neither names a file. */
+static char *url_file_name(const char *url, const char *disposition)
+{
+    const char *p = strstr(url, "://");
+    p = p ? strchr(p + 3, '/') : NULL;
+    bt_autofree char *path = bt_xstrndup(p ? p : "", p ? strcspn(p, "?#") : 0);
+    const char *cands[] = {path, disposition};
+    for (size_t i = 0; i < 2; i++) {
+        const char *s = cands[i];
+        size_t n = s ? strlen(s) : 0;
+        if (!n || s[n - 1] == '/')
+            continue;
+        const char *base = strrchr(s, '/');
+        base = base ? base + 1 : s;
+        if (*base && strcmp(base, ".") && strcmp(base, ".."))
+            return bt_xstrdup(base);
+    }
+    return NULL;
+}
+
 static int find_source(struct copy *c, const char *src, bt_err **err)
 {
     if (is_url(src)) {
         if (!c->add)
             return bt_err_set(err, BT_E_INVALID, "source can't be a URL for %s", c->cmd);
-        const char *last = strrchr(src, '/');
-        bt_autofree char *name = bt_xstrdup(last && last[1] ? last + 1 : "download");
-        char *q = strpbrk(name, "?#");
-        if (q)
-            *q = 0;
         bt_autofree char *rnd = bt_random_hex(8); /* unique across the build's steps */
         bt_autofree char *dir = bt_xasprintf("%s/dl-%s", c->b->dir, rnd);
         if (mkdir(dir, 0700) < 0)
             return bt_err_errno(err, errno, "create %s", dir);
-        bt_autofree char *path = bt_xasprintf("%s/%s", dir, name);
+        bt_autofree char *tmp = bt_xasprintf("%s/.download", dir);
+        bt_autofree char *disposition = NULL;
         time_t mtime = 0;
-        if (build_fetch(src, path, &mtime, err) < 0)
+        if (build_fetch(src, tmp, &disposition, &mtime, err) < 0)
             return -1;
+        bt_autofree char *name = url_file_name(src, disposition);
+        if (!name)
+            return bt_err_set(err, BT_E_INVALID, "cannot determine filename from url: %s", src);
+        bt_autofree char *path = bt_xasprintf("%s/%s", dir, name);
+        if (rename(tmp, path) < 0)
+            return bt_err_errno(err, errno, "rename %s", tmp);
         add_info(c, path, name, false, NULL);
         c->infos[c->n - 1].mtime = mtime;
         return 0;
