@@ -88,6 +88,11 @@ struct bt_extract_opts {
      * "<label>/<name>" with non-directory "<label>"" (label: how messages name the
      * destination; dest when NULL). */
     bool no_overwrite_dir_nondir;
+    /* Go's archive/tar tolerance, which dockerd reads build contexts with: a tar that ends right
+     * after its last entry's data, without the padding to 512 bytes and the end-of-archive
+     * blocks, is whole (the docker CLI sends one for `build -f -`, whose Dockerfile entry it
+     * appends last). A stream cut inside an entry's data is still an error. */
+    bool lenient_end;
     const char *label;
     /* Give every entry this owner instead of the archive's (docker cp -a into a container whose
      * Config.User is set). Ignores no_chown. */

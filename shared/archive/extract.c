@@ -42,6 +42,10 @@ struct source {
     struct bt_sha256 *tar_hash;
     int64_t tar_size;
     bt_err *err; /* an I/O error inside a callback, reported after libarchive returns */
+    /* lenient_end: the zeros given after a stream that ended off a block boundary, where it
+     * ended, and the last entry's header position and data size, to check it ended there */
+    bool lenient, padded;
+    int64_t real_end, last_pos, last_size;
 };
 
 static la_ssize_t outer_read(struct archive *a, void *data, const void **buf)
@@ -79,6 +83,14 @@ static la_ssize_t inner_read(struct archive *a, void *data, const void **buf)
     size_t size;
     la_int64_t offset;
     int r = archive_read_data_block(s->outer, &block, &size, &offset);
+    if (r == ARCHIVE_EOF && s->lenient && !s->padded && s->tar_size % 512) {
+        /* the padding of the last entry and two end blocks, as a tar writer ends */
+        static const char zeros[1024 + 512];
+        s->padded = true;
+        s->real_end = s->tar_size;
+        *buf = zeros;
+        return (la_ssize_t)(512 - s->tar_size % 512 + 1024);
+    }
     if (r == ARCHIVE_EOF)
         return 0;
     if (r < ARCHIVE_WARN) {
@@ -488,6 +500,8 @@ static int walk_entries(struct archive *a, struct source *s, struct walk *w, bt_
             return 0;
         if (r < ARCHIVE_WARN)
             return archive_fail(a, s, err, "read archive");
+        s->last_pos = archive_read_header_position(a);
+        s->last_size = archive_entry_size(ae);
         const char *raw = archive_entry_pathname(ae);
         if (!raw)
             return bt_err_set(err, BT_E_INVALID, "read archive: an entry has no name");
@@ -547,10 +561,18 @@ static int run(struct source *s, const char *dest, const struct bt_extract_opts 
         }
         x.seen = bt_strset_new();
     }
+    s->lenient = opts->lenient_end;
     if (open_source(s, &inner, err) < 0)
         goto out;
     if (walk_entries(inner, s, &w, err) < 0)
         goto out;
+    /* zeros were given: only where the last entry's data ended (its data starts on a block
+     * boundary after its header), not inside it */
+    if (s->padded &&
+        ((s->real_end - s->last_size) % 512 || s->real_end - s->last_size <= s->last_pos)) {
+        bt_err_set(err, BT_E_INVALID, "read archive: unexpected end of data");
+        goto out;
+    }
     if (dest && finish_dirs(&x, err) < 0)
         goto out;
     if (drain(s, err) < 0)

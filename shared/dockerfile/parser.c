@@ -538,6 +538,19 @@ char *bt_df_ast_dump(const struct bt_df_ast *ast)
     return bt_strbuf_steal(&sb);
 }
 
+bool bt_df_heredoc_only(const char *src, char **name, bool *chomp)
+{
+    struct bt_df_heredoc h = {0};
+    char *errmsg = NULL;
+    if (df_heredoc_word(src, &h, &errmsg) <= 0) {
+        free(errmsg);
+        return false;
+    }
+    *name = h.name;
+    *chomp = h.chomp;
+    return true;
+}
+
 char *bt_df_heredoc_body(const struct bt_df_heredoc *h)
 {
     if (!h->chomp)

@@ -118,6 +118,11 @@ BT_DEFINE_AUTOPTR(bt_df_node, struct bt_df_node, bt_df_node_free);
 char *bt_df_ast_dump(const struct bt_df_ast *ast);
 char *bt_df_node_dump(const struct bt_df_node *n);
 
+/* buildkit's MustParseHeredoc: true when src as a whole is one heredoc opener ("<<EOF",
+ * "<<-'EOF'"), with *name set to its terminator (free it) and *chomp to "<<-". A RUN whose
+ * command is just that runs the heredoc's body; other commands hand the heredoc to the shell. */
+bool bt_df_heredoc_only(const char *src, char **name, bool *chomp);
+
 /* A heredoc's body as the instruction uses it: leading tabs stripped from each line when the
  * heredoc is "<<-". */
 char *bt_df_heredoc_body(const struct bt_df_heredoc *h);

@@ -18,7 +18,8 @@ def build(request, shared_engine, tmp_path):
     build in it (the docker CLI has no buildx here, so it takes the classic API)."""
     counter = [0]
 
-    def run(files, *flags, expect_ok=True):
+    def run(files, *flags, expect_ok=True, input=None):
+        """"{ctx}" in a flag is the context's path; input: the client's stdin (-f -)."""
         counter[0] += 1
         ctx = tmp_path / ("ctx%d" % counter[0])
         ctx.mkdir()
@@ -29,9 +30,9 @@ def build(request, shared_engine, tmp_path):
                 p.write_bytes(content)
             else:
                 p.write_text(content)
-        env_flags = list(flags)
+        env_flags = [f.replace("{ctx}", str(ctx)) for f in flags]
         client = shared_engine.docker if request.param == "docker" else shared_engine.berth
-        r = client("build", *env_flags, str(ctx), timeout=120)
+        r = client("build", *env_flags, str(ctx), timeout=120, input=input)
         out = r.stdout + r.stderr
         if expect_ok:
             assert r.returncode == 0, out
@@ -231,6 +232,214 @@ ADD arch.tar.gz /x/
     docker("rmi", t)
 
 
+def test_build_run_heredocs_as_buildkit_runs_them(build, docker):
+    t = tag()
+    df = """FROM busybox
+RUN <<EOF
+echo "body $((1 + 2))" > /plain
+echo second >> /plain
+EOF
+RUN <<-EOF
+\techo chomped > /chomped
+\tEOF
+RUN <<EOF
+#!/bin/sh
+echo "script $0" > /script
+EOF
+RUN cat <<A > /a && cat <<B > /b
+from a
+A
+from b
+B
+"""
+    build({"Dockerfile": df}, "-t", t)
+    r = docker("run", "--rm", t, "cat", "/plain", "/chomped", "/script", "/a", "/b")
+    assert r.stdout == ("body 3\nsecond\nchomped\nscript /dev/pipes/EOF\n"
+                        "from a\nfrom b\n"), r.stderr
+    # the script's body is part of the cache key: another body runs anew
+    _, out = build({"Dockerfile": df.replace("script $0", "script2 $0")}, "-t", t)
+    assert out.count("Using cache") == 2, out
+    r = docker("run", "--rm", t, "cat", "/script")
+    assert r.stdout == "script2 /dev/pipes/EOF\n"
+    docker("rmi", t)
+
+
+def test_build_copy_and_add_heredoc_sources(build, docker):
+    t = tag()
+    df = """FROM busybox
+ARG WHO=world
+COPY <<EOF /hello.txt
+hello $WHO
+EOF
+COPY --chmod=600 <<one <<'two' /d/
+first
+one
+second $WHO
+two
+ADD <<EOF /added
+not an archive
+EOF
+"""
+    build({"Dockerfile": df}, "-t", t)
+    r = docker("run", "--rm", t, "sh", "-c",
+               "cat /hello.txt /d/one /d/two /added; stat -c %a /hello.txt /d/one")
+    assert r.stdout == "hello world\nfirst\nsecond $WHO\nnot an archive\n664\n600\n", r.stderr
+    docker("rmi", t)
+
+
+def test_build_workdir_makes_the_directory_in_the_image(build, docker):
+    t = tag()
+    df = """FROM busybox
+USER nobody
+WORKDIR /made/by/workdir
+WORKDIR /tmp
+USER root
+RUN stat -c '%U %a' /made/by/workdir > /owner
+"""
+    build({"Dockerfile": df}, "-t", t)
+    # the directory is in the image (a container with another working dir sees it), root's
+    r = docker("run", "--rm", "-w", "/", t, "cat", "/owner")
+    assert r.stdout == "root 755\n", r.stderr
+    h = history(docker, t)
+    assert any(c.endswith("#(nop) WORKDIR /made/by/workdir") for c in h), h
+    docker("rmi", t)
+
+
+def test_build_copy_chown_owns_the_directories_it_makes(build, docker):
+    t = tag()
+    df = """FROM busybox
+COPY --chown=nobody:nogroup one.txt /new/parents/one.txt
+COPY --chown=nobody:nogroup one.txt /tmp/existing-parent/
+COPY --chown=nobody:nogroup dir /dirparent/dirdest
+"""
+    build({"Dockerfile": df, "one.txt": "1\n", "dir/f": "f\n"}, "-t", t)
+    r = docker("run", "--rm", t, "stat", "-c", "%n %U", "/new", "/new/parents", "/tmp",
+               "/tmp/existing-parent", "/dirparent", "/dirparent/dirdest",
+               "/dirparent/dirdest/f")
+    # as dockerd's copier: a file's new parents all, a directory's destination only
+    assert r.stdout == ("/new nobody\n/new/parents nobody\n/tmp root\n"
+                        "/tmp/existing-parent nobody\n/dirparent root\n"
+                        "/dirparent/dirdest nobody\n/dirparent/dirdest/f nobody\n"), r.stderr
+    docker("rmi", t)
+
+
+def test_build_dockerignore_drops_the_dockerfile_and_itself_with_dockers_rules(build, docker):
+    t = tag()
+    files = {"Dockerfile": "FROM busybox\nCOPY . /ctx/\n",
+             ".dockerignore": "**/Dockerfile\n.docker*\nsecret.txt\nsub\n!sub/keep\n",
+             "kept.txt": "k\n", "secret.txt": "s\n", "sub/drop": "d\n", "sub/keep": "k\n"}
+    build(files, "-t", t)
+    r = docker("run", "--rm", t, "find", "/ctx")
+    assert sorted(r.stdout.split()) == ["/ctx", "/ctx/kept.txt", "/ctx/sub", "/ctx/sub/keep"], \
+        r.stdout
+    docker("rmi", t)
+
+
+def running_ids(out):
+    """The short IDs of the step containers: " ---> Running in <id>"."""
+    return [line.split()[-1] for line in out.splitlines() if " ---> Running in " in line]
+
+
+def container_exists(docker, cid):
+    return docker("container", "inspect", cid).returncode == 0
+
+
+def test_build_rm_false_keeps_intermediate_containers(build, docker):
+    t = tag()
+    _, out = build({"Dockerfile": "FROM busybox\nRUN echo kept-%s\n" % t}, "--rm=false", "-t", t)
+    assert "Removing intermediate container" not in out
+    ids = running_ids(out)
+    assert len(ids) == 1 and container_exists(docker, ids[0]), out
+    docker("rm", ids[0])
+    docker("rmi", t)
+
+
+def test_build_force_rm_removes_the_failed_steps_container(build, docker):
+    df = "FROM busybox\nRUN echo %s; exit 3\n" % tag()
+    # without --force-rm the failed step's container stays, as dockerd leaves it
+    r, out = build({"Dockerfile": df}, expect_ok=False)
+    assert r.returncode != 0
+    kept = running_ids(out)
+    assert len(kept) == 1 and container_exists(docker, kept[0]), out
+    docker("rm", kept[0])
+    r, out = build({"Dockerfile": df}, "--force-rm", expect_ok=False)
+    assert r.returncode != 0 and "returned a non-zero code: 3" in out
+    gone = running_ids(out)
+    assert len(gone) == 1 and not container_exists(docker, gone[0]), out
+    assert "Removing intermediate container" in out
+
+
+def test_build_healthcheck_reaches_the_config(build, docker):
+    t = tag()
+    df = ("FROM busybox\nHEALTHCHECK --interval=5s --timeout=2s --start-period=1s --retries=4 "
+          "CMD wget -q localhost || exit 1\n")
+    build({"Dockerfile": df}, "-t", t)
+    hc = inspect(docker, t)["Config"]["Healthcheck"]
+    assert hc == {"Test": ["CMD-SHELL", "wget -q localhost || exit 1"], "Interval": 5000000000,
+                  "Timeout": 2000000000, "StartPeriod": 1000000000, "Retries": 4}, hc
+    t2 = tag()
+    build({"Dockerfile": "FROM %s\nHEALTHCHECK NONE\n" % t}, "-t", t2)
+    assert inspect(docker, t2)["Config"]["Healthcheck"] == {"Test": ["NONE"]}
+    docker("rmi", t2, t)
+
+
+def test_build_run_uses_the_custom_shell(build, docker):
+    t = tag()
+    df = 'FROM busybox\nSHELL ["/bin/echo", "via-custom-shell"]\nRUN hello %s\n' % t
+    _, out = build({"Dockerfile": df}, "-t", t)
+    assert "via-custom-shell hello %s" % t in out
+    assert "/bin/echo via-custom-shell hello %s" % t in history(docker, t)
+    docker("rmi", t)
+
+
+def test_build_network_none_gives_run_only_loopback(build, docker):
+    t = tag()
+    df = "FROM busybox\nRUN ls /sys/class/net > /nets # %s\n" % t
+    build({"Dockerfile": df}, "--network", "none", "-t", t)
+    r = docker("run", "--rm", "--network", "none", t, "cat", "/nets")
+    assert r.stdout == "lo\n", r.stderr
+    docker("rmi", t)
+
+
+def test_build_dockerfile_in_a_subdir_and_from_stdin(build, docker):
+    t = tag()
+    files = {"sub/Dockerfile.custom": "FROM busybox\nCOPY a.txt /from-sub\n", "a.txt": "a\n",
+             "Dockerfile": "FROM busybox\nRUN false\n"}
+    build(files, "-f", "{ctx}/sub/Dockerfile.custom", "-t", t)
+    r = docker("run", "--rm", t, "cat", "/from-sub")
+    assert r.stdout == "a\n", r.stderr
+    build({"a.txt": "stdin\n"}, "-f", "-", "-t", t,
+          input="FROM busybox\nCOPY a.txt /from-stdin\n")
+    r = docker("run", "--rm", t, "cat", "/from-stdin")
+    assert r.stdout == "stdin\n", r.stderr
+    docker("rmi", t)
+
+
+def test_build_iidfile_holds_the_image_id(build, docker, tmp_path):
+    t = tag()
+    iid = tmp_path / "iid"
+    build({"Dockerfile": "FROM busybox\nLABEL id=%s\n" % t}, "--iidfile", str(iid), "-t", t)
+    assert iid.read_text() == inspect(docker, t)["Id"]
+    docker("rmi", t)
+
+
+def test_build_add_extracts_a_local_tar_gz_and_copy_does_not(build, docker):
+    import io
+    import tarfile
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tf:
+        data = b"packed\n"
+        ti = tarfile.TarInfo("member.txt")
+        ti.size = len(data)
+        tf.addfile(ti, io.BytesIO(data))
+    t = tag()
+    df = "FROM busybox\nADD a.tar.gz /added/\nCOPY a.tar.gz /copied/\n"
+    build({"Dockerfile": df, "a.tar.gz": buf.getvalue()}, "-t", t)
+    r = docker("run", "--rm", t, "sh", "-c", "cat /added/member.txt; ls /added; ls /copied")
+    assert r.stdout == "packed\nmember.txt\na.tar.gz\n", r.stderr
+    docker("rmi", t)
+
+
 def test_build_quiet_prints_only_the_id(build, docker):
     t = tag()
     r, _ = build({"Dockerfile": "FROM busybox\nRUN echo noisy\n"}, "-q", "-t", t)
@@ -239,35 +448,63 @@ def test_build_quiet_prints_only_the_id(build, docker):
     docker("rmi", t)
 
 
-def test_build_add_url_from_a_local_server(build, docker, tmp_path):
-    import http.server
-    import threading
-    (tmp_path / "srv").mkdir()
-    (tmp_path / "srv" / "remote.txt").write_text("downloaded\n")
+# A file server for ADD's URLs, run in the engine's network namespace (where berthd's
+# 127.0.0.1 is): it writes the port it got to argv[2] once it listens.
+URL_SERVER = """
+import functools, http.server, os, sys
+class H(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *a):
+        pass
+    def do_GET(self):
+        if not self.path.startswith("/cd/"):
+            return super().do_GET()
+        body = b"from a header\\n"
+        self.send_response(200)
+        self.send_header("Content-Disposition", 'attachment; filename="by-header.txt"')
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+h = functools.partial(H, directory=sys.argv[1])
+srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), h)
+with open(sys.argv[2] + ".tmp", "w") as f:
+    f.write(str(srv.server_address[1]))
+os.rename(sys.argv[2] + ".tmp", sys.argv[2])
+srv.serve_forever()
+"""
 
-    class H(http.server.SimpleHTTPRequestHandler):
-        def __init__(self, *a, **kw):
-            super().__init__(*a, directory=str(tmp_path / "srv"), **kw)
 
-        def log_message(self, *a):
-            pass
-
-    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
+def test_build_add_url_from_a_server_in_the_engines_netns(build, docker, shared_engine,
+                                                           tmp_path):
+    import time
+    srv_dir = tmp_path / "srv"
+    srv_dir.mkdir()
+    (srv_dir / "remote.txt").write_text("downloaded\n")
+    os.utime(srv_dir / "remote.txt", (1600000000, 1600000000))  # the Last-Modified
+    port_file = tmp_path / "port"
+    sb = shared_engine.sb
+    p = sb.start(["/usr/bin/python3", "-c", URL_SERVER, str(srv_dir), str(port_file)],
+                 log_name="url-server-%s.log" % uuid.uuid4().hex[:6])
     try:
-        port = srv.server_address[1]
+        deadline = time.time() + 10
+        while not port_file.exists() and time.time() < deadline and p.poll() is None:
+            time.sleep(0.02)
+        assert port_file.exists(), "the URL server did not start"
+        base = "http://127.0.0.1:%s" % port_file.read_text()
+        url = base + "/remote.txt?query=a/b"
         t = tag()
-        # the engine runs in the sandbox's network namespace: use host networking there
-        r, out = build({"Dockerfile": "FROM busybox\nADD http://127.0.0.1:%d/remote.txt /r/\n"
-                        % port}, "-t", t, expect_ok=False)
-        if r.returncode != 0 and ("Connection refused" in out or "Couldn't connect" in out):
-            pytest.skip("the engine's network namespace cannot reach the test's server")
-        assert r.returncode == 0, out
-        r = docker("run", "--rm", t, "sh", "-c", "cat /r/remote.txt; stat -c %a /r/remote.txt")
-        assert r.stdout == "downloaded\n600\n", r.stderr
+        build({"Dockerfile": "FROM busybox\nADD %s /r/\nADD %s /named\nADD %s/cd/ /h/\n"
+               % (url, url, base)}, "-t", t)
+        # dockerd's downloads: the URL path's file name (else Content-Disposition's), mode
+        # 0600, the mtime of Last-Modified
+        r = docker("run", "--rm", t, "sh", "-c",
+                   "cat /r/remote.txt /named /h/by-header.txt;"
+                   "stat -c '%a %Y' /r/remote.txt /named")
+        assert r.stdout == ("downloaded\ndownloaded\nfrom a header\n"
+                            "600 1600000000\n600 1600000000\n"), r.stderr
         docker("rmi", t)
     finally:
-        srv.shutdown()
+        sb.stop(p)
+        sb.procs.remove(p)
 
 
 def test_build_timing_cold_and_cached(build, docker):

@@ -50,7 +50,7 @@ void api_container_create(struct api_call *call)
         return;
     }
     bt_autostrv char **warnings = NULL;
-    bt_autoptr(ctr) c = ctr_create(CTRS(call), api_query(call, "name"), body, &warnings, &err);
+    bt_autoptr(ctr) c = ctr_create(CTRS(call), api_query(call, "name"), body, 0, &warnings, &err);
     if (!c) {
         api_reply_error(call, err);
         return;

@@ -14,6 +14,7 @@
 #include "shared/base/mem.h"
 #include "shared/base/path.h"
 #include "shared/crypto/digest.h"
+#include "shared/dockerfile/ignore.h"
 #include "shared/fs/file.h"
 #include "shared/fs/resolve.h"
 
@@ -28,33 +29,36 @@ int build_context_unpack(struct build *b, int fd, bt_err **err)
     if (mkdir(b->dir, 0700) < 0 || mkdir(b->context, 0755) < 0)
         return bt_err_errno(err, errno, "create %s", b->context);
     /* the context's files are data: no whiteouts, no owners (a COPY sets its own) */
-    struct bt_extract_opts eo = {.whiteouts = BT_WHITEOUT_KEEP, .no_chown = true};
+    struct bt_extract_opts eo = {
+            .whiteouts = BT_WHITEOUT_KEEP, .no_chown = true, .lenient_end = true};
     if (bt_tar_extract_fd(fd, b->context, &eo, err) < 0)
         return bt_err_wrap(err, "read the build context");
     return 0;
 }
 
-/* Whether .dockerignore names path exactly (the client sends the Dockerfile and .dockerignore
- * even when they are ignored; dockerd's removeDockerfile then drops them from the context, so
- * that "COPY . ." does not copy them). */
-static bool ignored(const char *ignore_text, const char *path)
+/*
+ * dockerd's removeDockerfile: the client leaves what .dockerignore excludes out of the context
+ * but sends the Dockerfile and .dockerignore whatever it says, for the engine to read; once
+ * read, the engine drops those two when .dockerignore excludes them (Docker's full pattern
+ * rules: exceptions, "**", parent directories), so that "COPY . ." does not copy them. The
+ * rest of the context is taken as sent, as dockerd takes it.
+ */
+static int remove_ignored_dockerfile(struct build *b, const char *rel, const char *path,
+                                     bt_err **err)
 {
-    bt_autofree char *want = bt_path_clean(path);
-    bt_autofree char *text = bt_xstrdup(ignore_text);
-    for (char *save = NULL, *line = strtok_r(text, "\n", &save); line;
-         line = strtok_r(NULL, "\n", &save)) {
-        size_t n = strlen(line);
-        while (n && (line[n - 1] == '\r' || line[n - 1] == ' ' || line[n - 1] == '\t'))
-            line[--n] = 0;
-        while (*line == ' ' || *line == '\t')
-            line++;
-        if (!*line || *line == '#' || *line == '!')
-            continue;
-        bt_autofree char *pat = bt_path_clean(line[0] == '/' ? line + 1 : line);
-        if (strcmp(pat, want) == 0 || build_match(pat, want))
-            return true;
-    }
-    return false;
+    bt_autofree char *ign_path = bt_xasprintf("%s/.dockerignore", b->context);
+    bt_autostrbuf struct bt_strbuf ign = BT_STRBUF_INIT;
+    bt_autoerr bt_err *e = NULL;
+    if (bt_file_read(ign_path, &ign, 1 << 20, &e) < 0)
+        return 0; /* none: nothing to drop */
+    bt_autoptr(bt_ignore) m = bt_ignore_parse(ign.buf ? ign.buf : "", ign.len, err);
+    if (!m)
+        return bt_err_wrap(err, "read .dockerignore");
+    if (bt_ignore_matches(m, rel))
+        unlink(path);
+    if (bt_ignore_matches(m, ".dockerignore"))
+        unlink(ign_path);
+    return 0;
 }
 
 char *build_context_dockerfile(struct build *b, size_t *len, bt_err **err)
@@ -84,14 +88,7 @@ char *build_context_dockerfile(struct build *b, size_t *len, bt_err **err)
     if (bt_file_read(path, &sb, 64 << 20, err) < 0)
         return NULL;
     *len = sb.len;
-    /* dockerd's removeDockerfile */
-    bt_autofree char *ign_path = bt_xasprintf("%s/.dockerignore", b->context);
-    bt_autostrbuf struct bt_strbuf ign = BT_STRBUF_INIT;
-    if (bt_file_read(ign_path, &ign, 1 << 20, &e) == 0 && ign.len) {
-        if (ignored(bt_strbuf_str(&ign), rel ? rel : name))
-            unlink(path);
-        if (ignored(bt_strbuf_str(&ign), ".dockerignore"))
-            unlink(ign_path);
-    }
+    if (remove_ignored_dockerfile(b, rel ? rel : name, path, err) < 0)
+        return NULL;
     return bt_strbuf_steal(&sb);
 }

@@ -51,7 +51,6 @@ struct copy {
     uid_t uid;
     gid_t gid;
     long chmod; /* -1: keep */
-    size_t dl;  /* downloads so far */
 };
 
 static bool is_url(const char *s)
@@ -107,23 +106,70 @@ static void walk_match(struct copy *c, const char *dir, const char *rel, const c
     bt_strv_free(names);
 }
 
+/* A source written as a heredoc (COPY <<EOF /dst): a file of that name holding the body, mode
+ * 0664 as buildkit's Mkfile makes it; ADD does not unpack it. */
+static int heredoc_source(struct copy *c, const struct bt_df_content *h, bt_err **err)
+{
+    if (!*h->path || strchr(h->path, '/') || !strcmp(h->path, ".") || !strcmp(h->path, ".."))
+        return bt_err_set(err, BT_E_INVALID, "%s failed: invalid heredoc name: %s", c->cmd,
+                          h->path);
+    bt_autofree char *rnd = bt_random_hex(8);
+    bt_autofree char *dir = bt_xasprintf("%s/heredoc-%s", c->b->dir, rnd);
+    if (mkdir(dir, 0700) < 0)
+        return bt_err_errno(err, errno, "create %s", dir);
+    bt_autofree char *path = bt_xasprintf("%s/%s", dir, h->path);
+    bt_autoclose int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0664);
+    if (fd < 0)
+        return bt_err_errno(err, errno, "create %s", path);
+    if (bt_fd_write_all(fd, h->data, strlen(h->data), err) < 0)
+        return -1;
+    if (fchmod(fd, 0664) < 0)
+        return bt_err_errno(err, errno, "chmod %s", path);
+    add_info(c, path, h->path, false, NULL);
+    return 0;
+}
+
+/* dockerd's getFilenameForDownload: the last element of the URL's path, else the
+ * Content-Disposition filename; NULL when neither names a file. */
+static char *url_file_name(const char *url, const char *disposition)
+{
+    const char *p = strstr(url, "://");
+    p = p ? strchr(p + 3, '/') : NULL;
+    bt_autofree char *path = bt_xstrndup(p ? p : "", p ? strcspn(p, "?#") : 0);
+    const char *cands[] = {path, disposition};
+    for (size_t i = 0; i < 2; i++) {
+        const char *s = cands[i];
+        size_t n = s ? strlen(s) : 0;
+        if (!n || s[n - 1] == '/')
+            continue;
+        const char *base = strrchr(s, '/');
+        base = base ? base + 1 : s;
+        if (*base && strcmp(base, ".") && strcmp(base, ".."))
+            return bt_xstrdup(base);
+    }
+    return NULL;
+}
+
 static int find_source(struct copy *c, const char *src, bt_err **err)
 {
     if (is_url(src)) {
         if (!c->add)
             return bt_err_set(err, BT_E_INVALID, "source can't be a URL for %s", c->cmd);
-        const char *last = strrchr(src, '/');
-        bt_autofree char *name = bt_xstrdup(last && last[1] ? last + 1 : "download");
-        char *q = strpbrk(name, "?#");
-        if (q)
-            *q = 0;
-        bt_autofree char *dir = bt_xasprintf("%s/dl-%zu", c->b->dir, c->dl++);
+        bt_autofree char *rnd = bt_random_hex(8); /* unique across the build's steps */
+        bt_autofree char *dir = bt_xasprintf("%s/dl-%s", c->b->dir, rnd);
         if (mkdir(dir, 0700) < 0)
             return bt_err_errno(err, errno, "create %s", dir);
-        bt_autofree char *path = bt_xasprintf("%s/%s", dir, name);
+        bt_autofree char *tmp = bt_xasprintf("%s/.download", dir);
+        bt_autofree char *disposition = NULL;
         time_t mtime = 0;
-        if (build_fetch(src, path, &mtime, err) < 0)
+        if (build_fetch(src, tmp, &disposition, &mtime, err) < 0)
             return -1;
+        bt_autofree char *name = url_file_name(src, disposition);
+        if (!name)
+            return bt_err_set(err, BT_E_INVALID, "cannot determine filename from url: %s", src);
+        bt_autofree char *path = bt_xasprintf("%s/%s", dir, name);
+        if (rename(tmp, path) < 0)
+            return bt_err_errno(err, errno, "rename %s", tmp);
         add_info(c, path, name, false, NULL);
         c->infos[c->n - 1].mtime = mtime;
         return 0;
@@ -256,18 +302,11 @@ static int copy_entry(struct copy *c, const char *src, int dirfd, const char *na
     return 0;
 }
 
-/* The directory path of the layer (absolute in the image), created when missing. */
-static int open_dir(int rootfd, const char *path, bt_err **err)
+static bool exists_in_root(int rootfd, const char *path)
 {
-    bt_autoclose int p = bt_mkdir_in_root(rootfd, path, 0755, err);
-    if (p < 0)
-        return -1;
-    /* an O_PATH fd: reopen it to read and create in it */
-    bt_autofree char *proc = bt_xasprintf("/proc/self/fd/%d", p);
-    int fd = open(proc, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return bt_err_errno(err, errno, "open %s", path);
-    return fd;
+    bt_autoerr bt_err *e = NULL;
+    bt_autoclose int fd = bt_open_in_root(rootfd, path, O_PATH | O_CLOEXEC, 0, 0, &e);
+    return fd >= 0;
 }
 
 static bool is_dir_in_root(int rootfd, const char *path)
@@ -278,11 +317,81 @@ static bool is_dir_in_root(int rootfd, const char *path)
     return fd >= 0 && fstat(fd, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+/* The first prefix of path ("/a", "/a/b", ...) missing in the layer, or NULL. */
+static char *first_missing(int rootfd, const char *path)
+{
+    bt_autofree char *p = bt_xstrdup(path);
+    for (char *c = p + 1;; c++) {
+        if (*c != '/' && *c)
+            continue;
+        char saved = *c;
+        *c = 0;
+        if (!exists_in_root(rootfd, p))
+            return bt_xstrdup(p);
+        if (!saved)
+            return NULL;
+        *c = saved;
+    }
+}
+
+static void chown_in_root(const struct copy *c, int rootfd, const char *path)
+{
+    bt_autoerr bt_err *e = NULL;
+    bt_autoclose int fd = bt_open_in_root(rootfd, path, O_PATH | O_CLOEXEC, 0, 0, &e);
+    if (fd >= 0 && fchownat(fd, "", c->uid, c->gid, AT_EMPTY_PATH) < 0) {
+        /* not root (tests): the directories stay the builder's */
+    }
+}
+
+/*
+ * The directory path of the layer (absolute in the image), created when missing. With --chown
+ * the directories made here get the owner the way dockerd's copier gives it: a file's parents
+ * all (copyFile's MkdirAllAndChownNew), a directory source's destination only, its own
+ * parents staying root's (CopyWithTar, then fixPermissions of the destination when new).
+ */
+static int open_dir_owned(struct copy *c, int rootfd, const char *path, bool parents_too,
+                          bt_err **err)
+{
+    bt_autofree char *missing = c->chown ? first_missing(rootfd, path) : NULL;
+    bt_autoclose int p = bt_mkdir_in_root(rootfd, path, 0755, err);
+    if (p < 0)
+        return -1;
+    if (missing && parents_too) {
+        size_t n = strlen(missing);
+        bt_autofree char *q = bt_xstrdup(path);
+        for (char *c2 = q + n;; c2++) {
+            if (*c2 != '/' && *c2)
+                continue;
+            char saved = *c2;
+            *c2 = 0;
+            chown_in_root(c, rootfd, q);
+            if (!saved)
+                break;
+            *c2 = saved;
+        }
+    } else if (missing) {
+        chown_in_root(c, rootfd, path);
+    }
+    /* an O_PATH fd: reopen it to read and create in it */
+    bt_autofree char *proc = bt_xasprintf("/proc/self/fd/%d", p);
+    int fd = open(proc, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return bt_err_errno(err, errno, "open %s", path);
+    return fd;
+}
+
+static int open_dir(int rootfd, const char *path, bt_err **err)
+{
+    struct copy none = {0};
+    return open_dir_owned(&none, rootfd, path, false, err);
+}
+
 static int copy_one(struct copy *c, int rootfd, const struct src_info *i, const char *dest,
                     bool dest_dir, bt_err **err)
 {
     if (i->dir || i->archive) {
-        bt_autoclose int fd = open_dir(rootfd, dest, err);
+        bt_autoclose int fd = i->archive ? open_dir(rootfd, dest, err)
+                                         : open_dir_owned(c, rootfd, dest, false, err);
         if (fd < 0)
             return -1;
         if (i->archive) {
@@ -301,7 +410,7 @@ static int copy_one(struct copy *c, int rootfd, const struct src_info *i, const 
                                        : bt_xstrdup(dest);
     bt_autofree char *parent = bt_path_dirname(target);
     bt_autofree char *base = bt_path_basename(target);
-    bt_autoclose int fd = open_dir(rootfd, parent, err);
+    bt_autoclose int fd = open_dir_owned(c, rootfd, parent, true, err);
     if (fd < 0)
         return -1;
     return copy_entry(c, i->path, fd, base, i->mtime, err);
@@ -421,6 +530,9 @@ static int gather(struct copy *c, bt_err **err)
     for (size_t i = 0; c->x->srcs[i]; i++)
         if (find_source(c, c->x->srcs[i], err) < 0)
             return -1;
+    for (size_t i = 0; i < c->x->ncontents; i++)
+        if (heredoc_source(c, &c->x->contents[i], err) < 0)
+            return -1;
     size_t dl = strlen(c->x->dest);
     if (c->n > 1 && (!dl || c->x->dest[dl - 1] != '/'))
         return bt_err_set(err, BT_E_INVALID,
@@ -493,11 +605,55 @@ static int perform(struct copy *c, bt_err **err)
     return rc;
 }
 
+static bool dir_empty(const char *path)
+{
+    DIR *d = opendir(path);
+    if (!d)
+        return true;
+    bool empty = true;
+    for (struct dirent *e; empty && (e = readdir(d));)
+        empty = !strcmp(e->d_name, ".") || !strcmp(e->d_name, "..");
+    closedir(d);
+    return empty;
+}
+
+/* mkdir -p path (mode 0755, root's, as dockerd's SetupWorkingDirectory) beneath root, the
+ * layer's changes committed; no layer when the directory was there already. */
+static int mkdir_commit(struct build *b, const char *root, const char *upper, const char *path,
+                        const json_t *cc, bt_err **err)
+{
+    bt_autoclose int rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (rootfd < 0)
+        return bt_err_errno(err, errno, "open %s", root);
+    bt_autoclose int fd = bt_mkdir_in_root(rootfd, path, 0755, err);
+    if (fd < 0)
+        return -1;
+    return build_commit_upper(b, dir_empty(upper) ? NULL : upper, cc, err);
+}
+
+int build_workdir_step(struct build *b, const char *path, const json_t *cc, bt_err **err)
+{
+    if (!*b->st.image_id) {
+        bt_autofree char *rnd = bt_random_hex(8);
+        bt_autofree char *up = bt_xasprintf("%s/scratch-%s", b->dir, rnd);
+        if (mkdir(up, 0755) < 0)
+            return bt_err_errno(err, errno, "create %s", up);
+        return mkdir_commit(b, up, up, path, cc, err);
+    }
+    bt_autofree char *key = NULL, *upper = NULL;
+    bt_autofree char *merged = mount_image(b, b->st.image_id, &key, &upper, err);
+    if (!merged)
+        return -1;
+    int rc = mkdir_commit(b, merged, upper, path, cc, err);
+    umount2(merged, MNT_DETACH);
+    bt_autoerr bt_err *e = NULL;
+    image_rw_layer_remove(b->deps.images, key, &e);
+    return rc;
+}
+
 int build_copy_step(struct build *b, const struct bt_df_inst *x, bool add, bt_err **err)
 {
     struct copy c = {.b = b, .x = x, .add = add, .cmd = add ? "ADD" : "COPY"};
-    if (x->ncontents)
-        return bt_err_set(err, BT_E_UNSUPPORTED, "%s: heredoc sources need BuildKit", c.cmd);
     int rc = perform(&c, err);
     copy_clear(&c);
     return rc;

@@ -82,10 +82,14 @@ int build_run_step(struct build *b, const struct bt_df_inst *x, bt_err **err);
 
 /* ---- COPY / ADD (build-copy.c) ---- */
 int build_copy_step(struct build *b, const struct bt_df_inst *x, bool add, bt_err **err);
+/* WORKDIR's directory (dockerd's ContainerCreateWorkdir): made in a layer committed with the
+ * step's container config cc; no layer when the image has it already. */
+int build_workdir_step(struct build *b, const char *path, const json_t *cc, bt_err **err);
 
 /* ---- ADD's downloads (build-fetch.c, libcurl) ---- */
-/* GET url into path (mode 0600); *mtime from Last-Modified or 0. */
-int build_fetch(const char *url, const char *path, time_t *mtime, bt_err **err);
+/* GET url into path (mode 0600); *mtime from Last-Modified or 0; *disposition: the
+ * Content-Disposition header's filename or NULL (the caller frees it). */
+int build_fetch(const char *url, const char *path, char **disposition, time_t *mtime, bt_err **err);
 
 /* ---- pure helpers (build-keys.c) ---- */
 /* Go's %q of a string, and of a []string ("[\"a\" \"b\"]") */

@@ -5,6 +5,12 @@
  * streamed as the build's, its changes committed. The cache key is the config with the
  * command prefixed by the build args a RUN sees ("|1 A=1 /bin/sh -c ..."), as dockerd's
  * prependEnvOnCmd makes it, so that another --build-arg value runs the step anew.
+ *
+ * Heredocs (RUN <<EOF) are run as buildkit's dockerfile2llb runs them (dispatchRun), the
+ * classic builder having no rule of its own: a command that is just one heredoc runs the
+ * heredoc's body with the shell, or, when the body starts with "#!", as a script file mounted
+ * read-only at /dev/pipes/<name>; any other command gets its heredocs appended back
+ * ("cat <<EOF\nbody\nEOF") and the shell reads them itself.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -12,6 +18,7 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -21,6 +28,7 @@
 #include "shared/base/fd.h"
 #include "shared/base/log.h"
 #include "shared/base/mem.h"
+#include "shared/crypto/digest.h"
 #include "shared/json/json.h"
 
 struct logs_job {
@@ -107,7 +115,48 @@ static void remove_container(struct build *b, struct ctr *c)
     build_out(b, "Removing intermediate container %s\n", sid);
 }
 
-static json_t *create_body(struct build *b, const json_t *cmd, char *const *args)
+/* The command of a RUN in shell form with heredocs (see above). *key: what the cache and
+ * history see, the text with its heredocs, since a script's path says nothing of its body;
+ * *pipes: the directory to mount at /dev/pipes, or NULL. */
+static int heredoc_command(struct build *b, const struct bt_df_inst *x, json_t *cmd, char **key,
+                           char **pipes, bt_err **err)
+{
+    const struct bt_df_node *n = x->node;
+    bt_autostrbuf struct bt_strbuf full = BT_STRBUF_INIT;
+    bt_strbuf_append(&full, x->args[0]);
+    for (size_t i = 0; i < n->nheredocs; i++)
+        bt_strbuf_appendf(&full, "\n%s%s", n->heredocs[i].content, n->heredocs[i].name);
+    *key = bt_xstrdup(bt_strbuf_str(&full));
+    bt_autofree char *name = NULL;
+    bool chomp = false;
+    if (!bt_df_heredoc_only(x->args[0], &name, &chomp)) {
+        json_array_append_new(cmd, json_string(*key));
+        return 0;
+    }
+    struct bt_df_heredoc h = n->heredocs[0];
+    h.chomp = chomp;
+    bt_autofree char *body = bt_df_heredoc_body(&h);
+    if (strncmp(body, "#!", 2) != 0) {
+        json_array_append_new(cmd, json_string(body));
+        return 0;
+    }
+    if (strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, ".."))
+        return bt_err_set(err, BT_E_INVALID, "invalid heredoc name for a script: %s", name);
+    bt_autofree char *rnd = bt_random_hex(8);
+    bt_autofree char *dir = bt_xasprintf("%s/pipes-%s", b->dir, rnd);
+    if (mkdir(dir, 0755) < 0)
+        return bt_err_errno(err, errno, "create %s", dir);
+    bt_autofree char *path = bt_xasprintf("%s/%s", dir, name);
+    bt_autoclose int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0755);
+    if (fd < 0 || bt_fd_write_all(fd, body, strlen(body), err) < 0 || fchmod(fd, 0755) < 0)
+        return fd < 0 ? bt_err_errno(err, errno, "create %s", path) : -1;
+    bt_autofree char *script = bt_xasprintf("/dev/pipes/%s", name);
+    json_array_append_new(cmd, json_string(script));
+    *pipes = bt_steal_ptr(&dir);
+    return 0;
+}
+
+static json_t *create_body(struct build *b, const json_t *cmd, char *const *args, const char *pipes)
 {
     json_t *body = json_deep_copy(b->st.config);
     json_object_set(body, "Cmd", (json_t *)cmd);
@@ -127,6 +176,10 @@ static json_t *create_body(struct build *b, const json_t *cmd, char *const *args
     const char *net = b->opts.network_mode;
     if (net && *net)
         bt_json_set_str(hc, "NetworkMode", net);
+    if (pipes) {
+        bt_autofree char *bind = bt_xasprintf("%s:/dev/pipes:ro", pipes);
+        json_object_set_new(hc, "Binds", json_pack("[s]", bind));
+    }
     json_object_set_new(body, "HostConfig", hc);
     return body;
 }
@@ -137,9 +190,21 @@ int build_run_step(struct build *b, const struct bt_df_inst *x, bt_err **err)
         return bt_err_set(err, BT_E_INVALID,
                           "Please provide a source image with `from` prior to run");
     bt_autoptr(json_t) cmd = json_array();
+    bt_autoptr(json_t) key_cmd = NULL;
+    bt_autofree char *pipes = NULL;
     if (x->json) {
         for (size_t i = 0; i < x->nargs; i++)
             json_array_append_new(cmd, json_string(x->args[i]));
+    } else if (x->node->nheredocs && x->nargs == 1) {
+        json_decref(cmd);
+        cmd = build_shell(b);
+        bt_autofree char *key = NULL;
+        if (heredoc_command(b, x, cmd, &key, &pipes, err) < 0)
+            return -1;
+        if (pipes) {
+            key_cmd = build_shell(b);
+            json_array_append_new(key_cmd, json_string(key));
+        }
     } else {
         json_decref(cmd);
         cmd = build_shell(b);
@@ -148,14 +213,16 @@ int build_run_step(struct build *b, const struct bt_df_inst *x, bt_err **err)
     bt_autostrv char **args = build_run_args(b);
     /* the cache key: the command with the build args the step sees */
     bt_autoptr(json_t) cc = json_deep_copy(b->st.config);
-    json_object_set_new(cc, "Cmd", build_prepend_env(args, cmd));
+    json_object_set_new(cc, "Cmd", build_prepend_env(args, key_cmd ? key_cmd : cmd));
     bt_json_set_str(cc, "Image", b->st.image_id);
     if (build_probe(b, cc))
         return 0;
 
-    bt_autoptr(json_t) body = create_body(b, cmd, args);
+    bt_autoptr(json_t) body = create_body(b, cmd, args, pipes);
+    /* removed after the step: no durable record (--rm=false keeps them: those are durable) */
+    unsigned flags = b->opts.rm || b->opts.force_rm ? CTR_CREATE_TRANSIENT : 0;
     char **warnings = NULL;
-    bt_autoptr(ctr) c = ctr_create(b->deps.containers, NULL, body, &warnings, err);
+    bt_autoptr(ctr) c = ctr_create(b->deps.containers, NULL, body, flags, &warnings, err);
     for (size_t i = 0; warnings && warnings[i]; i++)
         build_out(b, " ---> [Warning] %s\n", warnings[i]);
     bt_strv_free(warnings);

@@ -313,10 +313,17 @@ static int config_step(struct build *b, const struct bt_df_inst *x, bt_err **err
         bt_strbuf_appendf(&c, "USER %s", x->args[0]);
         break;
     case BT_DF_WORKDIR: {
+        /* dockerd makes the directory now, in a container it commits (dispatchWorkdir), so
+         * that later steps and containers find it with the image's owner, not the runtime's */
         bt_autofree char *wd = workdir(b, x->args[0]);
         bt_json_set_str(cfg, "WorkingDir", wd);
-        bt_strbuf_appendf(&c, "WORKDIR %s", wd);
-        break;
+        /* one comment word, not withCmdComment's two: "#(nop) WORKDIR /app" */
+        bt_autofree char *comment = bt_xasprintf("#(nop) WORKDIR %s", wd);
+        const char *parts[] = {comment, NULL};
+        bt_autoptr(json_t) cc = build_comment_config(b, parts);
+        if (build_probe(b, cc))
+            return 0;
+        return build_workdir_step(b, wd, cc, err);
     }
     case BT_DF_STOPSIGNAL:
         bt_json_set_str(cfg, "StopSignal", x->args[0]);

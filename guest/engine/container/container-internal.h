@@ -65,6 +65,7 @@ struct ctr {
     bool exit_cleanup;
     bool cleaning; /* ctr_exit_cleanup is at work without the lock */
     bool removed;
+    bool transient; /* CTR_CREATE_TRANSIENT: every save of the record skips the fsync */
     struct attach_wait *attaches;
 };
 

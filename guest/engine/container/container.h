@@ -71,9 +71,18 @@ void ctr_list_free(struct ctr **list, size_t n);
 
 /* ---- life cycle ---- */
 
+enum {
+    /* A container that lives for one job of the engine's own (a build's RUN, removed after its
+     * step): its record is saved without fsync (BT_FILE_NO_SYNC), which is most of a create's
+     * cost on a real disk. A crash of the machine can leave it without a record; the engine
+     * then skips it on start, as the remains of a failed create. */
+    CTR_CREATE_TRANSIENT = 1u << 0,
+};
+
 /* Create from a create request's body (Config fields at the top, "HostConfig",
- * "NetworkingConfig"), name optional. warnings: NULL-terminated, the caller frees. */
-struct ctr *ctr_create(struct ctr_manager *m, const char *name, const json_t *body,
+ * "NetworkingConfig"), name optional; flags: CTR_CREATE_*. warnings: NULL-terminated, the
+ * caller frees. */
+struct ctr *ctr_create(struct ctr_manager *m, const char *name, const json_t *body, unsigned flags,
                        char ***warnings, bt_err **err);
 
 /* Start; BT_E_NOT_MODIFIED when it already runs. Failures of the command set the container's

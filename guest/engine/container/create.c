@@ -269,7 +269,7 @@ int ctr_config_from_request(const json_t *body, json_t **config, json_t **host_c
     return 0;
 }
 
-struct ctr *ctr_create(struct ctr_manager *m, const char *name, const json_t *body,
+struct ctr *ctr_create(struct ctr_manager *m, const char *name, const json_t *body, unsigned flags,
                        char ***warnings, bt_err **err)
 {
     *warnings = bt_xzalloc(sizeof(char *));
@@ -357,6 +357,7 @@ struct ctr *ctr_create(struct ctr_manager *m, const char *name, const json_t *bo
     c->name = bt_xstrdup(full);
     c->rec = json_incref(rec);
     c->status = CTR_CREATED;
+    c->transient = flags & CTR_CREATE_TRANSIENT;
     /* in the index now, so the name is taken; undone below on failure */
     ctr_index_add(m, c);
     pthread_mutex_unlock(&m->lock);

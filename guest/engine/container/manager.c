@@ -125,6 +125,8 @@ static int save(struct ctr *c, unsigned flags, bt_err **err)
     if (c->removed)
         return 0;
     bt_autofree char *path = bt_xasprintf("%s/container.json", c->dir);
+    if (c->transient)
+        flags |= BT_FILE_NO_SYNC;
     if (bt_json_save_file_flags(path, c->rec, 0600, flags, err) < 0)
         return bt_err_wrap(err, "save container %s", c->id);
     return 0;

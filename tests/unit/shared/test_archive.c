@@ -175,6 +175,44 @@ static int extract(struct fixture *f, const struct spec *s, size_t n, enum bt_wh
 
 /* ---- escapes ---- */
 
+/* A tar as the docker CLI sends `build -f -`: its last entry's data, then nothing. */
+static char *unpadded_tar(struct fixture *f, size_t *len)
+{
+    bt_autofree char *path = at(f, "unpadded.tar");
+    bt_autoclose int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    assert_true(fd >= 0);
+    bt_autoerr bt_err *err = NULL;
+    bt_autoptr(bt_tar_writer) w = bt_tar_writer_new(fd, BT_TAR_PLAIN, &err);
+    assert_non_null(w);
+    assert_int_equal(bt_tar_writer_add_data(w, "a.txt", "first\n", 6, 0644, 0, &err), 0);
+    assert_int_equal(bt_tar_writer_add_data(w, "Dockerfile", "FROM busybox\n", 13, 0600, 0, &err),
+                     0);
+    assert_int_equal(bt_tar_writer_finish(w, NULL, NULL, &err), 0);
+    char *data = slurp(path);
+    assert_non_null(data);
+    *len = 512 + 512 + 512 + 13; /* a.txt's header and block, the Dockerfile's header, data */
+    return data;
+}
+
+static void test_archive_lenient_end_takes_a_tar_without_padding(void **state)
+{
+    struct fixture *f = *state;
+    size_t len;
+    bt_autofree char *tar = unpadded_tar(f, &len);
+    bt_autoerr bt_err *err = NULL;
+    struct bt_extract_opts strict = {0};
+    assert_int_equal(bt_tar_extract_mem(tar, len, f->dest, &strict, &err), -1);
+    bt_err_clear(&err);
+    struct bt_extract_opts o = {.lenient_end = true};
+    assert_int_equal(bt_tar_extract_mem(tar, len, f->dest, &o, &err), 0);
+    bt_autofree char *df = at(f, "dest/Dockerfile");
+    bt_autofree char *got = slurp(df);
+    assert_string_equal(got, "FROM busybox\n");
+    /* cut inside the data: still an error */
+    assert_int_equal(bt_tar_extract_mem(tar, len - 5, f->dest, &o, &err), -1);
+    assert_int_equal(bt_err_code(err), BT_E_INVALID);
+}
+
 static void test_archive_dotdot_entry_is_refused(void **state)
 {
     struct fixture *f = *state;
@@ -787,6 +825,7 @@ int main(void)
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
     const struct CMUnitTest tests[] = {
             T(test_archive_dotdot_entry_is_refused),
+            T(test_archive_lenient_end_takes_a_tar_without_padding),
             T(test_archive_absolute_names_land_inside),
             T(test_archive_symlink_then_file_stays_inside),
             T(test_archive_file_replaces_symlink_instead_of_writing_through),

@@ -1,0 +1,14 @@
+# shellcheck shell=bash disable=SC2034,SC2154 # cmd and desc are bench/run's
+# SPDX-License-Identifier: Apache-2.0
+# The same 7-step build as build-cold, fully cached: bench/run's check run (and the warm-up)
+# fill the cache, so every timed run finds each step's image and ends on the same image ID.
+# podman build keeps its layer cache by default (--layers).
+
+desc='docker build of the 7-step Dockerfile, every step cached (classic builder; podman: buildah)'
+
+# shellcheck source=/dev/null
+source "$BENCH_DIR/lib/build-context.sh"
+
+cmd[berth]="env DOCKER_BUILDKIT=0 $BERTH_DOCKER build -q --network none -t bench-build $BUILD_CTX"
+cmd[docker]="env DOCKER_BUILDKIT=0 $PEER_DOCKER build -q --network none -t bench-build $BUILD_CTX"
+cmd[podman]="podman build -q --layers --network none -t bench-build $BUILD_CTX"
