@@ -11,7 +11,7 @@ ENV GREETING=hello
 WORKDIR /app
 COPY hello.txt .
 RUN echo "$GREETING from run" > /app/run.txt
-RUN for i in $(seq 1 100); do echo $i > /app/f$i; done
+RUN for i in $(seq 1 1000); do echo $i > /app/f$i; done
 CMD ["cat", "/app/hello.txt"]
 DF
 echo hello >"$BUILD_CTX/hello.txt"

@@ -385,6 +385,8 @@ static int signal_locked(struct ctr *c, int sig, bt_err **err)
     return 0;
 }
 
+static bool wait_exit(struct ctr *c, uint64_t gen, long ms);
+
 int ctr_kill(struct ctr_manager *m, struct ctr *c, const char *signal, bt_err **err)
 {
     int sig = signal && *signal ? parse_signal(signal, err) : SIGKILL;
@@ -397,8 +399,14 @@ int ctr_kill(struct ctr_manager *m, struct ctr *c, const char *signal, bt_err **
                         "Cannot kill container: %s: Container %s is not "
                         "running",
                         c->id, c->id);
-    else
+    else {
+        uint64_t gen = c->exit_gen;
         rc = signal_locked(c, sig, err);
+        /* as dockerd's Kill: a SIGKILL returns once the container is seen gone, so the next
+         * ps says exited (a paused one included: it is thawed to die) */
+        if (rc == 0 && sig == SIGKILL)
+            wait_exit(c, gen, 10000);
+    }
     pthread_mutex_unlock(&c->lock);
     return rc;
 }
