@@ -81,6 +81,11 @@ char *bt_xasprintf(const char *fmt, ...)
     return s;
 }
 
+int bt_strp_cmp(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 size_t bt_strv_len(char *const *v)
 {
     size_t n = 0;

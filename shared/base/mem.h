@@ -22,6 +22,8 @@ char *bt_xvasprintf(const char *fmt, va_list ap)
 
 /* NULL-terminated string vectors */
 size_t bt_strv_len(char *const *v);
+/* qsort's comparator for an array of strings, in byte order (strcmp of the pointed-to). */
+int bt_strp_cmp(const void *a, const void *b);
 char **bt_strv_dup(char *const *v);
 void bt_strv_free(char **v);
 /* Append a copy of s to *v (which may be NULL); *v stays NULL-terminated. */

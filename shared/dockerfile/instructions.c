@@ -428,11 +428,6 @@ static int check_health(struct bt_df_inst *in, char **errmsg)
     return 0;
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 static int check_list(struct bt_df_inst *in, const char *what, char **errmsg)
 {
     const struct bt_df_node *n = in->node;
@@ -440,7 +435,7 @@ static int check_list(struct bt_df_inst *in, const char *what, char **errmsg)
         return -1;
     set_args(in, n->args, n->nargs);
     if (in->cmd == BT_DF_EXPOSE) {
-        qsort(in->args, in->nargs, sizeof(char *), cmp_str);
+        qsort(in->args, in->nargs, sizeof(char *), bt_strp_cmp);
         return 0;
     }
     for (size_t i = 0; i < in->nargs; i++) {

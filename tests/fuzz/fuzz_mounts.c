@@ -82,7 +82,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         json_decref(stored);
         ctr_mounts_free(list, n);
         json_t *rec = json_pack("{s:O}", "HostConfig", hc);
-        json_t *insp = ctr_mounts_inspect(rec);
+        json_t *insp, *legacy;
+        ctr_mounts_inspect(rec, &insp, &legacy);
+        json_decref(legacy);
         json_decref(rec);
         char *s = json_dumps(insp, 0);
         if (!s)

@@ -87,11 +87,6 @@ char *build_sources_hash(char *const *hashes)
     return bt_xasprintf("multi:%s", bt_digest_hex(d));
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* Feed one entry (and a directory's entries, sorted) into h: name, type, mode, size, link
  * target, contents. */
 static int hash_entry(struct bt_sha256 *h, const char *path, const char *rel, bt_err **err)
@@ -129,7 +124,7 @@ static int hash_entry(struct bt_sha256 *h, const char *path, const char *rel, bt
                 bt_strv_push(&names, e->d_name);
         closedir(d);
         size_t cnt = bt_strv_len(names);
-        qsort(names, cnt, sizeof(char *), cmp_str);
+        qsort(names, cnt, sizeof(char *), bt_strp_cmp);
         int rc = 0;
         for (size_t i = 0; i < cnt && rc == 0; i++) {
             bt_autofree char *sub = bt_xasprintf("%s/%s", path, names[i]);
@@ -230,7 +225,7 @@ json_t *build_prepend_env(char *const *args, const json_t *cmd)
     if (n == 0)
         return json_deep_copy(cmd);
     char **sorted = bt_strv_dup(args);
-    qsort(sorted, n, sizeof(char *), cmp_str);
+    qsort(sorted, n, sizeof(char *), bt_strp_cmp);
     json_t *out = json_array();
     json_array_append_new(out, json_sprintf("|%zu", n));
     for (size_t i = 0; i < n; i++)

@@ -5,6 +5,7 @@
 
 #include "guest/engine/container/container-internal.h"
 #include "guest/engine/container/mounts.h"
+#include "guest/engine/container/oci.h"
 #include "guest/engine/image/changes.h"
 #include "guest/engine/image/image.h"
 #include "shared/base/cleanup.h"
@@ -13,17 +14,13 @@
 #include "shared/base/strbuf.h"
 #include "shared/json/json.h"
 
-/* What the runtime mounts on in every container (oci.c), whose mount points are no change. */
-static const char *const system_mounts[] = {
-        "/proc",          "/dev",        "/dev/pts", "/sys",
-        "/sys/fs/cgroup", "/dev/mqueue", "/dev/shm", "/etc/resolv.conf",
-        "/etc/hostname",  "/etc/hosts",  NULL};
-
 static char **mount_points(const json_t *rec)
 {
     char **out = bt_xzalloc(sizeof(char *));
-    for (size_t i = 0; system_mounts[i]; i++)
-        bt_strv_push(&out, system_mounts[i]);
+    for (size_t i = 0; oci_system_mounts[i]; i++)
+        bt_strv_push(&out, oci_system_mounts[i]);
+    for (size_t i = 0; oci_network_files[i]; i++)
+        bt_strv_push(&out, oci_network_files[i]);
     struct ctr_mount *list = NULL;
     size_t n = 0;
     if (ctr_mount_points(rec, &list, &n, NULL) == 0) {

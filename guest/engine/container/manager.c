@@ -274,8 +274,10 @@ json_t *ctr_snapshot(struct ctr *c)
             json_array_append_new(ids, json_string(e->id));
     pthread_mutex_unlock(&c->m->lock);
     json_object_set_new(s, "ExecIDs", json_array_size(ids) ? ids : (json_decref(ids), json_null()));
-    json_object_set_new(s, "Mounts", ctr_mounts_inspect(c->rec));
-    json_object_set_new(s, "Volumes", ctr_mounts_legacy_volumes(c->rec));
+    json_t *mounts, *volumes;
+    ctr_mounts_inspect(c->rec, &mounts, &volumes);
+    json_object_set_new(s, "Mounts", mounts);
+    json_object_set_new(s, "Volumes", volumes);
     json_object_del(s, "MountPoints");
     pthread_mutex_unlock(&c->lock);
     return s;

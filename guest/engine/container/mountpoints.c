@@ -284,29 +284,18 @@ int ctr_mount_points_populate(struct ctr_manager *m, const json_t *mps,
     return rc;
 }
 
-json_t *ctr_mounts_inspect(const json_t *rec)
+void ctr_mounts_inspect(const json_t *rec, json_t **mounts, json_t **volumes)
 {
     struct ctr_mount *list = NULL;
     size_t n = 0;
     if (ctr_mount_points(rec, &list, &n, NULL) < 0)
-        return json_array();
-    json_t *out = ctr_mounts_view(list, n);
-    ctr_mounts_free(list, n);
-    return out;
-}
-
-json_t *ctr_mounts_legacy_volumes(const json_t *rec)
-{
-    json_t *out = json_object();
-    struct ctr_mount *list = NULL;
-    size_t n = 0;
-    if (ctr_mount_points(rec, &list, &n, NULL) < 0)
-        return out;
+        n = 0;
+    *mounts = ctr_mounts_view(list, n);
+    *volumes = json_object();
     for (size_t i = 0; i < n; i++)
         if (!list[i].from_tmpfs && strcmp(list[i].type, "tmpfs") != 0)
-            bt_json_set_str(out, list[i].destination, list[i].source);
+            bt_json_set_str(*volumes, list[i].destination, list[i].source);
     ctr_mounts_free(list, n);
-    return out;
 }
 
 json_t *ctr_volume_users(struct ctr_manager *m)

@@ -72,9 +72,9 @@ int ctr_mount_points_of(const json_t *mount_points, const json_t *host_config,
                         struct ctr_mount **out, size_t *n, bt_err **err);
 
 /* Inspect's `Mounts` of a record, and the legacy `Volumes` map (destination: host path) that
- * old tutorials print with `docker inspect -f '{{ .Volumes }}'`. */
-json_t *ctr_mounts_inspect(const json_t *rec);
-json_t *ctr_mounts_legacy_volumes(const json_t *rec);
+ * old tutorials print with `docker inspect -f '{{ .Volumes }}'`: new references, from one read
+ * of the mount points. */
+void ctr_mounts_inspect(const json_t *rec, json_t **mounts, json_t **volumes);
 
 /* Inspect's `Mounts` of a list: [{"Type", "Name", "Source", "Destination", "Driver", "Mode",
  * "RW", "Propagation"}] (Name and Driver for volumes only; --tmpfs is not listed). */

@@ -171,6 +171,19 @@ static json_t *mount(const char *dest, const char *type, const char *src, const 
                      "options", o);
 }
 
+const char *const oci_system_mounts[] = {"/proc",          "/dev",        "/dev/pts", "/sys",
+                                         "/sys/fs/cgroup", "/dev/mqueue", "/dev/shm", NULL};
+const char *const oci_network_files[] = {"/etc/resolv.conf", "/etc/hostname", "/etc/hosts", NULL};
+
+/* Whether one of the user's mounts is on dest (and so replaces Berth's). */
+static bool mounted_on(const struct ctr_mount *own, size_t n, const char *dest)
+{
+    for (size_t k = 0; k < n; k++)
+        if (strcmp(own[k].destination, dest) == 0)
+            return true;
+    return false;
+}
+
 static json_t *default_mounts(const char *dir, const json_t *hc, const json_t *mount_points)
 {
     bool priv = bt_json_get_bool(hc, "Privileged", false);
@@ -182,8 +195,6 @@ static json_t *default_mounts(const char *dir, const json_t *hc, const json_t *m
     size_t n = 0;
     if (ctr_mount_points_of(mount_points, hc, &own, &n, NULL) < 0)
         n = 0;
-    static const char *const sys_dest[] = {"/proc",          "/dev",        "/dev/pts", "/sys",
-                                           "/sys/fs/cgroup", "/dev/mqueue", "/dev/shm"};
     json_t *m = json_array();
     json_t *by_dest = json_object(); /* the system mounts, which a mount of the user replaces */
     json_object_set_new(by_dest, "/proc", mount("/proc", "proc", "proc", "nosuid,noexec,nodev"));
@@ -202,31 +213,23 @@ static json_t *default_mounts(const char *dir, const json_t *hc, const json_t *m
     json_object_set_new(by_dest, "/dev/mqueue",
                         mount("/dev/mqueue", "mqueue", "mqueue", "nosuid,noexec,nodev"));
     json_object_set_new(by_dest, "/dev/shm", mount("/dev/shm", "tmpfs", "shm", shm_opts));
-    for (size_t i = 0; i < sizeof(sys_dest) / sizeof(sys_dest[0]); i++) {
-        bool replaced = false;
-        for (size_t k = 0; k < n; k++)
-            replaced |= strcmp(own[k].destination, sys_dest[i]) == 0;
-        if (!replaced)
-            json_array_append(m, json_object_get(by_dest, sys_dest[i]));
-    }
+    for (size_t i = 0; oci_system_mounts[i]; i++)
+        if (!mounted_on(own, n, oci_system_mounts[i]))
+            json_array_append(m, json_object_get(by_dest, oci_system_mounts[i]));
     json_decref(by_dest);
     /* then the network files and the user's mounts together, parents before children as
      * dockerd sorts them (a volume on /etc goes under /etc/hosts); a mount of the user on
      * /etc/hosts replaces Berth's */
-    static const char *const etc[] = {"resolv.conf", "hostname", "hosts"};
     struct ctr_mount *all = bt_xzalloc((n + 3) * sizeof(*all));
     size_t na = 0;
-    char *etc_src[3] = {0}, *etc_dst[3] = {0};
+    char *etc_src[3] = {0};
     for (size_t i = 0; i < 3; i++) {
-        etc_src[i] = bt_xasprintf("%s/%s", dir, etc[i]);
-        etc_dst[i] = bt_xasprintf("/etc/%s", etc[i]);
-        bool replaced = false;
-        for (size_t k = 0; k < n; k++)
-            replaced |= strcmp(own[k].destination, etc_dst[i]) == 0;
-        if (!replaced)
+        const char *dst = oci_network_files[i];
+        etc_src[i] = bt_xasprintf("%s/%s", dir, strrchr(dst, '/') + 1);
+        if (!mounted_on(own, n, dst))
             all[na++] = (struct ctr_mount){.type = "bind",
                                            .source = etc_src[i],
-                                           .destination = etc_dst[i],
+                                           .destination = (char *)dst,
                                            .options = "rbind,rprivate"};
     }
     for (size_t k = 0; k < n; k++)
@@ -236,11 +239,9 @@ static json_t *default_mounts(const char *dir, const json_t *hc, const json_t *m
         json_array_append_new(m,
                               mount(all[i].destination, all[i].type,
                                     *all[i].source ? all[i].source : all[i].type, all[i].options));
-    free(all); /* its strings belong to own and etc_* */
-    for (size_t i = 0; i < 3; i++) {
+    free(all); /* its strings belong to own, etc_src and oci_network_files */
+    for (size_t i = 0; i < 3; i++)
         free(etc_src[i]);
-        free(etc_dst[i]);
-    }
     ctr_mounts_free(own, n);
     return m;
 }

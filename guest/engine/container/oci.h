@@ -19,6 +19,12 @@ struct oci_input {
     const char *rootfs;
 };
 
+/* What the runtime mounts on in every container, NULL-terminated: the system file systems
+ * (a mount of the user on one of these paths replaces it) and the network files, which live
+ * in the run directory under their base names. A commit leaves their mount points out. */
+extern const char *const oci_system_mounts[];
+extern const char *const oci_network_files[];
+
 /* The whole config.json. */
 int oci_build(const struct oci_input *in, json_t **out, bt_err **err);
 /* The capability set of a HostConfig: Docker's defaults, CapAdd/CapDrop ("ALL" allowed),

@@ -15,6 +15,7 @@
 #include "guest/engine/image/image-internal.h"
 #include "shared/archive/archive.h"
 #include "shared/base/cleanup.h"
+#include "shared/base/mem.h"
 #include "shared/base/fd.h"
 #include "shared/base/path.h"
 #include "shared/json/json.h"
@@ -76,11 +77,6 @@ static bool has_changes(const struct walk *w, const char *rel)
     return found;
 }
 
-static int cmp_names(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 static int skip_mount_points(const struct bt_tar_entry *e, void *ctx, bt_err **err)
 {
     (void)err;
@@ -115,7 +111,7 @@ static int pack_upper(const struct walk *w, const char *path, bt_err **err)
         names[n++] = bt_xstrdup(e->d_name);
     }
     closedir(d);
-    qsort(names, n, sizeof(*names), cmp_names);
+    qsort(names, n, sizeof(*names), bt_strp_cmp);
     int rc = 0;
     for (size_t i = 0; i < n; i++) {
         bt_autofree char *src = bt_xasprintf("%s/%s", w->upper, names[i]);

@@ -11,6 +11,7 @@
 #include "guest/engine/image/changes.h"
 #include "guest/engine/image/image-internal.h"
 #include "shared/base/cleanup.h"
+#include "shared/base/mem.h"
 #include "shared/base/strbuf.h"
 #include "shared/json/json.h"
 
@@ -31,11 +32,6 @@ char *image_json_go(const json_t *v)
     return bt_strbuf_steal(&out);
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 /* A copy of obj with its keys sorted, as Go marshals a map; NULL stays NULL. */
 json_t *image_json_sorted(const json_t *obj)
 {
@@ -48,7 +44,7 @@ json_t *image_json_sorted(const json_t *obj)
     json_t *v;
     json_object_foreach ((json_t *)obj, k, v)
         keys[i++] = k;
-    qsort(keys, n, sizeof(*keys), cmp_str);
+    qsort(keys, n, sizeof(*keys), bt_strp_cmp);
     json_t *out = json_object();
     for (i = 0; i < n; i++)
         json_object_set(out, keys[i], json_object_get(obj, keys[i]));

@@ -239,11 +239,6 @@ int64_t vol_size(struct vol_store *s, const char *name)
     return fd < 0 ? 0 : tree_size(fd);
 }
 
-static int cmp_names(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 json_t *vol_list(struct vol_store *s)
 {
     json_t *out = json_array();
@@ -259,7 +254,7 @@ json_t *vol_list(struct vol_store *s)
     }
     if (d)
         closedir(d);
-    qsort(names, n, sizeof(*names), cmp_names);
+    qsort(names, n, sizeof(*names), bt_strp_cmp);
     for (size_t i = 0; i < n; i++) {
         json_t *meta = load(s, names[i], NULL);
         if (meta)
