@@ -6,13 +6,15 @@ Usage: report.py OUT_DIR
 
 OUT_DIR holds what bench/volumes/run wrote:
   meta.txt     key=value: drop_caches, size, files, runs, targets (in table order)
-  results.tsv  target, run, workload, seconds, rate, unit, sync seconds, cached %
+  results.tsv  target, run, workload, seconds, rate, unit, sync seconds, cached %, and the
+               disk's "reads read_ms writes write_ms discards discard_ms" meanwhile
   skips.tsv    engine or target <TAB> why it was not measured
-  load.tsv     run, target, the load averages when its pass began
+  load.tsv     run, the load averages when the pass began and when it ended
   versions.txt the engines' versions (printed as is)
 
-Every time is the median of the runs; ratios are of medians. "time / host" above 1 means
-slower than the host; "peer / berth" above 1 means Berth is faster.
+Times are the median of the runs, and the best (shortest) of them, which the machine's other
+load disturbs least (it only ever adds time); ratios are of medians, or of bests. "time / host"
+above 1 means slower than the host; "peer / berth" above 1 means Berth is faster.
 """
 
 import os
@@ -46,9 +48,10 @@ def load(out_dir):
     """(target, workload) -> {"seconds": [...], "rate": [...], "sync": [...], ...}"""
     data = {}
     for row in read_tsv(os.path.join(out_dir, "results.tsv")):
-        target, _run, workload, seconds, rate, unit, sync, cached = row
+        target, _run, workload, seconds, rate, unit, sync, cached, disk = row
         d = data.setdefault((target, workload), {"seconds": [], "rate": [], "sync": [],
-                                                 "cached": [], "unit": unit})
+                                                 "cached": [], "disk": [], "unit": unit})
+        d["disk"].append([int(x) for x in disk.split()])
         d["seconds"].append(float(seconds))
         d["rate"].append(float(rate))
         if sync != "-":
@@ -73,8 +76,10 @@ def table(header, rows):
     return "\n".join(out)
 
 
-def times_table(data, targets, key="seconds", before_sync=False):
-    """Median seconds per target and workload, with the ratio to the host's median."""
+def times_table(data, targets, before_sync=False, pick=None):
+    """Seconds per target and workload (the median of the runs, or what pick() makes of
+    them), with the ratio to the host's."""
+    pick = pick or med
     workloads = WORKLOADS
     if before_sync:
         workloads = [w for w in WORKLOADS if data.get(("host", w), {}).get("sync")]
@@ -84,8 +89,8 @@ def times_table(data, targets, key="seconds", before_sync=False):
         if not d:
             return None
         if before_sync:
-            return med([s - y for s, y in zip(d["seconds"], d["sync"])])
-        return med(d[key])
+            return pick([s - y for s, y in zip(d["seconds"], d["sync"])])
+        return pick(d["seconds"])
 
     rows = []
     for t in targets:
@@ -99,7 +104,7 @@ def times_table(data, targets, key="seconds", before_sync=False):
             else:
                 row.append("%.3f (%.2f×)" % (v, v / host))
         rows.append(row)
-    if not before_sync:
+    if not before_sync and pick is med:
         row = ["host rate"]
         for w in workloads:
             d = data.get(("host", w))
@@ -129,8 +134,8 @@ def spread_table(data, targets):
     return table(["target"] + WORKLOADS, rows)
 
 
-def peers_table(data):
-    """peer median / berth median, per workload and mount kind."""
+def peers_table(data, pick):
+    """peer's time / berth's, per workload and mount kind."""
     header = ["workload"]
     cols = []
     for m in MOUNTS:
@@ -148,12 +153,12 @@ def peers_table(data):
         for m, p in cols:
             b = data.get(("berth/" + m, w))
             o = data.get((p + "/" + m, w))
-            row.append("%.2f×" % (med(o["seconds"]) / med(b["seconds"])) if b and o else "–")
+            row.append("%.2f×" % (pick(o["seconds"]) / pick(b["seconds"])) if b and o else "–")
         rows.append(row)
     return table(header, rows)
 
 
-def verdict(data, targets):
+def verdict(data, targets, pick):
     """One line per Berth mount kind: against the host, and against the peers."""
     lines = []
     for m in MOUNTS:
@@ -164,13 +169,13 @@ def verdict(data, targets):
         for w in WORKLOADS:
             b, h = data.get((t, w)), data.get(("host", w))
             if b and h:
-                r = med(b["seconds"]) / med(h["seconds"])
+                r = pick(b["seconds"]) / pick(h["seconds"])
                 if r > TARGET:
                     over.append("%s %.2f×" % (w, r))
             for p in ENGINES[1:]:
                 o = data.get((p + "/" + m, w))
-                if b and o and med(o["seconds"]) < med(b["seconds"]):
-                    slower.append("%s: %s %.2f×" % (w, p, med(o["seconds"]) / med(b["seconds"])))
+                if b and o and pick(o["seconds"]) < pick(b["seconds"]):
+                    slower.append("%s (%s %.2f×)" % (w, p, pick(o["seconds"]) / pick(b["seconds"])))
         lines.append("- berth %s: %s; %s" % (
             m,
             "within 5% of the host in every workload" if not over
@@ -178,6 +183,26 @@ def verdict(data, targets):
             "at or better than both peers everywhere" if not slower
             else "slower than a peer in " + ", ".join(slower)))
     return lines
+
+
+def disk_notes(data):
+    """What the disk did during each workload, over all targets and runs (device-wide)."""
+    out = []
+    for w in WORKLOADS:
+        disks = [x for (_t, wl), d in data.items() if wl == w for x in d["disk"]]
+        if not disks:
+            continue
+        discards = [x[4] for x in disks]
+        discard_s = [x[5] / 1000.0 for x in disks]
+        read_s = [x[1] / 1000.0 for x in disks]
+        if med(discards) >= 100:
+            out.append("- %s: the disk did %d discards (median) in %.1f s of discard time "
+                       "(median; %.1f to %.1f s)" % (w, med(discards), med(discard_s),
+                                                     min(discard_s), max(discard_s)))
+        elif w.startswith("read") or w == "files-stat":
+            out.append("- %s: %d reads (median) took %.1f s of the disk's time (%.1f to %.1f s)"
+                       % (w, med([x[0] for x in disks]), med(read_s), min(read_s), max(read_s)))
+    return out
 
 
 def main():
@@ -197,18 +222,27 @@ def main():
     print()
     print(spread_table(data, targets))
     print()
-    print("The same, without the final fsync/syncfs (the part the engine's path can change):")
+    print("Best of %s runs, seconds (time / host's best):" % meta["runs"])
+    print()
+    print(times_table(data, targets, pick=min))
+    print()
+    print("Medians without the final fsync/syncfs (the part an engine's mounts can change):")
     print()
     print(times_table(data, targets, before_sync=True))
-    peers = peers_table(data)
-    if peers:
+    for name, pick in (("medians", med), ("best runs", min)):
+        peers = peers_table(data, pick)
+        if peers:
+            print()
+            print("Berth against the peers, same kind of mount, %s: peer's time / Berth's "
+                  "(> 1: Berth faster)." % name)
+            print()
+            print(peers)
+    for name, pick in (("medians", med), ("best runs", min)):
         print()
-        print("Berth against the peers, same mount kind: peer's time / Berth's (> 1: Berth faster).")
+        print("Against the target (%s):" % name)
         print()
-        print(peers)
-    print()
-    for line in verdict(data, targets):
-        print(line)
+        for line in verdict(data, targets, pick):
+            print(line)
 
     notes = []
     cached = [c for d in data.values() for c in d["cached"]]
@@ -219,10 +253,11 @@ def main():
         "`echo 3 > /proc/sys/vm/drop_caches` as well" if meta.get("drop_caches") == "1"
         else "no drop_caches (not permitted): posix_fadvise(DONTNEED) on the file only, "
         "files-stat with warm caches"))
-    loads = [float(r[2].split()[0]) for r in read_tsv(os.path.join(out_dir, "load.tsv"))]
+    loads = [float(r[1].split()[0]) for r in read_tsv(os.path.join(out_dir, "load.tsv"))]
     if loads:
-        notes.append("- 1-minute load average when a target's pass began: %.2f to %.2f (median %.2f)"
-                     % (min(loads), max(loads), med(loads)))
+        notes.append("- 1-minute load average at the start and end of each pass: %.2f to %.2f "
+                     "(median %.2f)" % (min(loads), max(loads), med(loads)))
+    notes += disk_notes(data)
     for row in read_tsv(os.path.join(out_dir, "skips.tsv")):
         notes.append("- %s not measured: %s" % (row[0], row[1] if len(row) > 1 else "?"))
     print()
