@@ -2,13 +2,13 @@
 /*
  * iobench: one file-system workload on one directory, timed from the inside.
  *
- *   iobench [-s BYTES] [-n FILES] [-f BYTES] DIR WORKLOAD
+ *   iobench [-s BYTES] [-n FILES] [-f BYTES] [-P] DIR WORKLOAD
  *
  * bench/volumes/run builds this file static and runs the same binary on the host and, through
  * `exec`, in containers of each engine, so that every number comes from the same code doing
  * the same system calls. It prints one line:
  *
- *   WORKLOAD seconds=S rate=R unit=U [sync=S] [cached=P]
+ *   WORKLOAD seconds=S rate=R unit=U cpu=S runq=S prefault=S [sync=S] [cached=P]
  *
  * Workloads, on DIR/iobench.dat (BYTES, default 1 GiB) and DIR/iobench.files/ (FILES files of
  * -f BYTES each, default 50,000 of 4096):
@@ -25,6 +25,19 @@
  *   files-remove        unlink(2) each file and the directory, then syncfs(2) (in sync=)
  *   clean               remove what the others leave (untimed, prints nothing)
  *
+ * Besides the wall-clock time, each line has the CPU time the process used meanwhile (cpu=,
+ * user + system) and how long it waited for a CPU (runq=, from /proc/self/schedstat): on a busy
+ * machine the first tells an engine's own overhead from the load, the second shows the load.
+ *
+ * Before the clock starts, each workload touches and frees as much memory as its page cache
+ * will take, in transparent huge pages (prefault= is how long that took; -P leaves it out). On
+ * a VM whose host takes back the memory the guest is not using (as on the machine
+ * bench/README.md describes), writing into page cache that lands on such memory costs the
+ * host's page faults: 1 GiB took 1.2 to 1.4 s before the fsync there, against 0.3 s on memory
+ * touched just before. Which kind the page cache gets is luck and has nothing to do with the
+ * directory under test. Freed huge pages go back as the large blocks that ext4's large folios
+ * are then cut from; touched as small pages, the prefault did not help.
+ *
  * iobench first changes to DIR and names everything relative to it (iobench.files/f0000042):
  * every target then does the same lookups, whether DIR is /data in a container or a longer path
  * on the host, and each of them goes through whatever the engine mounted there (the working
@@ -40,6 +53,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -55,10 +69,21 @@ struct opts {
     unsigned long long size;  /* bytes of iobench.dat */
     unsigned long files;      /* how many small files */
     unsigned long file_bytes; /* each small file's size */
+    int prefault;             /* touch memory first (-P: not) */
+};
+
+/* A point in time, in three clocks. */
+struct mark {
+    double wall; /* CLOCK_MONOTONIC */
+    double cpu;  /* user + system time of the process */
+    double runq; /* time spent runnable, waiting for a CPU */
 };
 
 struct result {
     double seconds;
+    double cpu_seconds;
+    double runq_seconds;
+    double prefault_seconds;
     double sync_seconds; /* < 0: not applicable */
     double cached_pct;   /* < 0: not applicable */
     double amount;       /* bytes or operations done */
@@ -80,6 +105,32 @@ static double now(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static struct mark mark_now(void)
+{
+    struct mark m = {.wall = now()};
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) == 0)
+        m.cpu = (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+                (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+    /* "<ns on a CPU> <ns waiting for one> <timeslices>"; 0 where there is no such file */
+    FILE *f = fopen("/proc/self/schedstat", "re");
+    unsigned long long run, wait;
+    if (f && fscanf(f, "%llu %llu", &run, &wait) == 2)
+        m.runq = (double)wait / 1e9;
+    if (f)
+        fclose(f);
+    return m;
+}
+
+/* The clock stops: R's times since START. */
+static void stop(struct result *r, const struct mark *start)
+{
+    struct mark end = mark_now();
+    r->seconds = end.wall - start->wall;
+    r->cpu_seconds = end.cpu - start->cpu;
+    r->runq_seconds = end.runq - start->runq;
 }
 
 /* "1G", "512M", "64k", "4096", "1GiB": binary multiples */
@@ -137,6 +188,34 @@ static unsigned char *make_buffer(void)
     return buf;
 }
 
+/* Touch BYTES of fresh anonymous memory in huge pages, a byte a page, and give it back (see the
+ * top of this file). */
+static double prefault(unsigned long long bytes)
+{
+    const size_t huge = 2 * 1024 * 1024;
+    double t0 = now();
+    size_t len = (size_t)bytes + huge;
+    unsigned char *map =
+            mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (map == MAP_FAILED)
+        die("mmap %zu bytes: %s", len, strerror(errno));
+    unsigned char *p = (unsigned char *)(((uintptr_t)map + huge - 1) & ~(uintptr_t)(huge - 1));
+    /* Without THP (or with it "never") this still touches the memory, in small pages. */
+    madvise(p, (size_t)bytes, MADV_HUGEPAGE);
+    for (unsigned long long off = 0; off < bytes; off += 4096)
+        p[off] = 1;
+    munmap(map, len);
+    return now() - t0;
+}
+
+/* What a workload's page cache and inodes take, with room to spare. */
+static unsigned long long prefault_bytes(const struct opts *o)
+{
+    if (strncmp(o->workload, "files-", 6) == 0)
+        return (unsigned long long)o->files * (o->file_bytes + 8192);
+    return o->size + o->size / 8;
+}
+
 static size_t block_of(const char *workload)
 {
     return strstr(workload, "-1m") ? MAX_BLOCK : 4096;
@@ -150,7 +229,7 @@ static void write_data(const struct opts *o, struct result *r)
     if (unlink(path) < 0 && errno != ENOENT)
         die("remove \"%s\": %s", path, strerror(errno));
 
-    double t0 = now();
+    struct mark m0 = mark_now();
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0)
         die("create \"%s\": %s", path, strerror(errno));
@@ -165,10 +244,8 @@ static void write_data(const struct opts *o, struct result *r)
     if (fsync(fd) < 0)
         die("fsync \"%s\": %s", path, strerror(errno));
     close(fd);
-    double t2 = now();
-
-    r->seconds = t2 - t0;
-    r->sync_seconds = t2 - t1;
+    stop(r, &m0);
+    r->sync_seconds = now() - t1;
     r->amount = (double)o->size;
     free(buf);
 }
@@ -216,7 +293,7 @@ static void read_data(const struct opts *o, struct result *r)
     close(fd);
 
     unsigned long long done = 0;
-    double t0 = now();
+    struct mark m0 = mark_now();
     fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         die("open \"%s\": %s", path, strerror(errno));
@@ -229,7 +306,7 @@ static void read_data(const struct opts *o, struct result *r)
         done += (unsigned long long)n;
     }
     close(fd);
-    r->seconds = now() - t0;
+    stop(r, &m0);
     r->amount = (double)done;
     if (done != (unsigned long long)st.st_size)
         die("read %llu bytes of \"%s\", expected %lld", done, path, (long long)st.st_size);
@@ -254,7 +331,7 @@ static void files_create(const struct opts *o, struct result *r)
     if (mkdir(dir, 0755) < 0)
         die("mkdir \"%s\" (run clean first?): %s", dir, strerror(errno));
 
-    double t0 = now();
+    struct mark m0 = mark_now();
     for (unsigned long i = 0; i < o->files; i++) {
         file_path(i, path, sizeof(path));
         int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
@@ -265,7 +342,7 @@ static void files_create(const struct opts *o, struct result *r)
         close(fd);
     }
     r->sync_seconds = sync_dir(dir);
-    r->seconds = now() - t0;
+    stop(r, &m0);
     r->amount = (double)o->files;
     free(buf);
 }
@@ -274,7 +351,7 @@ static void files_stat(const struct opts *o, struct result *r)
 {
     char path[PATH_LEN];
     struct stat st;
-    double t0 = now();
+    struct mark m0 = mark_now();
     for (unsigned long i = 0; i < o->files; i++) {
         file_path(i, path, sizeof(path));
         if (stat(path, &st) < 0)
@@ -282,7 +359,7 @@ static void files_stat(const struct opts *o, struct result *r)
         if ((unsigned long long)st.st_size != o->file_bytes)
             die("\"%s\" has %lld bytes, expected %lu", path, (long long)st.st_size, o->file_bytes);
     }
-    r->seconds = now() - t0;
+    stop(r, &m0);
     r->amount = (double)o->files;
 }
 
@@ -290,7 +367,7 @@ static void files_remove(const struct opts *o, struct result *r)
 {
     const char *dir = FILES_NAME;
     char path[PATH_LEN];
-    double t0 = now();
+    struct mark m0 = mark_now();
     for (unsigned long i = 0; i < o->files; i++) {
         file_path(i, path, sizeof(path));
         if (unlink(path) < 0)
@@ -299,7 +376,7 @@ static void files_remove(const struct opts *o, struct result *r)
     if (rmdir(dir) < 0)
         die("remove \"%s\": %s", dir, strerror(errno));
     r->sync_seconds = sync_dir(".");
-    r->seconds = now() - t0;
+    stop(r, &m0);
     r->amount = (double)o->files;
 }
 
@@ -331,8 +408,9 @@ static void print_result(const char *workload, const struct result *r)
 {
     int bytes = strncmp(workload, "files-", 6) != 0;
     double rate = r->seconds > 0 ? r->amount / r->seconds : 0;
-    printf("%s seconds=%.6f rate=%.1f unit=%s", workload, r->seconds,
-           bytes ? rate / (1024 * 1024) : rate, bytes ? "MiB/s" : "ops/s");
+    printf("%s seconds=%.6f rate=%.1f unit=%s cpu=%.6f runq=%.6f prefault=%.3f", workload,
+           r->seconds, bytes ? rate / (1024 * 1024) : rate, bytes ? "MiB/s" : "ops/s",
+           r->cpu_seconds, r->runq_seconds, r->prefault_seconds);
     if (r->sync_seconds >= 0)
         printf(" sync=%.6f", r->sync_seconds);
     if (r->cached_pct >= 0)
@@ -343,10 +421,11 @@ static void print_result(const char *workload, const struct result *r)
 static void usage(int status)
 {
     fprintf(status ? stderr : stdout,
-            "usage: iobench [-s BYTES] [-n FILES] [-f BYTES] DIR WORKLOAD\n"
+            "usage: iobench [-s BYTES] [-n FILES] [-f BYTES] [-P] DIR WORKLOAD\n"
             "  -s BYTES  size of the data file (default 1G; k, M, G suffixes)\n"
             "  -n FILES  number of small files (default 50000)\n"
             "  -f BYTES  size of each small file (default 4096)\n"
+            "  -P        no prefault (see the top of iobench.c)\n"
             "WORKLOAD: write-4k write-1m read-4k read-1m files-create files-stat\n"
             "          files-remove clean\n");
     exit(status);
@@ -354,9 +433,9 @@ static void usage(int status)
 
 int main(int argc, char **argv)
 {
-    struct opts o = {.size = 1ULL << 30, .files = 50000, .file_bytes = 4096};
+    struct opts o = {.size = 1ULL << 30, .files = 50000, .file_bytes = 4096, .prefault = 1};
     int c;
-    while ((c = getopt(argc, argv, "s:n:f:h")) != -1) {
+    while ((c = getopt(argc, argv, "s:n:f:Ph")) != -1) {
         switch (c) {
         case 's':
             o.size = parse_size(optarg);
@@ -366,6 +445,9 @@ int main(int argc, char **argv)
             break;
         case 'f':
             o.file_bytes = (unsigned long)parse_size(optarg);
+            break;
+        case 'P':
+            o.prefault = 0;
             break;
         case 'h':
             usage(0);
@@ -385,6 +467,8 @@ int main(int argc, char **argv)
 
     struct result r = {.sync_seconds = -1, .cached_pct = -1};
     const char *w = o.workload;
+    if (o.prefault && strcmp(w, "clean") != 0)
+        r.prefault_seconds = prefault(prefault_bytes(&o));
     if (!strcmp(w, "write-4k") || !strcmp(w, "write-1m"))
         write_data(&o, &r);
     else if (!strcmp(w, "read-4k") || !strcmp(w, "read-1m"))

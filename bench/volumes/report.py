@@ -6,8 +6,9 @@ Usage: report.py OUT_DIR
 
 OUT_DIR holds what bench/volumes/run wrote:
   meta.txt     key=value: drop_caches, size, files, runs, targets (in table order)
-  results.tsv  target, run, workload, seconds, rate, unit, sync seconds, cached %, and the
-               disk's "reads read_ms writes write_ms discards discard_ms" meanwhile
+  results.tsv  target, run, workload, then iobench's seconds, rate, unit, cpu, runq,
+               prefault, sync and cached ("-" where it has none), and the disk's
+               "reads read_ms writes write_ms discards discard_ms" meanwhile
   skips.tsv    engine or target <TAB> why it was not measured
   load.tsv     run, the load averages when the pass began and when it ended
   versions.txt the engines' versions (printed as is)
@@ -48,12 +49,16 @@ def load(out_dir):
     """(target, workload) -> {"seconds": [...], "rate": [...], "sync": [...], ...}"""
     data = {}
     for row in read_tsv(os.path.join(out_dir, "results.tsv")):
-        target, _run, workload, seconds, rate, unit, sync, cached, disk = row
-        d = data.setdefault((target, workload), {"seconds": [], "rate": [], "sync": [],
-                                                 "cached": [], "disk": [], "unit": unit})
+        target, _run, workload, seconds, rate, unit, cpu, runq, prefault, sync, cached, disk = row
+        d = data.setdefault((target, workload), {
+            "seconds": [], "rate": [], "cpu": [], "runq": [], "prefault": [], "sync": [],
+            "cached": [], "disk": [], "unit": unit})
         d["disk"].append([int(x) for x in disk.split()])
         d["seconds"].append(float(seconds))
         d["rate"].append(float(rate))
+        d["cpu"].append(float(cpu))
+        d["runq"].append(float(runq))
+        d["prefault"].append(float(prefault))
         if sync != "-":
             d["sync"].append(float(sync))
         if cached != "-":
@@ -76,9 +81,9 @@ def table(header, rows):
     return "\n".join(out)
 
 
-def times_table(data, targets, before_sync=False, pick=None):
+def times_table(data, targets, before_sync=False, pick=None, key="seconds"):
     """Seconds per target and workload (the median of the runs, or what pick() makes of
-    them), with the ratio to the host's."""
+    them; of wall-clock time, or of the key given), with the ratio to the host's."""
     pick = pick or med
     workloads = WORKLOADS
     if before_sync:
@@ -90,7 +95,7 @@ def times_table(data, targets, before_sync=False, pick=None):
             return None
         if before_sync:
             return pick([s - y for s, y in zip(d["seconds"], d["sync"])])
-        return pick(d["seconds"])
+        return pick(d[key])
 
     rows = []
     for t in targets:
@@ -104,7 +109,7 @@ def times_table(data, targets, before_sync=False, pick=None):
             else:
                 row.append("%.3f (%.2f×)" % (v, v / host))
         rows.append(row)
-    if not before_sync and pick is med:
+    if not before_sync and pick is med and key == "seconds":
         row = ["host rate"]
         for w in workloads:
             d = data.get(("host", w))
@@ -229,6 +234,10 @@ def main():
     print("Medians without the final fsync/syncfs (the part an engine's mounts can change):")
     print()
     print(times_table(data, targets, before_sync=True))
+    print()
+    print("CPU time (user + system) of the process during the timed part, medians, seconds:")
+    print()
+    print(times_table(data, targets, key="cpu"))
     for name, pick in (("medians", med), ("best runs", min)):
         peers = peers_table(data, pick)
         if peers:
@@ -257,6 +266,16 @@ def main():
     if loads:
         notes.append("- 1-minute load average at the start and end of each pass: %.2f to %.2f "
                      "(median %.2f)" % (min(loads), max(loads), med(loads)))
+    runq = [x for d in data.values() for x in d["runq"]]
+    secs = [x for d in data.values() for x in d["seconds"]]
+    if runq:
+        notes.append("- waiting for a CPU (schedstat) during the timed part: %.1f%% of the time "
+                     "over all measurements, at most %.2f s in one"
+                     % (100.0 * sum(runq) / sum(secs), max(runq)))
+    prefault = [x for d in data.values() for x in d["prefault"]]
+    if prefault and max(prefault) > 0:
+        notes.append("- prefault before the clock (iobench.c says why): %.1f to %.1f s"
+                     % (min(prefault), max(prefault)))
     notes += disk_notes(data)
     for row in read_tsv(os.path.join(out_dir, "skips.tsv")):
         notes.append("- %s not measured: %s" % (row[0], row[1] if len(row) > 1 else "?"))
