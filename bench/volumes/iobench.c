@@ -30,13 +30,16 @@
  * machine the first tells an engine's own overhead from the load, the second shows the load.
  *
  * Before the clock starts, each workload touches and frees as much memory as its page cache
- * will take, in transparent huge pages (prefault= is how long that took; -P leaves it out). On
- * a VM whose host takes back the memory the guest is not using (as on the machine
- * bench/README.md describes), writing into page cache that lands on such memory costs the
- * host's page faults: 1 GiB took 1.2 to 1.4 s before the fsync there, against 0.3 s on memory
- * touched just before. Which kind the page cache gets is luck and has nothing to do with the
- * directory under test. Freed huge pages go back as the large blocks that ext4's large folios
- * are then cut from; touched as small pages, the prefault did not help.
+ * will take, in pages of the size the page cache will then ask for (prefault= is how long that
+ * took; -P leaves it out). On a VM whose host takes back the memory the guest is not using (as
+ * on the machine bench/README.md describes), page cache that lands on such memory costs the
+ * host's page faults inside the timed part: writing 1 GiB in 1 MiB blocks took 1.2 to 1.4 s
+ * there before the fsync, against 0.3 s on memory touched just before, and which kind the page
+ * cache gets is luck, nothing to do with the directory under test. The page allocator hands
+ * out what was freed last, from blocks of the size asked for: ext4's large folios (1 MiB writes,
+ * readahead) come out of the 2 MiB blocks freed transparent huge pages leave, 4 KiB writes and
+ * small files out of what 4 KiB pages leave. Touched in small pages, the prefault did not help
+ * the 1 MiB writes.
  *
  * iobench first changes to DIR and names everything relative to it (iobench.files/f0000042):
  * every target then does the same lookups, whether DIR is /data in a container or a longer path
@@ -188,24 +191,36 @@ static unsigned char *make_buffer(void)
     return buf;
 }
 
-/* Touch BYTES of fresh anonymous memory in huge pages, a byte a page, and give it back (see the
- * top of this file). */
-static double prefault(unsigned long long bytes)
+/* Touch BYTES of fresh anonymous memory, a byte a page, in transparent huge pages if HUGE, and
+ * give it back (see the top of this file). */
+static double prefault(unsigned long long bytes, int huge)
 {
-    const size_t huge = 2 * 1024 * 1024;
+    const size_t huge_size = 2 * 1024 * 1024;
     double t0 = now();
-    size_t len = (size_t)bytes + huge;
+    size_t len = (size_t)bytes + huge_size;
     unsigned char *map =
             mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (map == MAP_FAILED)
         die("mmap %zu bytes: %s", len, strerror(errno));
-    unsigned char *p = (unsigned char *)(((uintptr_t)map + huge - 1) & ~(uintptr_t)(huge - 1));
-    /* Without THP (or with it "never") this still touches the memory, in small pages. */
-    madvise(p, (size_t)bytes, MADV_HUGEPAGE);
+    unsigned char *p = map;
+    if (huge) {
+        p = (unsigned char *)(((uintptr_t)map + huge_size - 1) & ~(uintptr_t)(huge_size - 1));
+        /* Where THP is "never" this still touches the memory, in small pages. */
+        madvise(p, (size_t)bytes, MADV_HUGEPAGE);
+    } else {
+        /* THP "always" would make huge pages of it otherwise. */
+        madvise(p, (size_t)bytes, MADV_NOHUGEPAGE);
+    }
     for (unsigned long long off = 0; off < bytes; off += 4096)
         p[off] = 1;
     munmap(map, len);
     return now() - t0;
+}
+
+/* Whether a workload's page cache is made of large folios: 1 MiB writes and readahead. */
+static int prefault_huge(const struct opts *o)
+{
+    return strcmp(o->workload, "write-1m") == 0 || strncmp(o->workload, "read-", 5) == 0;
 }
 
 /* What a workload's page cache and inodes take, with room to spare. */
@@ -468,7 +483,7 @@ int main(int argc, char **argv)
     struct result r = {.sync_seconds = -1, .cached_pct = -1};
     const char *w = o.workload;
     if (o.prefault && strcmp(w, "clean") != 0)
-        r.prefault_seconds = prefault(prefault_bytes(&o));
+        r.prefault_seconds = prefault(prefault_bytes(&o), prefault_huge(&o));
     if (!strcmp(w, "write-4k") || !strcmp(w, "write-1m"))
         write_data(&o, &r);
     else if (!strcmp(w, "read-4k") || !strcmp(w, "read-1m"))
