@@ -6,11 +6,26 @@
 
 # --- outside the namespace ------------------------------------------------
 
-# One benchmark at a time (they share RUN_DIR and STATE_DIR): hold a lock on bench/run on fd 9
-# for the whole run. The daemons are started with 9<&- so that they do not inherit it.
+# One benchmark at a time on the machine: RUN_DIR and STATE_DIR are fixed paths, the same for
+# every checkout, and each run starts by removing what it finds there. Hold a machine-wide lock
+# on fd 9 for the whole run; the daemons are started with 9<&- so that they do not inherit it.
+BENCH_LOCK=/run/lock/berth-bench.lock
 bench_lock() {
-	exec 9<"$BENCH_DIR/run"
-	flock -n 9 || die "another bench/run or bench/volumes/run is running"
+	exec 9>>"$BENCH_LOCK"
+	flock -n 9 || die "another benchmark holds $BENCH_LOCK"
+}
+
+# True if a daemon of another run answers in RUN_DIR: a checkout whose bench locked its own
+# bench/run instead of BENCH_LOCK, which must not lose its state dirs under it.
+bench_running_elsewhere() {
+	local sock
+	for sock in "$RUN_DIR"/*.sock; do
+		if [[ -S $sock ]] && curl -fsS --max-time 2 --unix-socket "$sock" http://localhost/_ping >/dev/null 2>&1; then
+			log "$sock answers"
+			return 0
+		fi
+	done
+	return 1
 }
 
 # rmdir_tree DIR: remove DIR and the directories under it, where empty.
@@ -56,6 +71,9 @@ bench_cleanup_state() {
 # Make RUN_DIR and STATE_DIR (cleaning up after a run that was killed
 # outright first) and set the EXIT trap that removes them.
 bench_prepare_state() {
+	if bench_running_elsewhere; then
+		die "another benchmark is running (from another checkout?): not touching $RUN_DIR or $STATE_DIR"
+	fi
 	if [[ -e $RUN_DIR || -e $STATE_DIR ]]; then
 		log "cleaning up after an earlier run"
 		bench_cleanup_state
