@@ -13,9 +13,10 @@ OUT_DIR holds what bench/volumes/run wrote:
   load.tsv     run, the load averages when the pass began and when it ended
   versions.txt the engines' versions (printed as is)
 
-Times are the median of the runs, and the best (shortest) of them, which the machine's other
-load disturbs least (it only ever adds time); ratios are of medians, or of bests. "time / host"
-above 1 means slower than the host; "peer / berth" above 1 means Berth is faster.
+Times are the median of the runs; beside it the median of each run's time less what it spent
+waiting for a CPU (schedstat's run-queue time: the machine's other load, taken out), and the
+best (shortest) run, which that load disturbs least. Ratios are of medians, or of bests.
+"time / host" above 1 means slower than the host; "peer / berth" above 1 means Berth is faster.
 """
 
 import os
@@ -54,13 +55,14 @@ def load(out_dir):
         target, _run, workload, seconds, rate, unit, cpu, runq, prefault, sync, cached, disk = row
         d = data.setdefault((target, workload), {
             "seconds": [], "rate": [], "cpu": [], "runq": [], "prefault": [], "sync": [],
-            "cached": [], "disk": [], "unit": unit})
+            "cached": [], "disk": [], "unqueued": [], "unit": unit})
         d["disk"].append([int(x) for x in disk.split()])
         d["seconds"].append(float(seconds))
         d["rate"].append(float(rate))
         d["cpu"].append(float(cpu))
         d["runq"].append(float(runq))
         d["prefault"].append(float(prefault))
+        d["unqueued"].append(float(seconds) - float(runq))
         if sync != "-":
             d["sync"].append(float(sync))
         if cached != "-":
@@ -141,7 +143,7 @@ def spread_table(data, targets):
     return table(["target"] + WORKLOADS, rows)
 
 
-def peers_table(data, pick):
+def peers_table(data, pick, key="seconds"):
     """peer's time / berth's, per workload and mount kind."""
     header = ["workload"]
     cols = []
@@ -160,12 +162,12 @@ def peers_table(data, pick):
         for m, p in cols:
             b = data.get(("berth/" + m, w))
             o = data.get((p + "/" + m, w))
-            row.append("%.2f×" % (pick(o["seconds"]) / pick(b["seconds"])) if b and o else "–")
+            row.append("%.2f×" % (pick(o[key]) / pick(b[key])) if b and o else "–")
         rows.append(row)
     return table(header, rows)
 
 
-def verdict(data, targets, pick):
+def verdict(data, targets, pick, key="seconds"):
     """One line per Berth mount kind: against the host, and against the peers."""
     lines = []
     for m in MOUNTS:
@@ -176,19 +178,24 @@ def verdict(data, targets, pick):
         for w in TARGET_WORKLOADS:
             b, h = data.get((t, w)), data.get(("host", w))
             if b and h:
-                r = pick(b["seconds"]) / pick(h["seconds"])
+                r = pick(b[key]) / pick(h[key])
                 if r > TARGET:
                     over.append("%s %.2f×" % (w, r))
             for p in ENGINES[1:]:
                 o = data.get((p + "/" + m, w))
-                if b and o and pick(o["seconds"]) < pick(b["seconds"]):
-                    slower.append("%s (%s %.2f×)" % (w, p, pick(o["seconds"]) / pick(b["seconds"])))
+                if b and o and pick(o[key]) < pick(b[key]):
+                    slower.append("%s (%s %.2f×)" % (w, p, pick(o[key]) / pick(b[key])))
         lines.append("- berth %s: %s; %s" % (
             m,
             "within 5% of the host in every workload" if not over
             else "over 5% of the host in " + ", ".join(over),
             "at or better than both peers everywhere" if not slower
             else "slower than a peer in " + ", ".join(slower)))
+    again = [pick(data[("host-again", w)][key]) / pick(data[("host", w)][key])
+             for w in TARGET_WORKLOADS if ("host-again", w) in data and ("host", w) in data]
+    if again:
+        lines.append("- the host again (the same thing twice, a floor for the noise): %.2f× to "
+                     "%.2f× of the host" % (min(again), max(again)))
     return lines
 
 
@@ -220,16 +227,21 @@ def main():
     targets = meta["targets"].split()
     data = load(out_dir)
 
+    runs = meta["runs"]
     print("Median of %s runs, seconds (time / host's time); %s data file, %s files of 4 KiB."
-          % (meta["runs"], meta["size"], meta["files"]))
+          % (runs, meta["size"], meta["files"]))
     print()
     print(times_table(data, targets))
     print()
-    print("Spread: (slowest - fastest) / median of the runs.")
+    print("Median of %s runs of the time less the run-queue wait, seconds (/ host's):" % runs)
     print()
-    print(spread_table(data, targets))
+    print(times_table(data, targets, key="unqueued"))
     print()
-    print("Best of %s runs, seconds (time / host's best):" % meta["runs"])
+    print("CPU time (user + system) of the process during the timed part, medians, seconds:")
+    print()
+    print(times_table(data, targets, key="cpu"))
+    print()
+    print("Best of %s runs, seconds (time / host's best):" % runs)
     print()
     print(times_table(data, targets, pick=min))
     print()
@@ -237,22 +249,24 @@ def main():
     print()
     print(times_table(data, targets, before_sync=True))
     print()
-    print("CPU time (user + system) of the process during the timed part, medians, seconds:")
+    print("Spread: (slowest - fastest) / median of the runs.")
     print()
-    print(times_table(data, targets, key="cpu"))
-    for name, pick in (("medians", med), ("best runs", min)):
-        peers = peers_table(data, pick)
+    print(spread_table(data, targets))
+    views = (("medians", med, "seconds"), ("medians less the run-queue wait", med, "unqueued"),
+             ("best runs", min, "seconds"))
+    for name, pick, key in views[:2]:
+        peers = peers_table(data, pick, key)
         if peers:
             print()
             print("Berth against the peers, same kind of mount, %s: peer's time / Berth's "
                   "(> 1: Berth faster)." % name)
             print()
             print(peers)
-    for name, pick in (("medians", med), ("best runs", min)):
+    for name, pick, key in views:
         print()
         print("Against the target (%s):" % name)
         print()
-        for line in verdict(data, targets, pick):
+        for line in verdict(data, targets, pick, key):
             print(line)
 
     notes = []
