@@ -195,6 +195,7 @@ bench_start_berthd() {
 	"$berthd" \
 		--data-root "$STATE_DIR/berth/root" \
 		--exec-root "$dir/exec" \
+		--pidfile "$dir/berthd.pid" \
 		-H "unix://$RUN_DIR/berth.sock" \
 		</dev/null >"$dir/berthd.log" 2>&1 9<&- &
 	DAEMON_PIDS[berthd]=$!
