@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # SPDX-License-Identifier: Apache-2.0
 # bench/lib/install.sh: install the peers from Debian's packages, idempotently.
 # Sourced by bench/run; expects BENCH_DIR.

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # SPDX-License-Identifier: Apache-2.0
 # bench/lib/rootfs.sh: the busybox test rootfs, as a tar that `docker import`,
 # `podman import` and an OCI bundle all start from. Sourced by bench/run;
