@@ -192,11 +192,14 @@ bench_start_berthd() {
 	fi
 	mkdir -p "$dir" "$STATE_DIR/berth"
 	log "starting berthd ($berthd)"
+	# --bridge none, as dockerd's --bridge=none above: the benchmarks run in the machine's
+	# own network namespace, where neither engine may make bridges or rules.
 	"$berthd" \
 		--data-root "$STATE_DIR/berth/root" \
 		--exec-root "$dir/exec" \
 		--pidfile "$dir/berthd.pid" \
 		-H "unix://$RUN_DIR/berth.sock" \
+		--bridge none \
 		</dev/null >"$dir/berthd.log" 2>&1 9<&- &
 	DAEMON_PIDS[berthd]=$!
 	if ! wait_ping "$RUN_DIR/berth.sock" "${DAEMON_PIDS[berthd]}" 30; then

@@ -23,6 +23,8 @@ struct daemon_config {
     const char *log_level;
     const char *log_file;
     const char *config_file;
+    const char *bip;    /* the default bridge's address/prefix, or NULL (172.17.0.1/16) */
+    const char *bridge; /* "none": no default bridge; otherwise NULL */
     bool debug;
     bool version;
     /* TLS for tcp:// hosts, settled as dockerd 28 does (see daemon_config_load): */

@@ -60,7 +60,8 @@ static int serve(struct daemon *d, const struct daemon_config *c, const struct a
                                    .debug = c->debug,
                                    .started = d->started};
     struct api_context ctx = {
-            .images = d->images, .containers = d->containers, .volumes = d->volumes, .info = &info};
+            .images = d->images, .containers = d->containers, .volumes = d->volumes, .networks = d->networks,
+            .info = &info};
     struct api_server *server = api_server_new(&ctx, api_routes);
     if (tls)
         api_server_use_tls(server, tls);
@@ -136,8 +137,11 @@ int main(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 
     bt_info("Starting up");
-    struct daemon_paths paths = {
-            .data_root = cfg.data_root, .exec_root = cfg.exec_root, .pidfile = cfg.pidfile};
+    struct daemon_paths paths = {.data_root = cfg.data_root,
+                                 .exec_root = cfg.exec_root,
+                                 .pidfile = cfg.pidfile,
+                                 .bip = cfg.bip,
+                                 .no_bridge = cfg.bridge && strcmp(cfg.bridge, "none") == 0};
     struct daemon *d = daemon_open(&paths, &err);
     if (!d) {
         bt_error("%s", bt_err_msg(err));

@@ -141,16 +141,73 @@ static char *command_text(const json_t *snap)
     return bt_strbuf_steal(&sb);
 }
 
+/* The record's NetworkSettings.Networks, every endpoint in dockerd's full shape. */
 static json_t *network_settings(const json_t *snap)
 {
-    const char *mode = bt_json_get_str(bt_json_get_obj(snap, "HostConfig"), "NetworkMode", "");
-    const char *name = strcmp(mode, "default") == 0 ? "none" : mode;
-    json_t *ep = json_pack("{s:n, s:n, s:n, s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:i, s:s, s:n}",
-                           "IPAMConfig", "Links", "Aliases", "NetworkID", "", "EndpointID", "",
-                           "Gateway", "", "IPAddress", "", "IPPrefixLen", 0, "IPv6Gateway", "",
-                           "GlobalIPv6Address", "", "GlobalIPv6PrefixLen", 0, "MacAddress", "",
-                           "DriverOpts");
-    return json_pack("{s:{s:o}}", "Networks", name, ep);
+    json_t *nets = json_object();
+    const char *k;
+    json_t *v;
+    json_object_foreach (bt_json_get_path(snap, "NetworkSettings.Networks"), k, v) {
+        json_t *ep = json_pack("{s:n, s:n, s:n, s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:i, s:s, s:n}",
+                               "IPAMConfig", "Links", "Aliases", "NetworkID", "", "EndpointID",
+                               "", "Gateway", "", "IPAddress", "", "IPPrefixLen", 0,
+                               "IPv6Gateway", "", "GlobalIPv6Address", "", "GlobalIPv6PrefixLen",
+                               0, "MacAddress", "", "DriverOpts");
+        json_object_update_existing(ep, v);
+        json_object_set_new(nets, k, ep);
+    }
+    return json_pack("{s:o}", "Networks", nets);
+}
+
+/* The API's Ports list of a container: each published binding, and each exposed port that is
+ * not published, as dockerd's list shows them. */
+static json_t *port_list(const json_t *snap)
+{
+    json_t *out = json_array();
+    const char *k;
+    json_t *v;
+    json_object_foreach (bt_json_get_path(snap, "NetworkSettings.Ports"), k, v) {
+        int port = atoi(k);
+        const char *slash = strchr(k, '/');
+        const char *proto = slash ? slash + 1 : "tcp";
+        if (!json_array_size(v)) {
+            json_array_append_new(out, json_pack("{s:i, s:s}", "PrivatePort", port, "Type", proto));
+            continue;
+        }
+        size_t i;
+        json_t *b;
+        json_array_foreach (v, i, b)
+            json_array_append_new(out, json_pack("{s:s, s:i, s:i, s:s}", "IP",
+                                                 bt_json_get_str(b, "HostIp", ""), "PrivatePort",
+                                                 port, "PublicPort",
+                                                 atoi(bt_json_get_str(b, "HostPort", "0")), "Type",
+                                                 proto));
+    }
+    return out;
+}
+
+/* The names a container is known by: its own, then "/parent/alias" for every link to it, as
+ * dockerd's list gives them (`docker ps` shows "db,web/db"). */
+static json_t *link_names(json_t *const *snaps, size_t n)
+{
+    json_t *names = json_object();
+    for (size_t i = 0; i < n; i++) {
+        size_t j;
+        json_t *l;
+        json_array_foreach (bt_json_get_arr(bt_json_get_obj(snaps[i], "HostConfig"), "Links"), j,
+                            l) {
+            const char *s = json_string_value(l);
+            const char *colon = s ? strchr(s, ':') : NULL;
+            if (!colon)
+                continue;
+            bt_autofree char *target = bt_xstrndup(s, (size_t)(colon - s));
+            json_t *list = json_object_get(names, target);
+            if (!list)
+                json_object_set_new(names, target, list = json_array());
+            json_array_append_new(list, json_string(colon + 1));
+        }
+    }
+    return names;
 }
 
 struct list_filter {
@@ -288,9 +345,14 @@ void api_container_list(struct api_call *call)
         all = true;
     size_t n;
     struct ctr **list = ctr_list(CTRS(call), &n);
+    json_t **snaps = bt_xzalloc((n + 1) * sizeof(*snaps));
+    for (size_t i = 0; i < n; i++)
+        snaps[i] = ctr_snapshot(list[i]);
+    ctr_list_free(list, n);
+    bt_autoptr(json_t) aliases = link_names(snaps, n);
     json_t *out = json_array();
     for (size_t i = 0; i < n && (limit <= 0 || (long long)json_array_size(out) < limit); i++) {
-        bt_autoptr(json_t) s = ctr_snapshot(list[i]);
+        json_t *s = snaps[i];
         const json_t *state = bt_json_get_obj(s, "State");
         const json_t *cfg = bt_json_get_obj(s, "Config");
         const char *status = bt_json_get_str(state, "Status", "");
@@ -311,12 +373,14 @@ void api_container_list(struct api_call *call)
         json_t *labels = bt_json_get_obj(cfg, "Labels");
         json_t *item = json_object();
         bt_json_set_str(item, "Id", bt_json_get_str(s, "Id", ""));
-        json_object_set_new(item, "Names", json_pack("[s]", bt_json_get_str(s, "Name", "")));
+        json_t *names = json_pack("[s]", bt_json_get_str(s, "Name", ""));
+        json_array_extend(names, json_object_get(aliases, bt_json_get_str(s, "Name", "")));
+        json_object_set_new(item, "Names", names);
         bt_json_set_str(item, "Image", bt_json_get_str(cfg, "Image", ""));
         bt_json_set_str(item, "ImageID", bt_json_get_str(s, "Image", ""));
         bt_json_set_str(item, "Command", cmd);
         bt_json_set_int(item, "Created", api_parse_time(created));
-        json_object_set_new(item, "Ports", json_array());
+        json_object_set_new(item, "Ports", port_list(s));
         json_object_set_new(item, "Labels", labels ? json_deep_copy(labels) : json_object());
         bt_json_set_str(item, "State", status);
         bt_json_set_str(item, "Status", st);
@@ -328,7 +392,9 @@ void api_container_list(struct api_call *call)
         json_object_set(item, "Mounts", json_object_get(s, "Mounts"));
         json_array_append_new(out, item);
     }
-    ctr_list_free(list, n);
+    for (size_t i = 0; i < n; i++)
+        json_decref(snaps[i]);
+    free(snaps);
     api_reply_json(call, 200, out);
 }
 
@@ -360,6 +426,7 @@ void api_container_inspect(struct api_call *call)
     json_object_set_new(s, "GraphDriver",
                         json_pack("{s:o, s:s}", "Data", data, "Name", "overlay2"));
     json_t *ns = network_settings(s);
+    json_t *stored = bt_json_get_obj(s, "NetworkSettings");
     static const char *const empties[] = {"Bridge",
                                           "SandboxID",
                                           "LinkLocalIPv6Address",
@@ -372,12 +439,13 @@ void api_container_inspect(struct api_call *call)
                                           "MacAddress",
                                           NULL};
     for (size_t i = 0; empties[i]; i++)
-        bt_json_set_str(ns, empties[i], "");
+        bt_json_set_str(ns, empties[i], bt_json_get_str(stored, empties[i], ""));
     bt_json_set_bool(ns, "HairpinMode", false);
     bt_json_set_int(ns, "LinkLocalIPv6PrefixLen", 0);
     bt_json_set_int(ns, "GlobalIPv6PrefixLen", 0);
-    bt_json_set_int(ns, "IPPrefixLen", 0);
-    json_object_set_new(ns, "Ports", json_object());
+    bt_json_set_int(ns, "IPPrefixLen", bt_json_get_int(stored, "IPPrefixLen", 0));
+    json_t *ports = bt_json_get_obj(stored, "Ports");
+    json_object_set_new(ns, "Ports", ports ? json_deep_copy(ports) : json_object());
     json_object_set_new(ns, "SecondaryIPAddresses", json_null());
     json_object_set_new(ns, "SecondaryIPv6Addresses", json_null());
     json_object_set_new(s, "NetworkSettings", ns);

@@ -34,6 +34,15 @@ void api_container_attach(struct api_call *call);
 void api_container_logs(struct api_call *call);
 void api_container_top(struct api_call *call);
 
+/* networks */
+void api_network_list(struct api_call *call);
+void api_network_inspect(struct api_call *call);
+void api_network_create(struct api_call *call);
+void api_network_delete(struct api_call *call);
+void api_network_connect(struct api_call *call);
+void api_network_disconnect(struct api_call *call);
+void api_network_prune(struct api_call *call);
+
 /* archive (docker cp) */
 void api_container_archive_stat(struct api_call *call);
 void api_container_archive_get(struct api_call *call);

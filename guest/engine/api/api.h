@@ -13,6 +13,7 @@
 struct image_store;
 struct ctr_manager;
 struct vol_store;
+struct net_store;
 
 /* What /info and /version report about this daemon. */
 struct api_daemon_info {
@@ -27,6 +28,7 @@ struct api_context {
     struct image_store *images;
     struct ctr_manager *containers;
     struct vol_store *volumes;
+    struct net_store *networks;
     const struct api_daemon_info *info;
 };
 

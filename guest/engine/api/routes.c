@@ -46,6 +46,14 @@ const struct api_route api_routes[] = {
         R("GET", "/volumes/{name}", api_volume_inspect),
         R("DELETE", "/volumes/{name}", api_volume_delete),
 
+        R("POST", "/networks/create", api_network_create),
+        R("POST", "/networks/prune", api_network_prune),
+        R("GET", "/networks", api_network_list),
+        R("GET", "/networks/{id}", api_network_inspect),
+        R("DELETE", "/networks/{id}", api_network_delete),
+        R("POST", "/networks/{id}/connect", api_network_connect),
+        R("POST", "/networks/{id}/disconnect", api_network_disconnect),
+
         R("POST", "/exec/{id}/start", api_exec_start),
         R("POST", "/exec/{id}/resize", api_exec_resize),
         R("GET", "/exec/{id}/json", api_exec_inspect),

@@ -36,14 +36,33 @@ static char *host_hostname(void)
     return bt_xstrdup(h);
 }
 
+/* On a user-defined network: the network's DNS server (berthd's, on the gateway), which
+ * forwards what it does not know to the host's servers; the host's search and options kept,
+ * as dockerd does with its 127.0.0.11. */
+static char *embedded_resolv_conf(const char *host, const char *dns_server)
+{
+    struct bt_strbuf out = BT_STRBUF_INIT;
+    bt_strbuf_appendf(&out, "nameserver %s\n", dns_server);
+    bt_autofree char *copy = bt_xstrdup(host);
+    char *save = NULL;
+    for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        const char *p = line + strspn(line, " \t");
+        if (strncmp(p, "search", 6) == 0 || strncmp(p, "options", 7) == 0)
+            bt_strbuf_appendf(&out, "%s\n", line);
+    }
+    return bt_strbuf_steal(&out);
+}
+
 /* The host's resolv.conf with loopback name servers dropped (they mean nothing inside the
  * container's network namespace), as dockerd filters it; Google's servers when none is left. */
-static char *resolv_conf(bool host_network)
+static char *resolv_conf(bool host_network, const char *dns_server)
 {
     bt_autostrbuf struct bt_strbuf in = BT_STRBUF_INIT;
     bt_file_read("/etc/resolv.conf", &in, 1 << 20, NULL);
     if (host_network)
         return bt_xstrdup(bt_strbuf_str(&in));
+    if (*dns_server)
+        return embedded_resolv_conf(bt_strbuf_str(&in), dns_server);
     struct bt_strbuf out = BT_STRBUF_INIT;
     bool servers = false;
     bt_autofree char *copy = bt_xstrdup(bt_strbuf_str(&in));
@@ -63,30 +82,14 @@ static char *resolv_conf(bool host_network)
     return bt_strbuf_steal(&out);
 }
 
-static char *hosts_file(const json_t *hc, bool host_network)
+static char *hosts_file(const struct ctr *c, const json_t *hc, bool host_network)
 {
     if (host_network) {
         bt_autostrbuf struct bt_strbuf in = BT_STRBUF_INIT;
         if (bt_file_read("/etc/hosts", &in, 1 << 20, NULL) == 0)
             return bt_strbuf_steal(&in);
     }
-    struct bt_strbuf sb = BT_STRBUF_INIT;
-    bt_strbuf_append(&sb, "127.0.0.1\tlocalhost\n"
-                          "::1\tlocalhost ip6-localhost ip6-loopback\n"
-                          "fe00::0\tip6-localnet\n"
-                          "ff00::0\tip6-mcastprefix\n"
-                          "ff02::1\tip6-allnodes\n"
-                          "ff02::2\tip6-allrouters\n");
-    /* --add-host name:ip lines */
-    size_t i;
-    json_t *v;
-    json_array_foreach (bt_json_get_arr(hc, "ExtraHosts"), i, v) {
-        const char *e = json_string_value(v);
-        const char *colon = e ? strchr(e, ':') : NULL;
-        if (colon)
-            bt_strbuf_appendf(&sb, "%s\t%.*s\n", colon + 1, (int)(colon - e), e);
-    }
-    return bt_strbuf_steal(&sb);
+    return ctr_net_hosts_text(c, hc);
 }
 
 /* They live in the run directory (memory): made again at every start, they need no disk, and
@@ -98,8 +101,8 @@ static int write_etc(struct ctr *c, const json_t *hc, const char *hostname, bt_e
     bt_autofree char *hs = bt_xasprintf("%s/hosts", c->run_dir);
     bt_autofree char *r = bt_xasprintf("%s/resolv.conf", c->run_dir);
     bt_autofree char *htext = bt_xasprintf("%s\n", hostname);
-    bt_autofree char *hosts = hosts_file(hc, host_net);
-    bt_autofree char *resolv = resolv_conf(host_net);
+    bt_autofree char *hosts = hosts_file(c, hc, host_net);
+    bt_autofree char *resolv = resolv_conf(host_net, c->net_dns);
     if (write_file(h, htext, err) < 0 || write_file(hs, hosts, err) < 0 ||
         write_file(r, resolv, err) < 0)
         return -1;
@@ -147,6 +150,7 @@ static int write_bundle_files(struct ctr *c, int rootfd, const char *rootfs,
     bt_autostrv char **args = rec_args(c->rec);
     bt_autostrv char **env =
             oci_process_env(cfg, hostname, bt_json_get_bool(cfg, "Tty", false), user->home);
+    ctr_net_add_link_env(c, &env);
     const char *wd = bt_json_get_str(cfg, "WorkingDir", "");
     /* dockerd makes a missing working directory (owned by root) */
     if (*wd) {
@@ -166,6 +170,7 @@ static int write_bundle_files(struct ctr *c, int rootfd, const char *rootfs,
                            .env = env,
                            .user = user,
                            .hostname = hostname,
+                           .netns = c->netns,
                            .rootfs = rootfs};
     bt_autoptr(json_t) spec = NULL;
     if (oci_build(&in, &spec, err) < 0)

@@ -67,6 +67,13 @@ struct ctr {
     bool removed;
     bool transient; /* CTR_CREATE_TRANSIENT: every save of the record skips the fsync */
     struct attach_wait *attaches;
+    /* networking of the current run (network.c): the namespace file (or the namespace of the
+     * container:X it joins), the links' environment, the hosts lines of the links and of
+     * itself, the DNS server of its first network ("" for the host's) */
+    char *netns;
+    char **link_env;
+    char *net_hosts;
+    char net_dns[16];
 };
 
 struct ctr_exec {
@@ -89,6 +96,7 @@ struct ctr_manager {
     char *data_root, *exec_root, *monitor_path, *ctr_root;
     struct image_store *images;
     struct vol_store *volumes;
+    struct net_store *networks; /* NULL: every container gets "none" */
     pthread_mutex_t lock; /* the index and the exec list */
     struct ctr **all;
     size_t n, cap;
@@ -263,3 +271,33 @@ void cp_where_clear(struct cp_where *w);
  * ("/a/b/" -> "b", "/" -> "/", "/a/." -> "."). */
 char *cp_abs_path(const char *path);
 char *cp_base(const char *path);
+
+/* network.c: a create's networks, checked (NetworkMode, NetworkingConfig.EndpointsConfig,
+ * HostConfig.Links made "/db:alias"), as the record's NetworkSettings (*settings, new). */
+int ctr_net_create(struct ctr_manager *m, json_t *host_config, const json_t *body,
+                   json_t **settings, bt_err **err);
+/* Once the name ("/web") is known: HostConfig.Links "/db:db" becomes "/db:/web/db". */
+void ctr_net_name_links(json_t *host_config, const char *name);
+/* Whether the container gets a network namespace of its own (not host, not container:X). */
+bool ctr_net_own_namespace(const json_t *host_config);
+/* Before a start (c->lock held): the namespace, the endpoints, the ports, the links; the
+ * record's NetworkSettings filled in. On failure, ctr_net_forget + ctr_net_down undo it. */
+int ctr_net_up(struct ctr *c, bt_err **err);
+/* At an exit (c->lock held): the record's addresses and ports cleared; returns what
+ * ctr_net_down must undo (new reference). */
+json_t *ctr_net_forget(struct ctr *c);
+/* Without the lock: give the ports and addresses back, remove the namespace. */
+void ctr_net_down(struct ctr_manager *m, const char *id, json_t *down);
+/* After a start (no lock held): the hosts files of the running containers that link to c get
+ * its new address, as dockerd's parent update does. */
+void ctr_net_update_parents(struct ctr_manager *m, struct ctr *c);
+/* A running container berthd re-adopts (c->lock held): its namespace and host ports again. */
+void ctr_net_readopt(struct ctr *c);
+/* After every container was loaded: the network store forgets the endpoints and ports of the
+ * containers that no longer run. */
+void ctr_net_reconcile(struct ctr_manager *m);
+/* The links' variables into a process environment, under the ones Config.Env set (dockerd
+ * puts them before Config.Env, which wins). */
+void ctr_net_add_link_env(const struct ctr *c, char ***env);
+/* The hosts file of a container: the defaults, --add-host lines, links, itself. */
+char *ctr_net_hosts_text(const struct ctr *c, const json_t *host_config);

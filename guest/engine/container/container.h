@@ -33,6 +33,7 @@
 
 struct image_store;
 struct vol_store;
+struct net_store;
 struct ctr_manager;
 struct ctr;
 
@@ -42,6 +43,7 @@ struct ctr_manager_opts {
     const char *monitor_path; /* the berth-monitor program */
     struct image_store *images;
     struct vol_store *volumes;
+    struct net_store *networks; /* NULL: containers get "none" */
 };
 
 /* Load every container, re-adopt running monitors, start the supervisor. */
@@ -203,3 +205,15 @@ void ctr_image_uses_free(struct ctr_image_use *u, size_t n);
 /* For the volumes' in-use checks: {"volume name": ["container ID", ...]} of every container
  * that mounts a volume, running or not. New reference. */
 json_t *ctr_volume_users(struct ctr_manager *m);
+
+/* ---- networks ---- */
+
+/* `docker network connect`: a running container gets a device on the network at once (the
+ * next ethN), a stopped one at its next start. Errors in dockerd's words (`endpoint with name
+ * X already exists in network N`, host and container:X modes refused). */
+int ctr_net_connect(struct ctr_manager *m, struct ctr *c, const char *network,
+                    const json_t *endpoint_config, bt_err **err);
+/* `docker network disconnect`: `container ID is not connected to network N`. */
+int ctr_net_disconnect(struct ctr_manager *m, struct ctr *c, const char *network, bool force,
+                       bt_err **err);
+

@@ -180,9 +180,8 @@ static int validate_host_config(const json_t *hc, char ***warnings, bt_err **err
     if (bt_json_get_int(hc, "CpuShares", 0) < 0)
         return bt_err_set(err, BT_E_INVALID, "invalid CPU shares");
     const char *net = bt_json_get_str(hc, "NetworkMode", "");
-    if (*net && strcmp(net, "default") != 0 && strcmp(net, "none") != 0 &&
-        strcmp(net, "host") != 0 && strcmp(net, "bridge") != 0)
-        return bt_err_set(err, BT_E_NOT_FOUND, "network %s not found", net);
+    if (strcmp(net, "container:") == 0)
+        return bt_err_set(err, BT_E_INVALID, "invalid container format container:<name|id>");
     bt_autostrv char **caps = NULL;
     if (oci_capabilities(hc, &caps, err) < 0)
         return -1;
@@ -293,6 +292,12 @@ struct ctr *ctr_create(struct ctr_manager *m, const char *name, const json_t *bo
     if (ctr_mount_points_make(m, cfg, hc, &mount_points, &made, err) < 0)
         return NULL;
 
+    bt_autoptr(json_t) net_settings = NULL;
+    if (ctr_net_create(m, hc, body, &net_settings, err) < 0) {
+        ctr_mount_points_unmake(m, made);
+        return NULL;
+    }
+
     bt_autofree char *id = bt_random_hex(32);
     if (!*bt_json_get_str(cfg, "Hostname", "")) {
         char h[13];
@@ -337,6 +342,7 @@ struct ctr *ctr_create(struct ctr_manager *m, const char *name, const json_t *bo
         }
     }
     bt_json_set_str(rec, "Name", full);
+    ctr_net_name_links(hc, full);
     bt_json_set_int(rec, "RestartCount", 0);
     bt_json_set_str(rec, "Driver", "overlay2");
     bt_json_set_str(rec, "Platform", "linux");
@@ -352,6 +358,7 @@ struct ctr *ctr_create(struct ctr_manager *m, const char *name, const json_t *bo
     json_array_foreach (stored, i, mp)
         json_object_del(mp, "CopyData");
     json_object_set_new(rec, "MountPoints", stored);
+    json_object_set_new(rec, "NetworkSettings", bt_steal_ptr(&net_settings));
 
     struct ctr *c = ctr_new(m, id);
     c->name = bt_xstrdup(full);

@@ -203,6 +203,8 @@ static void start_failed(struct ctr *c, int status, const char *msg)
         close(c->ctl);
         c->ctl = -1;
     }
+    bt_autoptr(json_t) down = ctr_net_forget(c);
+    ctr_net_down(c->m, c->id, down);
     ctr_unmount(c);
     bt_rm_rf(c->run_dir, NULL);
     attach_wait_all_done(c);
@@ -260,7 +262,8 @@ static int start_locked(struct ctr_manager *m, struct ctr *c, bt_err **err)
     int failed_status = 128; /* dockerd's status for a start that failed for other reasons */
     bt_autofree char *log = bt_xasprintf("%s/monitor.log", c->run_dir);
     bt_autofree char *now = ctr_time_rfc3339(ctr_now_ns());
-    if (ctr_volumes_acquire(c, err) < 0 || ctr_write_bundle(c, mnt->merged, err) < 0)
+    if (ctr_volumes_acquire(c, err) < 0 || ctr_net_up(c, err) < 0 ||
+        ctr_write_bundle(c, mnt->merged, err) < 0)
         goto fail;
     char *args[] = {"run", c->run_dir, NULL};
     ctl = ctr_spawn_monitor(m, args, log, err);
@@ -312,6 +315,8 @@ int ctr_start(struct ctr_manager *m, struct ctr *c, bt_err **err)
         rc = start_locked(m, c, err);
     ctr_release(c);
     pthread_mutex_unlock(&c->lock);
+    if (rc == 0)
+        ctr_net_update_parents(m, c);
     return rc;
 }
 
@@ -521,6 +526,8 @@ int ctr_restart(struct ctr_manager *m, struct ctr *c, int timeout, bt_err **err)
         rc = start_locked(m, c, err);
     ctr_release(c);
     pthread_mutex_unlock(&c->lock);
+    if (rc == 0)
+        ctr_net_update_parents(m, c);
     return rc;
 }
 

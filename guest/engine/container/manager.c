@@ -96,6 +96,9 @@ void ctr_unref(struct ctr *c)
     json_decref(c->rec);
     bt_strv_free(c->volumes_in_use); /* counts of a run berthd leaves running */
     free(c->name);
+    free(c->netns);
+    bt_strv_free(c->link_env);
+    free(c->net_hosts);
     free(c->dir);
     free(c->run_dir);
     pthread_mutex_destroy(&c->lock);
@@ -341,6 +344,7 @@ struct ctr_manager *ctr_manager_open(const struct ctr_manager_opts *opts, bt_err
     m->monitor_path = bt_xstrdup(opts->monitor_path);
     m->images = opts->images;
     m->volumes = opts->volumes;
+    m->networks = opts->networks;
     m->ctr_root = bt_xasprintf("%s/containers", opts->data_root);
     if (bt_mkdir_p(m->ctr_root, 0710, err) < 0 || ctr_trash_start(m, err) < 0 ||
         ctr_supervisor_start(m, err) < 0) {
@@ -354,6 +358,7 @@ struct ctr_manager *ctr_manager_open(const struct ctr_manager_opts *opts, bt_err
             load_one(m, de->d_name);
     if (d)
         closedir(d);
+    ctr_net_reconcile(m);
     bt_info("Loaded %zu containers", m->n);
     return m;
 }

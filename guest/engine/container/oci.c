@@ -331,7 +331,7 @@ static json_t *resources(const json_t *hc)
     return res;
 }
 
-static json_t *namespaces(const json_t *hc)
+static json_t *namespaces(const json_t *hc, const char *netns)
 {
     json_t *ns = json_array();
     const char *net = bt_json_get_str(hc, "NetworkMode", "");
@@ -346,9 +346,11 @@ static json_t *namespaces(const json_t *hc)
     if (strcmp(uts, "host") != 0)
         json_array_append_new(ns, json_pack("{s:s}", "type", "uts"));
     json_array_append_new(ns, json_pack("{s:s}", "type", "cgroup"));
-    /* Networks other than "host" get their own namespace: "none" keeps only lo, and the
-     * bridge does too until it exists. */
-    if (strcmp(net, "host") != 0)
+    /* Networks other than "host" get their own namespace: the one berthd made and plugged
+     * into its networks, or X's for container:X; "none" a new one with lo only. */
+    if (netns && *netns)
+        json_array_append_new(ns, json_pack("{s:s, s:s}", "type", "network", "path", netns));
+    else if (strcmp(net, "host") != 0)
         json_array_append_new(ns, json_pack("{s:s}", "type", "network"));
     return ns;
 }
@@ -438,7 +440,7 @@ int oci_build(const struct oci_input *in, json_t **out, bt_err **err)
         bt_json_set_int(process, "oomScoreAdj", oom);
 
     json_t *linux_ = json_object();
-    json_object_set_new(linux_, "namespaces", namespaces(hc));
+    json_object_set_new(linux_, "namespaces", namespaces(hc, in->netns));
     json_object_set_new(linux_, "resources", resources(hc));
     bt_autofree char *cg = bt_xasprintf("/berth/%s", in->id);
     bt_json_set_str(linux_, "cgroupsPath", cg);

@@ -16,6 +16,7 @@ struct oci_input {
     char *const *env;
     const struct ctr_user *user;
     const char *hostname;
+    const char *netns; /* the network namespace to join (a file), or NULL: a new one */
     const char *rootfs;
 };
 

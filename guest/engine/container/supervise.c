@@ -132,6 +132,9 @@ void ctr_on_exit(struct ctr *c, int status, bool oom, int64_t finished_ns, const
     bt_autofree char *fin = ctr_time_rfc3339(finished_ns ? finished_ns : ctr_now_ns());
     bt_json_set_str(st, "FinishedAt", fin);
     c->pid = 0;
+    /* the ports go at once, so that a new container can take them after `docker stop` */
+    bt_autoptr(json_t) down = ctr_net_forget(c);
+    ctr_net_down(c->m, c->id, down);
     c->exit_status = status;
     c->exit_gen++;
     c->exit_cleanup = true;
@@ -363,6 +366,7 @@ void ctr_readopt(struct ctr_manager *m, struct ctr *c)
                 bt_autoerr bt_err *verr = NULL;
                 if (ctr_volumes_acquire(c, &verr) < 0)
                     bt_warn("container %s: %s", c->id, bt_err_msg(verr));
+                ctr_net_readopt(c);
                 bt_info("container %s: monitor re-adopted (pid %d)", c->id, (int)c->pid);
                 pthread_mutex_unlock(&c->lock);
                 return;

@@ -19,6 +19,7 @@
 #include "shared/base/path.h"
 #include "guest/engine/container/container.h"
 #include "guest/engine/image/image.h"
+#include "guest/engine/network/network.h"
 #include "guest/engine/volume/volume.h"
 
 /* flock on data_root/berthd.lock: the kernel drops it when the process dies, so a crashed
@@ -125,11 +126,19 @@ struct daemon *daemon_open(const struct daemon_paths *paths, bt_err **err)
     free(volumes);
     if (!d->volumes)
         goto fail;
+    bt_autofree char *networks = bt_xasprintf("%s/networks", d->data_root);
+    struct net_store_opts no = {.dir = networks,
+                                .bip = paths->bip,
+                                .disable_bridge = paths->no_bridge};
+    d->networks = net_store_open(&no, err);
+    if (!d->networks)
+        goto fail;
     struct ctr_manager_opts co = {.data_root = d->data_root,
                                   .exec_root = d->exec_root,
                                   .monitor_path = monitor,
                                   .images = d->images,
-                                  .volumes = d->volumes};
+                                  .volumes = d->volumes,
+                                  .networks = d->networks};
     d->containers = ctr_manager_open(&co, err);
     if (!d->containers)
         goto fail;
@@ -146,6 +155,7 @@ void daemon_close(struct daemon *d)
     if (!d)
         return;
     ctr_manager_close(d->containers);
+    net_store_close(d->networks);
     vol_store_close(d->volumes);
     image_store_close(d->images);
     if (d->pidfile)

@@ -13,11 +13,14 @@
 struct image_store;
 struct ctr_manager;
 struct vol_store;
+struct net_store;
 
 struct daemon_paths {
     const char *data_root;
     const char *exec_root;
     const char *pidfile; /* NULL: none */
+    const char *bip;     /* the default bridge's address (--bip), NULL: 172.17.0.1/16 */
+    bool no_bridge;      /* --bridge none */
 };
 
 struct daemon {
@@ -30,6 +33,7 @@ struct daemon {
     struct image_store *images;
     struct ctr_manager *containers;
     struct vol_store *volumes;
+    struct net_store *networks;
 };
 
 /* Take the data root (creating the layout), write the pid file, open the engine modules. */

@@ -53,8 +53,8 @@ static void test_request_checks_in_dockerd_words(void **state)
                          "Conflicting options: Nano CPUs and CPU Period cannot both be set");
     expect_request_error("{\"Image\":\"x\",\"HostConfig\":{\"CapAdd\":[\"CAP_NOPE\"]}}",
                          "unknown capability: \"CAP_NOPE\"");
-    expect_request_error("{\"Image\":\"x\",\"HostConfig\":{\"NetworkMode\":\"mynet\"}}",
-                         "network mynet not found");
+    expect_request_error("{\"Image\":\"x\",\"HostConfig\":{\"NetworkMode\":\"container:\"}}",
+                         "invalid container format container:<name|id>");
     expect_request_error("{\"Image\":\"x\",\"Cmd\":\"not an array\"}", "invalid Cmd");
     expect_request_error("{\"Image\":\"x\",\"HostConfig\":[1]}", "invalid HostConfig");
     expect_request_error("{\"Image\":\"x\",\"HostConfig\":{\"LogConfig\":{\"Type\":\"syslog\"}}}",
