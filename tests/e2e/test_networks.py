@@ -156,6 +156,14 @@ def test_ip_and_mac_and_dns_and_add_host(docker, names):
           "configured subnets")
 
 
+def test_dns_flags_write_resolv_conf(docker, names):
+    out = ok(docker("run", "--rm", "--dns", "10.1.2.3", "--dns-search", "example.com",
+                    "--dns-option", "ndots:2", "busybox", "cat", "/etc/resolv.conf"))
+    lines = out.splitlines()
+    assert [x for x in lines if x.startswith("nameserver")] == ["nameserver 10.1.2.3"]
+    assert "search example.com" in lines and "options ndots:2" in lines
+
+
 # ---- user-defined networks ----
 
 def test_user_networks_resolve_names_and_aliases(docker, names):

@@ -36,49 +36,74 @@ static char *host_hostname(void)
     return bt_xstrdup(h);
 }
 
-/* On a user-defined network: the network's DNS server (berthd's, on the gateway), which
- * forwards what it does not know to the host's servers; the host's search and options kept,
- * as dockerd does with its 127.0.0.11. */
-static char *embedded_resolv_conf(const char *host, const char *dns_server)
+static void append_list(struct bt_strbuf *out, const char *key, const json_t *values)
 {
-    struct bt_strbuf out = BT_STRBUF_INIT;
-    bt_strbuf_appendf(&out, "nameserver %s\n", dns_server);
-    bt_autofree char *copy = bt_xstrdup(host);
-    char *save = NULL;
-    for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-        const char *p = line + strspn(line, " \t");
-        if (strncmp(p, "search", 6) == 0 || strncmp(p, "options", 7) == 0)
-            bt_strbuf_appendf(&out, "%s\n", line);
-    }
-    return bt_strbuf_steal(&out);
+    bt_strbuf_append(out, key);
+    size_t i;
+    json_t *v;
+    json_array_foreach (values, i, v)
+        if (json_is_string(v))
+            bt_strbuf_appendf(out, " %s", json_string_value(v));
+    bt_strbuf_append(out, "\n");
 }
 
-/* The host's resolv.conf with loopback name servers dropped (they mean nothing inside the
- * container's network namespace), as dockerd filters it; Google's servers when none is left. */
-static char *resolv_conf(bool host_network, const char *dns_server)
+static bool is_loopback_server(const char *addr)
+{
+    return strncmp(addr, "127.", 4) == 0 || strncmp(addr, "::1", 3) == 0;
+}
+
+/* resolv.conf as dockerd writes it: the host's, with loopback name servers dropped (they mean
+ * nothing in the container's namespace; Google's when none is left); --dns, --dns-search and
+ * --dns-option replacing the host's servers, search and options. On a user-defined network the
+ * network's DNS server (berthd's, on the gateway) comes first: it answers the containers'
+ * names and forwards the rest to the host's servers, as dockerd's 127.0.0.11 does. The host's
+ * network keeps the host's file unless --dns* say otherwise. */
+static char *resolv_conf(const json_t *hc, bool host_network, const char *dns_server)
 {
     bt_autostrbuf struct bt_strbuf in = BT_STRBUF_INIT;
     bt_file_read("/etc/resolv.conf", &in, 1 << 20, NULL);
-    if (host_network)
+    const json_t *dns = bt_json_get_arr(hc, "Dns");
+    const json_t *search = bt_json_get_arr(hc, "DnsSearch");
+    const json_t *opts = bt_json_get_arr(hc, "DnsOptions");
+    if (host_network && !json_array_size(dns) && !json_array_size(search) &&
+        !json_array_size(opts))
         return bt_xstrdup(bt_strbuf_str(&in));
-    if (*dns_server)
-        return embedded_resolv_conf(bt_strbuf_str(&in), dns_server);
     struct bt_strbuf out = BT_STRBUF_INIT;
     bool servers = false;
+    if (*dns_server) {
+        bt_strbuf_appendf(&out, "nameserver %s\n", dns_server);
+        servers = true;
+    }
+    if (json_array_size(dns)) {
+        size_t i;
+        json_t *v;
+        json_array_foreach (dns, i, v)
+            bt_strbuf_appendf(&out, "nameserver %s\n", json_string_value(v));
+        servers = true;
+    }
     bt_autofree char *copy = bt_xstrdup(bt_strbuf_str(&in));
     char *save = NULL;
     for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
         const char *p = line + strspn(line, " \t");
-        if (strncmp(p, "nameserver", 10) == 0) {
+        bool ns = strncmp(p, "nameserver", 10) == 0;
+        if (ns) {
             const char *addr = p + 10 + strspn(p + 10, " \t");
-            if (strncmp(addr, "127.", 4) == 0 || strncmp(addr, "::1", 3) == 0)
+            /* our own server and --dns replace the host's; loopback ones mean nothing here */
+            if (*dns_server || json_array_size(dns) || (!host_network && is_loopback_server(addr)))
                 continue;
             servers = true;
         }
+        if ((strncmp(p, "search", 6) == 0 && json_array_size(search)) ||
+            (strncmp(p, "options", 7) == 0 && json_array_size(opts)))
+            continue;
         bt_strbuf_appendf(&out, "%s\n", line);
     }
     if (!servers)
         bt_strbuf_append(&out, "nameserver 8.8.8.8\nnameserver 8.8.4.4\n");
+    if (json_array_size(search))
+        append_list(&out, "search", search);
+    if (json_array_size(opts))
+        append_list(&out, "options", opts);
     return bt_strbuf_steal(&out);
 }
 
@@ -102,7 +127,7 @@ static int write_etc(struct ctr *c, const json_t *hc, const char *hostname, bt_e
     bt_autofree char *r = bt_xasprintf("%s/resolv.conf", c->run_dir);
     bt_autofree char *htext = bt_xasprintf("%s\n", hostname);
     bt_autofree char *hosts = hosts_file(c, hc, host_net);
-    bt_autofree char *resolv = resolv_conf(host_net, c->net_dns);
+    bt_autofree char *resolv = resolv_conf(hc, host_net, c->net_dns);
     if (write_file(h, htext, err) < 0 || write_file(hs, hosts, err) < 0 ||
         write_file(r, resolv, err) < 0)
         return -1;
