@@ -71,5 +71,12 @@ json_t *net_ep_record(const struct net_ep *e, const struct net_network *n);
 int net_eps_load(struct net_network *n, bt_err **err);
 size_t net_dns_lookup(void *ctx, uint32_t client, const char *name, uint32_t *out, size_t max);
 
-/* ports.c */
+/* ports.c: the keys of ExposedPorts and PortBindings ("80/tcp", "53/udp", "80"), and a
+ * binding's HostPort ("8080", "8000-8010", "": any); errors in dockerd's words. Pure. */
+struct net_port_key {
+    uint16_t port;
+    char proto[4];
+};
+int net_port_key_parse(const char *k, struct net_port_key *out, bt_err **err);
+int net_host_ports_parse(const char *s, uint16_t *lo, uint16_t *hi, bt_err **err);
 void net_ports_close_all(struct net_store *s);

@@ -33,13 +33,8 @@ void net_ports_close_all(struct net_store *s)
     s->nports = 0;
 }
 
-struct port_key {
-    uint16_t port;
-    char proto[4];
-};
-
 /* "80/tcp", "53/udp", "80" (tcp) */
-static int parse_key(const char *k, struct port_key *out, bt_err **err)
+int net_port_key_parse(const char *k, struct net_port_key *out, bt_err **err)
 {
     char *end = NULL;
     errno = 0;
@@ -57,7 +52,7 @@ static int parse_key(const char *k, struct port_key *out, bt_err **err)
 }
 
 /* A range "8000-8010" or one port "8080" or "" (any). */
-static int parse_host_ports(const char *s, uint16_t *lo, uint16_t *hi, bt_err **err)
+int net_host_ports_parse(const char *s, uint16_t *lo, uint16_t *hi, bt_err **err)
 {
     if (!*s) {
         *lo = *hi = 0;
@@ -131,7 +126,7 @@ static int refuse(const struct publish_ctx *c, const char *ipstr, uint16_t port,
 }
 
 /* Hold one host port for key (trying each of a host range in turn); the binding's JSON. */
-static json_t *hold(struct publish_ctx *c, const struct port_key *k, const json_t *binding,
+static json_t *hold(struct publish_ctx *c, const struct net_port_key *k, const json_t *binding,
                     bt_err **err)
 {
     const char *hip = bt_json_get_str(binding, "HostIp", "");
@@ -139,7 +134,7 @@ static json_t *hold(struct publish_ctx *c, const struct port_key *k, const json_
     if (*hip && strcmp(hip, "0.0.0.0") != 0 && net_ip_parse(hip, &ip, err) < 0)
         return NULL;
     uint16_t lo, hi;
-    if (parse_host_ports(bt_json_get_str(binding, "HostPort", ""), &lo, &hi, err) < 0)
+    if (net_host_ports_parse(bt_json_get_str(binding, "HostPort", ""), &lo, &hi, err) < 0)
         return NULL;
     char ipstr[16];
     net_ip_format(ip, ipstr);
@@ -195,8 +190,8 @@ static json_t *all_keys(const struct net_publish_req *r)
 
 static int publish_key(struct publish_ctx *c, const char *key, json_t *ports, bt_err **err)
 {
-    struct port_key k;
-    if (parse_key(key, &k, err) < 0)
+    struct net_port_key k;
+    if (net_port_key_parse(key, &k, err) < 0)
         return -1;
     bt_autofree char *norm = bt_xasprintf("%u/%s", k.port, k.proto);
     json_t *bindings = json_object_get(c->r->bindings, key);
