@@ -5,3 +5,7 @@ berth_unit_test(test_container_config unit/engine/test_container_config.c eng_co
 berth_unit_test(test_container_archive unit/engine/test_container_archive.c eng_container)
 berth_unit_test(test_build_keys unit/engine/test_build_keys.c eng_build)
 berth_unit_test(test_network_store unit/engine/test_network_store.c eng_network)
+berth_unit_test(test_ipam unit/engine/test_ipam.c eng_network)
+berth_unit_test(test_nat unit/engine/test_nat.c eng_network bt_fs)
+# root only (it skips otherwise), in network and mount namespaces of its own
+berth_unit_test(test_netdev unit/engine/test_netdev.c eng_network)
