@@ -5,3 +5,5 @@ berth_unit_test(test_container_config unit/engine/test_container_config.c eng_co
 berth_unit_test(test_container_archive unit/engine/test_container_archive.c eng_container)
 berth_unit_test(test_build_keys unit/engine/test_build_keys.c eng_build)
 berth_unit_test(test_dns unit/engine/test_dns.c eng_network)
+# the server on port 53 of a network namespace of its own (skipped where none can be made)
+berth_unit_test(test_dns_server unit/engine/test_dns_server.c eng_network)
