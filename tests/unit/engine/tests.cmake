@@ -9,3 +9,6 @@ berth_unit_test(test_ipam unit/engine/test_ipam.c eng_network)
 berth_unit_test(test_nat unit/engine/test_nat.c eng_network bt_fs)
 # root only (it skips otherwise), in network and mount namespaces of its own
 berth_unit_test(test_netdev unit/engine/test_netdev.c eng_network)
+berth_unit_test(test_dns unit/engine/test_dns.c eng_network)
+# the server on port 53 of a network namespace of its own (skipped where none can be made)
+berth_unit_test(test_dns_server unit/engine/test_dns_server.c eng_network)
