@@ -180,7 +180,7 @@ static int attach_all(struct ctr *c, const char *ns, bt_err **err)
     const char *mac = bt_json_get_str(bt_json_get_obj(c->rec, "Config"), "MacAddress", "");
     bt_autostrv char **order = network_order(c);
     for (size_t i = 0; order[i]; i++) {
-        char ifname[16];
+        char ifname[24];
         snprintf(ifname, sizeof(ifname), "eth%zu", i);
         json_t *cfg = json_object_get(nets, order[i]);
         struct net_endpoint_req r = {.network = order[i],

@@ -100,6 +100,7 @@ struct daemon *daemon_open(const struct daemon_paths *paths, bt_err **err)
     struct daemon *d = bt_xzalloc(sizeof(*d));
     bt_autofree char *image_root = bt_xasprintf("%s/image", paths->data_root);
     bt_autofree char *monitor = monitor_path();
+    bt_autofree char *networks = NULL;
     d->lock_fd = -1;
     d->started = time(NULL);
     d->data_root = bt_xstrdup(paths->data_root);
@@ -126,7 +127,7 @@ struct daemon *daemon_open(const struct daemon_paths *paths, bt_err **err)
     free(volumes);
     if (!d->volumes)
         goto fail;
-    bt_autofree char *networks = bt_xasprintf("%s/networks", d->data_root);
+    networks = bt_xasprintf("%s/networks", d->data_root);
     struct net_store_opts no = {.dir = networks,
                                 .bip = paths->bip,
                                 .disable_bridge = paths->no_bridge};

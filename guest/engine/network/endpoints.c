@@ -68,6 +68,13 @@ int net_eps_load(struct net_network *n, bt_err **err)
     return 0;
 }
 
+static void save_or_warn(struct net_store *s, struct net_network *n)
+{
+    bt_autoerr bt_err *err = NULL;
+    if (net_save(s, n, &err) < 0)
+        bt_warn("network %s: %s", n->name, bt_err_msg(err));
+}
+
 static struct net_ep *find_ep(struct net_network *n, const char *ctr_id)
 {
     for (size_t i = 0; i < n->neps; i++)
@@ -207,9 +214,7 @@ json_t *net_endpoint_add(struct net_store *s, const struct net_endpoint_req *r, 
     }
     push_ep(n, &e);
     out = endpoint_settings(n, &n->eps[n->neps - 1], r->config);
-    bt_autoerr bt_err *serr = NULL;
-    if (net_save(s, n, &serr) < 0)
-        bt_warn("network %s: %s", n->name, bt_err_msg(serr));
+    save_or_warn(s, n);
 out:
     pthread_mutex_unlock(&s->lock);
     return out;

@@ -187,7 +187,9 @@ static json_t *bip_config(const char *bip, bt_err **err)
     char *slash = strchr(copy, '/');
     uint32_t addr = 0;
     int len = 0;
-    if (!slash || net_ip_parse(copy, &addr, err) < 0)
+    if (slash)
+        *slash = '\0';
+    if (!slash || net_ip_parse(copy, &addr, NULL) < 0)
         return bt_err_set(err, BT_E_INVALID, "invalid --bip: %s", bip), NULL;
     char *end = NULL;
     len = (int)strtol(slash + 1, &end, 10);
@@ -612,6 +614,7 @@ int net_remove(struct net_store *s, const char *ref, bt_err **err)
 {
     pthread_mutex_lock(&s->lock);
     int rc = -1;
+    bt_autofree char *path = NULL;
     struct net_network *n = net_find(s, ref);
     if (!n) {
         bt_err_set(err, BT_E_NOT_FOUND, "network %s not found", ref);
@@ -628,7 +631,7 @@ int net_remove(struct net_store *s, const char *ref, bt_err **err)
                    n->name, n->id);
         goto out;
     }
-    bt_autofree char *path = record_path(s, n->id);
+    path = record_path(s, n->id);
     if (unlink(path) < 0 && errno != ENOENT) {
         bt_err_errno(err, errno, "remove \"%s\"", path);
         goto out;
