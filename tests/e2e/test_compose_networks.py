@@ -53,8 +53,8 @@ def test_compose_link_alias_and_published_port(project, shared_engine):
     assert r.returncode == 0, r.stdout + r.stderr
     got = None
     for _ in range(100):
-        g = shared_engine.sb.run(["/bin/busybox", "wget", "-q", "-T", "3", "-O", "-",
-                                  "http://127.0.0.1:18090/"], text=True, capture_output=True)
+        g = shared_engine.sb.run(["curl", "-sS", "--max-time", "3", "http://127.0.0.1:18090/"],
+                                 text=True, capture_output=True)
         if g.returncode == 0 and g.stdout:
             got = g.stdout
             break
@@ -70,6 +70,6 @@ def test_compose_link_alias_and_published_port(project, shared_engine):
     ps = shared_engine.docker("ps", "-a", "--filter", "label=com.docker.compose.project=" + name,
                               "-q")
     assert ps.stdout.strip() == ""
-    g = shared_engine.sb.run(["/bin/busybox", "wget", "-q", "-T", "2", "-O", "-",
-                              "http://127.0.0.1:18090/"], text=True, capture_output=True)
+    g = shared_engine.sb.run(["curl", "-sS", "--max-time", "2", "http://127.0.0.1:18090/"],
+                             text=True, capture_output=True)
     assert g.returncode != 0

@@ -95,6 +95,15 @@ void ctr_net_name_links(json_t *hc, const char *name)
     }
 }
 
+/* A create naming a network that does not exist: a 400, not dockerd's 404, which the docker
+ * CLI takes for a missing image (it pulls, and a failing pull hides the network's error). */
+static int as_invalid(bt_err **err)
+{
+    bt_autofree char *msg = bt_xstrdup(bt_err_msg(*err));
+    bt_err_clear(err);
+    return bt_err_set(err, BT_E_INVALID, "%s", msg);
+}
+
 int ctr_net_create(struct ctr_manager *m, json_t *hc, const json_t *body, json_t **settings,
                    bt_err **err)
 {
@@ -123,11 +132,14 @@ int ctr_net_create(struct ctr_manager *m, json_t *hc, const json_t *body, json_t
         return 0;
     }
     if (!m->networks)
-        return bt_err_set(err, BT_E_NOT_FOUND, "network %s not found", primary);
+        return bt_err_set(err, BT_E_INVALID, "network %s not found", primary);
     bt_autofree char *pname = NULL;
     if (net_resolve(m->networks, primary, &pname, NULL, err) < 0)
-        return -1;
+        return as_invalid(err);
+    /* the docker CLI names the NetworkMode's endpoint as it gave the mode ("default") */
     json_t *first = json_object_get(eps, primary);
+    if (!first)
+        first = json_object_get(eps, mode);
     json_t *pcfg = first ? json_deep_copy(first) : json_object();
     json_object_set_new(nets, pname, pcfg);
     /* on a user-defined network, dockerd turns links into names only the linking container
@@ -138,11 +150,11 @@ int ctr_net_create(struct ctr_manager *m, json_t *hc, const json_t *body, json_t
     const char *k;
     json_t *v;
     json_object_foreach (eps, k, v) {
-        if (strcmp(k, primary) == 0)
+        if (strcmp(k, primary) == 0 || strcmp(k, mode) == 0)
             continue;
         bt_autofree char *other = NULL;
         if (net_resolve(m->networks, k, &other, NULL, err) < 0)
-            return -1;
+            return as_invalid(err);
         json_object_set_new(nets, other, json_deep_copy(v));
     }
     return 0;
@@ -499,8 +511,10 @@ json_t *ctr_net_forget(struct ctr *c)
     json_t *ns = bt_json_get_obj(c->rec, "NetworkSettings");
     json_t *nets = json_array();
     bt_autofree char *own = netns_path(c);
-    bool ours = c->netns && strcmp(c->netns, own) == 0;
-    json_t *down = json_pack("{s:s, s:o}", "netns", ours ? c->netns : "", "networks", nets);
+    /* a container that died while berthd was away: its namespace file is in the record */
+    const char *ns_file = c->netns ? c->netns : bt_json_get_str(ns, "SandboxKey", "");
+    bool ours = strcmp(ns_file, own) == 0;
+    json_t *down = json_pack("{s:s, s:o}", "netns", ours ? own : "", "networks", nets);
     bt_autostrv char **order = network_order(c);
     for (size_t i = 0; ns && order[i]; i++) {
         json_t *ep = bt_json_get_obj(bt_json_get_obj(ns, "Networks"), order[i]);

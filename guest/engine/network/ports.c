@@ -122,7 +122,8 @@ static int refuse(const struct publish_ctx *c, const char *ipstr, uint16_t port,
     return bt_err_set(err, BT_E_CONFLICT,
                       "driver failed programming external connectivity on endpoint %s (%s): "
                       "Error starting userland proxy: listen %s4 %s:%u: bind: %s",
-                      c->r->ctr_name, c->r->endpoint_id, proto, ipstr, port, strerror(err_no));
+                      c->r->ctr_name, c->r->endpoint_id, proto, ipstr, port,
+                      err_no == EADDRINUSE ? "address already in use" : strerror(err_no));
 }
 
 /* Hold one host port for key (trying each of a host range in turn); the binding's JSON. */
