@@ -25,6 +25,9 @@
  * net.bridge.bridge-nf-call-iptables = 1 (frames within a bridge are bridged, and reach the
  * forward hook only through br_netfilter). A host firewall with a forward policy of drop in
  * another table (dockerd's iptables) still drops: an accept here ends only this table's chain.
+ *
+ * Thread safety: net_nat_script is pure; applies must be serialised by the caller (the network
+ * store's lock): two transactions that replace the table both succeed, and the last one wins.
  */
 #include <stdbool.h>
 #include <stddef.h>
