@@ -59,9 +59,11 @@ static int serve(struct daemon *d, const struct daemon_config *c, const struct a
                                    .exec_root = d->exec_root,
                                    .debug = c->debug,
                                    .started = d->started};
-    struct api_context ctx = {
-            .images = d->images, .containers = d->containers, .volumes = d->volumes, .networks = d->networks,
-            .info = &info};
+    struct api_context ctx = {.images = d->images,
+                              .containers = d->containers,
+                              .volumes = d->volumes,
+                              .networks = d->networks,
+                              .info = &info};
     struct api_server *server = api_server_new(&ctx, api_routes);
     if (tls)
         api_server_use_tls(server, tls);

@@ -149,10 +149,10 @@ static json_t *network_settings(const json_t *snap)
     json_t *v;
     json_object_foreach (bt_json_get_path(snap, "NetworkSettings.Networks"), k, v) {
         json_t *ep = json_pack("{s:n, s:n, s:n, s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:i, s:s, s:n}",
-                               "IPAMConfig", "Links", "Aliases", "NetworkID", "", "EndpointID",
-                               "", "Gateway", "", "IPAddress", "", "IPPrefixLen", 0,
-                               "IPv6Gateway", "", "GlobalIPv6Address", "", "GlobalIPv6PrefixLen",
-                               0, "MacAddress", "", "DriverOpts");
+                               "IPAMConfig", "Links", "Aliases", "NetworkID", "", "EndpointID", "",
+                               "Gateway", "", "IPAddress", "", "IPPrefixLen", 0, "IPv6Gateway", "",
+                               "GlobalIPv6Address", "", "GlobalIPv6PrefixLen", 0, "MacAddress", "",
+                               "DriverOpts");
         json_object_update_existing(ep, v);
         json_object_set_new(nets, k, ep);
     }
@@ -177,11 +177,10 @@ static json_t *port_list(const json_t *snap)
         size_t i;
         json_t *b;
         json_array_foreach (v, i, b)
-            json_array_append_new(out, json_pack("{s:s, s:i, s:i, s:s}", "IP",
-                                                 bt_json_get_str(b, "HostIp", ""), "PrivatePort",
-                                                 port, "PublicPort",
-                                                 atoi(bt_json_get_str(b, "HostPort", "0")), "Type",
-                                                 proto));
+            json_array_append_new(
+                    out, json_pack("{s:s, s:i, s:i, s:s}", "IP", bt_json_get_str(b, "HostIp", ""),
+                                   "PrivatePort", port, "PublicPort",
+                                   atoi(bt_json_get_str(b, "HostPort", "0")), "Type", proto));
     }
     return out;
 }

@@ -164,12 +164,11 @@ static void connect_or_disconnect(struct api_call *call, bool connect)
         return;
     }
     bt_autoptr(ctr) c = ctr_get(CTRS(call), bt_json_get_str(body, "Container", ""), &err);
-    int rc = !c ? -1
-             : connect
-                     ? ctr_net_connect(CTRS(call), c, name, bt_json_get_obj(body, "EndpointConfig"),
-                                       &err)
-                     : ctr_net_disconnect(CTRS(call), c, name, bt_json_get_bool(body, "Force", false),
-                                          &err);
+    int rc = !c        ? -1
+             : connect ? ctr_net_connect(CTRS(call), c, name,
+                                         bt_json_get_obj(body, "EndpointConfig"), &err)
+                       : ctr_net_disconnect(CTRS(call), c, name,
+                                            bt_json_get_bool(body, "Force", false), &err);
     if (rc < 0) {
         api_reply_error(call, err);
         return;
@@ -235,7 +234,8 @@ void api_network_prune(struct api_call *call)
     }
     int64_t until = 0;
     json_t *u = api_filters_get(f, "until");
-    if (json_array_size(u) && parse_until(json_string_value(json_array_get(u, 0)), &until, &err) < 0) {
+    if (json_array_size(u) &&
+        parse_until(json_string_value(json_array_get(u, 0)), &until, &err) < 0) {
         api_reply_error(call, err);
         return;
     }
@@ -253,8 +253,8 @@ void api_network_prune(struct api_call *call)
         if (net_remove(NETWORKS(call), bt_json_get_str(n, "Id", ""), &e) == 0)
             json_array_append_new(deleted, json_string(name));
     }
-    api_reply_json(call, 200,
-                   json_pack("{s:o}", "NetworksDeleted",
-                             json_array_size(deleted) ? deleted
-                                                      : (json_decref(deleted), json_null())));
+    api_reply_json(
+            call, 200,
+            json_pack("{s:o}", "NetworksDeleted",
+                      json_array_size(deleted) ? deleted : (json_decref(deleted), json_null())));
 }

@@ -65,8 +65,7 @@ static char *resolv_conf(const json_t *hc, bool host_network, const char *dns_se
     const json_t *dns = bt_json_get_arr(hc, "Dns");
     const json_t *search = bt_json_get_arr(hc, "DnsSearch");
     const json_t *opts = bt_json_get_arr(hc, "DnsOptions");
-    if (host_network && !json_array_size(dns) && !json_array_size(search) &&
-        !json_array_size(opts))
+    if (host_network && !json_array_size(dns) && !json_array_size(search) && !json_array_size(opts))
         return bt_xstrdup(bt_strbuf_str(&in));
     struct bt_strbuf out = BT_STRBUF_INIT;
     bool servers = false;

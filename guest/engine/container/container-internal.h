@@ -97,7 +97,7 @@ struct ctr_manager {
     struct image_store *images;
     struct vol_store *volumes;
     struct net_store *networks; /* NULL: every container gets "none" */
-    pthread_mutex_t lock; /* the index and the exec list */
+    pthread_mutex_t lock;       /* the index and the exec list */
     struct ctr **all;
     size_t n, cap;
     struct ctr_exec *execs;

@@ -216,4 +216,3 @@ int ctr_net_connect(struct ctr_manager *m, struct ctr *c, const char *network,
 /* `docker network disconnect`: `container ID is not connected to network N`. */
 int ctr_net_disconnect(struct ctr_manager *m, struct ctr *c, const char *network, bool force,
                        bt_err **err);
-

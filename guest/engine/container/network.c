@@ -175,7 +175,8 @@ static char **network_order(struct ctr *c)
     char **order = bt_xzalloc(sizeof(char *));
     const char *primary = mode_network(c->m, bt_json_get_str(hc, "NetworkMode", ""));
     bt_autofree char *pname = NULL;
-    if (*primary && c->m->networks && net_resolve(c->m->networks, primary, &pname, NULL, NULL) == 0 &&
+    if (*primary && c->m->networks &&
+        net_resolve(c->m->networks, primary, &pname, NULL, NULL) == 0 &&
         json_object_get(nets, pname))
         bt_strv_push(&order, pname);
     const char *k;
@@ -294,16 +295,15 @@ static void upper_proto(char *dst, const char *src)
     dst[i] = '\0';
 }
 
-static void link_port_env(char ***env, const char *alias, const char *ip, struct lport *p,
-                          size_t n)
+static void link_port_env(char ***env, const char *alias, const char *ip, struct lport *p, size_t n)
 {
     size_t start = 0;
     for (size_t i = 0; i < n; i++) {
         char up[8];
         upper_proto(up, p[i].proto);
         if (i == 0) {
-            bt_autofree char *kv = bt_xasprintf("%s_PORT=%s://%s:%d", alias, p[i].proto, ip,
-                                                p[i].num);
+            bt_autofree char *kv =
+                    bt_xasprintf("%s_PORT=%s://%s:%d", alias, p[i].proto, ip, p[i].num);
             bt_strv_push(env, kv);
         }
         bt_autofree char *pre = bt_xasprintf("%s_PORT_%d_%s", alias, p[i].num, up);
@@ -323,11 +323,10 @@ static void link_port_env(char ***env, const char *alias, const char *ip, struct
             char us[8];
             upper_proto(us, p[start].proto);
             bt_autofree char *sp = bt_xasprintf("%s_PORT_%d_%s", alias, p[start].num, us);
-            char *r[4] = {
-                    bt_xasprintf("%s_START=%s://%s:%d", sp, p[start].proto, ip, p[start].num),
-                    bt_xasprintf("%s_PORT_START=%d", sp, p[start].num),
-                    bt_xasprintf("%s_END=%s://%s:%d", sp, p[i].proto, ip, p[i].num),
-                    bt_xasprintf("%s_PORT_END=%d", sp, p[i].num)};
+            char *r[4] = {bt_xasprintf("%s_START=%s://%s:%d", sp, p[start].proto, ip, p[start].num),
+                          bt_xasprintf("%s_PORT_START=%d", sp, p[start].num),
+                          bt_xasprintf("%s_END=%s://%s:%d", sp, p[i].proto, ip, p[i].num),
+                          bt_xasprintf("%s_PORT_END=%d", sp, p[i].num)};
             for (size_t k = 0; k < 4; k++) {
                 bt_strv_push(env, r[k]);
                 free(r[k]);
@@ -375,9 +374,9 @@ static void link_env(char ***env, const char *link_name, const char *ip, const j
 
 static const char *bridge_ip(const json_t *snap)
 {
-    return bt_json_get_str(bt_json_get_obj(bt_json_get_path(snap, "NetworkSettings.Networks"),
-                                           "bridge"),
-                           "IPAddress", "");
+    return bt_json_get_str(
+            bt_json_get_obj(bt_json_get_path(snap, "NetworkSettings.Networks"), "bridge"),
+            "IPAddress", "");
 }
 
 /* Hosts lines (and with env, the environment) of a container's links, on the default bridge
@@ -419,8 +418,9 @@ static int links_resolve(struct ctr_manager *m, const json_t *rec, char ***env,
 
 static void set_top_level(json_t *ns, const json_t *bridge_ep)
 {
-    static const char *const keys[] = {"EndpointID", "Gateway",     "IPAddress", "MacAddress",
-                                       "IPv6Gateway", "GlobalIPv6Address", NULL};
+    static const char *const keys[] = {"EndpointID", "Gateway",     "IPAddress",
+                                       "MacAddress", "IPv6Gateway", "GlobalIPv6Address",
+                                       NULL};
     for (size_t i = 0; keys[i]; i++)
         bt_json_set_str(ns, keys[i], bt_json_get_str(bridge_ep, keys[i], ""));
     bt_json_set_int(ns, "IPPrefixLen", bt_json_get_int(bridge_ep, "IPPrefixLen", 0));
@@ -437,8 +437,8 @@ static int join_container(struct ctr *c, const char *ref, bt_err **err)
     bt_autoptr(json_t) snap = ctr_snapshot(other);
     int64_t pid = bt_json_get_int(bt_json_get_obj(snap, "State"), "Pid", 0);
     if (!bt_json_get_bool(bt_json_get_obj(snap, "State"), "Running", false) || pid <= 0)
-        return bt_err_set(err, BT_E_CONFLICT,
-                          "cannot join network of a non running container: %s", other->id);
+        return bt_err_set(err, BT_E_CONFLICT, "cannot join network of a non running container: %s",
+                          other->id);
     c->netns = bt_xasprintf("/proc/%lld/ns/net", (long long)pid);
     return 0;
 }
@@ -497,9 +497,9 @@ int ctr_net_up(struct ctr *c, bt_err **err)
 
 static void clear_endpoint(json_t *ep)
 {
-    static const char *const keys[] = {"NetworkID",   "EndpointID",        "Gateway",
-                                       "IPAddress",   "IPv6Gateway",       "GlobalIPv6Address",
-                                       "MacAddress",  NULL};
+    static const char *const keys[] = {"NetworkID",  "EndpointID",  "Gateway",
+                                       "IPAddress",  "IPv6Gateway", "GlobalIPv6Address",
+                                       "MacAddress", NULL};
     for (size_t i = 0; keys[i]; i++)
         bt_json_set_str(ep, keys[i], "");
     bt_json_set_int(ep, "IPPrefixLen", 0);
@@ -672,8 +672,7 @@ int ctr_net_connect(struct ctr_manager *m, struct ctr *c, const char *network,
                    c->name + 1, name);
         goto out;
     }
-    json_t *cfg = json_is_object(endpoint_config) ? json_deep_copy(endpoint_config)
-                                                  : json_object();
+    json_t *cfg = json_is_object(endpoint_config) ? json_deep_copy(endpoint_config) : json_object();
     bool running = c->status == CTR_RUNNING || c->status == CTR_PAUSED;
     if (running) {
         char ifname[16];
@@ -720,8 +719,8 @@ int ctr_net_disconnect(struct ctr_manager *m, struct ctr *c, const char *network
         if (!name)
             bt_err_set(err, BT_E_NOT_FOUND, "network %s not found", network);
         else
-            bt_err_set(err, BT_E_FORBIDDEN, "container %s is not connected to network %s",
-                       c->id, network);
+            bt_err_set(err, BT_E_FORBIDDEN, "container %s is not connected to network %s", c->id,
+                       network);
         goto out;
     }
     if ((c->status == CTR_RUNNING || c->status == CTR_PAUSED) && m->networks)
@@ -748,8 +747,7 @@ void ctr_net_readopt(struct ctr *c)
         return;
     const char *ip = primary_ip(c);
     bt_autoerr bt_err *err = NULL;
-    if (*ip && net_ports_readopt(c->m->networks, c->id, ip, bt_json_get_obj(ns, "Ports"),
-                                 &err) < 0)
+    if (*ip && net_ports_readopt(c->m->networks, c->id, ip, bt_json_get_obj(ns, "Ports"), &err) < 0)
         bt_warn("container %s: published ports: %s", c->id, bt_err_msg(err));
 }
 

@@ -128,9 +128,8 @@ struct daemon *daemon_open(const struct daemon_paths *paths, bt_err **err)
     if (!d->volumes)
         goto fail;
     networks = bt_xasprintf("%s/networks", d->data_root);
-    struct net_store_opts no = {.dir = networks,
-                                .bip = paths->bip,
-                                .disable_bridge = paths->no_bridge};
+    struct net_store_opts no = {
+            .dir = networks, .bip = paths->bip, .disable_bridge = paths->no_bridge};
     d->networks = net_store_open(&no, err);
     if (!d->networks)
         goto fail;

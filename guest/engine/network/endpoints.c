@@ -33,9 +33,8 @@ json_t *net_ep_record(const struct net_ep *e, const struct net_network *n)
     (void)n;
     char ip[16];
     return json_pack("{s:s, s:s, s:s, s:s, s:s, s:O, s:O}", "Name", e->ctr_name, "EndpointID",
-                     e->endpoint_id, "MacAddress", e->mac, "IPv4Address",
-                     net_ip_format(e->ip, ip), "Ifname", e->ifname, "Aliases", e->aliases,
-                     "Links", e->links);
+                     e->endpoint_id, "MacAddress", e->mac, "IPv4Address", net_ip_format(e->ip, ip),
+                     "Ifname", e->ifname, "Aliases", e->aliases, "Links", e->links);
 }
 
 static void push_ep(struct net_network *n, struct net_ep *e)
@@ -89,8 +88,9 @@ static int take_address(struct net_network *n, const json_t *cfg, uint32_t *ip, 
     const char *want = bt_json_get_str(bt_json_get_obj(cfg, "IPAMConfig"), "IPv4Address", "");
     if (!*want)
         return net_ipam_alloc(n->ipam, ip, err) < 0
-                       ? bt_err_wrap(err, "no available IPv4 addresses on this network's address "
-                                          "pools: %s (%s)",
+                       ? bt_err_wrap(err,
+                                     "no available IPv4 addresses on this network's address "
+                                     "pools: %s (%s)",
                                      n->name, n->id)
                        : 0;
     if (!n->user_subnet)
@@ -139,15 +139,14 @@ static json_t *endpoint_settings(const struct net_network *n, const struct net_e
     char ip[16], gw[16];
     json_t *ipam_cfg = bt_json_get_obj(cfg, "IPAMConfig");
     json_t *links = bt_json_get_arr(cfg, "Links");
-    return json_pack("{s:O, s:O, s:O, s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:i, s:s, s:n}",
-                     "IPAMConfig", ipam_cfg ? ipam_cfg : json_null(), "Links",
-                     links ? links : json_null(), "Aliases",
-                     json_array_size(e->aliases) ? e->aliases : json_null(), "NetworkID", n->id,
-                     "EndpointID", e->endpoint_id, "Gateway",
-                     net_ip_format(net_ipam_gateway(n->ipam), gw), "IPAddress",
-                     net_ip_format(e->ip, ip), "IPPrefixLen", net_ipam_prefix_len(n->ipam),
-                     "IPv6Gateway", "", "GlobalIPv6Address", "", "GlobalIPv6PrefixLen", 0,
-                     "MacAddress", e->mac, "DriverOpts");
+    return json_pack(
+            "{s:O, s:O, s:O, s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:i, s:s, s:n}", "IPAMConfig",
+            ipam_cfg ? ipam_cfg : json_null(), "Links", links ? links : json_null(), "Aliases",
+            json_array_size(e->aliases) ? e->aliases : json_null(), "NetworkID", n->id,
+            "EndpointID", e->endpoint_id, "Gateway", net_ip_format(net_ipam_gateway(n->ipam), gw),
+            "IPAddress", net_ip_format(e->ip, ip), "IPPrefixLen", net_ipam_prefix_len(n->ipam),
+            "IPv6Gateway", "", "GlobalIPv6Address", "", "GlobalIPv6PrefixLen", 0, "MacAddress",
+            e->mac, "DriverOpts");
 }
 
 static int plug(struct net_store *s, struct net_network *n, const struct net_endpoint_req *r,

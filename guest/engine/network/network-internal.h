@@ -24,7 +24,7 @@ struct net_ep {
 };
 
 struct net_network {
-    json_t *rec; /* the stored record: the API's shape without "Containers" */
+    json_t *rec;           /* the stored record: the API's shape without "Containers" */
     const char *id, *name; /* inside rec */
     enum net_kind kind;
     bool predefined;

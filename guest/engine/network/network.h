@@ -44,8 +44,8 @@ void net_store_close(struct net_store *s);
 
 struct net_create_req {
     const char *name;
-    const char *driver;   /* "bridge" or "" */
-    const json_t *ipam;   /* the API's IPAM object, or NULL */
+    const char *driver; /* "bridge" or "" */
+    const json_t *ipam; /* the API's IPAM object, or NULL */
     const json_t *options;
     const json_t *labels;
     bool internal, attachable, enable_ipv6, check_duplicate;
@@ -70,15 +70,15 @@ int net_remove(struct net_store *s, const char *ref, bt_err **err);
 /* ---- endpoints ---- */
 
 struct net_endpoint_req {
-    const char *network;      /* name or id */
-    const char *ctr_id;       /* full id */
-    const char *ctr_name;     /* without "/" */
-    const char *netns_path;   /* the container's namespace file */
-    const char *ifname;       /* "eth0", "eth1", ... */
-    const json_t *config;     /* the API's EndpointSettings as given at create/connect:
-                                 IPAMConfig.IPv4Address, Aliases, MacAddress; or NULL */
-    const char *mac_address;  /* Config.MacAddress (API < 1.44), or NULL */
-    bool default_route;       /* the container's first network */
+    const char *network;     /* name or id */
+    const char *ctr_id;      /* full id */
+    const char *ctr_name;    /* without "/" */
+    const char *netns_path;  /* the container's namespace file */
+    const char *ifname;      /* "eth0", "eth1", ... */
+    const json_t *config;    /* the API's EndpointSettings as given at create/connect:
+                                IPAMConfig.IPv4Address, Aliases, MacAddress; or NULL */
+    const char *mac_address; /* Config.MacAddress (API < 1.44), or NULL */
+    bool default_route;      /* the container's first network */
 };
 /* Give the container an address on the network and plug it in; returns the EndpointSettings
  * as inspect shows them (NetworkID, EndpointID, Gateway, IPAddress, IPPrefixLen, MacAddress,
@@ -105,11 +105,11 @@ int net_ports_readopt(struct net_store *s, const char *ctr_id, const char *ctr_i
 struct net_publish_req {
     const char *ctr_id;
     const char *ctr_name;
-    const char *endpoint_id;      /* for the error messages, as dockerd names the endpoint */
-    const char *ctr_ip;           /* the address on the network the ports lead to */
-    const json_t *exposed;        /* Config.ExposedPorts */
-    const json_t *bindings;       /* HostConfig.PortBindings */
-    bool publish_all;             /* HostConfig.PublishAllPorts (-P) */
+    const char *endpoint_id; /* for the error messages, as dockerd names the endpoint */
+    const char *ctr_ip;      /* the address on the network the ports lead to */
+    const json_t *exposed;   /* Config.ExposedPorts */
+    const json_t *bindings;  /* HostConfig.PortBindings */
+    bool publish_all;        /* HostConfig.PublishAllPorts (-P) */
 };
 /* Take the host ports (a socket bound to each holds it: another process cannot take it, and a
  * taken one is an error), add the DNAT rules, and return NetworkSettings.Ports as dockerd shows

@@ -90,9 +90,8 @@ static int bind_port(const char *proto, uint32_t ip, uint16_t *port, int *err_no
         *err_no = errno;
         return -1;
     }
-    struct sockaddr_in sa = {.sin_family = AF_INET,
-                             .sin_port = htons(*port),
-                             .sin_addr.s_addr = htonl(ip)};
+    struct sockaddr_in sa = {
+            .sin_family = AF_INET, .sin_port = htons(*port), .sin_addr.s_addr = htonl(ip)};
     socklen_t len = sizeof(sa);
     if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
         getsockname(fd, (struct sockaddr *)&sa, &len) < 0) {

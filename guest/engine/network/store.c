@@ -20,7 +20,7 @@
 #include "shared/json/json.h"
 
 #define DEFAULT_BRIDGE "berth0"
-#define DEFAULT_BIP "172.17.0.1/16"
+#define DEFAULT_BIP    "172.17.0.1/16"
 
 static void network_free(struct net_network *n)
 {
@@ -68,8 +68,8 @@ static struct net_network *network_from_record(json_t *rec, bt_err **err)
     n->user_subnet = bt_json_get_bool(rec, "BerthUserSubnet", false);
     if (n->kind != NET_KIND_BRIDGE)
         return n;
-    const char *br = bt_json_get_str(bt_json_get_obj(rec, "Options"),
-                                     "com.docker.network.bridge.name", "");
+    const char *br =
+            bt_json_get_str(bt_json_get_obj(rec, "Options"), "com.docker.network.bridge.name", "");
     if (*br)
         snprintf(n->bridge, sizeof(n->bridge), "%s", br);
     else
@@ -173,11 +173,10 @@ static json_t *new_record(const char *name, const char *driver, json_t *ipam_con
     bt_autofree char *created = now_rfc3339_nano();
     return json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:{s:s, s:o, s:o}, s:b, s:b, s:b, s:{s:s},"
                      " s:b, s:o, s:o}",
-                     "Name", name, "Id", id, "Created", created, "Scope", "local", "Driver",
-                     driver, "EnableIPv6", 0, "IPAM", "Driver", "default", "Options", json_null(),
-                     "Config", ipam_config, "Internal", 0, "Attachable", 0, "Ingress", 0,
-                     "ConfigFrom", "Network", "", "ConfigOnly", 0, "Options", options, "Labels",
-                     json_object());
+                     "Name", name, "Id", id, "Created", created, "Scope", "local", "Driver", driver,
+                     "EnableIPv6", 0, "IPAM", "Driver", "default", "Options", json_null(), "Config",
+                     ipam_config, "Internal", 0, "Attachable", 0, "Ingress", 0, "ConfigFrom",
+                     "Network", "", "ConfigOnly", 0, "Options", options, "Labels", json_object());
 }
 
 /* The default bridge's subnet and gateway from --bip ("172.17.0.1/16"). */
@@ -225,8 +224,8 @@ static int ensure_predefined(struct net_store *s, const char *bip, bt_err **err)
         json_t *cfg = i == 0 ? bip_config(bip ? bip : DEFAULT_BIP, err) : json_array();
         if (!cfg)
             return -1;
-        if (n && i == 0 && !json_equal(cfg, bt_json_get_arr(bt_json_get_obj(n->rec, "IPAM"),
-                                                            "Config"))) {
+        if (n && i == 0 &&
+            !json_equal(cfg, bt_json_get_arr(bt_json_get_obj(n->rec, "IPAM"), "Config"))) {
             /* a new --bip: the default bridge moves (its endpoints went with the restart) */
             json_object_set(bt_json_get_obj(n->rec, "IPAM"), "Config", cfg);
             json_object_del(n->rec, "Endpoints");
@@ -279,8 +278,8 @@ static int bring_up(struct net_store *s, bt_err **err)
         struct net_network *n = s->nets[i];
         if (n->kind != NET_KIND_BRIDGE)
             continue;
-        if (net_bridge_ensure(n->bridge, net_ipam_gateway(n->ipam), net_ipam_prefix_len(n->ipam),
-                              0, err) < 0)
+        if (net_bridge_ensure(n->bridge, net_ipam_gateway(n->ipam), net_ipam_prefix_len(n->ipam), 0,
+                              err) < 0)
             return -1;
         if (!n->predefined && net_dns_listen(s->dns, net_ipam_gateway(n->ipam), err) < 0)
             return -1;
@@ -357,8 +356,7 @@ void net_sync_nat(struct net_store *s)
                                                      "enable_ip_masquerade",
                                                      "true"),
                                      "false") != 0,
-                .icc = strcmp(bt_json_get_str(opts, "com.docker.network.bridge.enable_icc",
-                                              "true"),
+                .icc = strcmp(bt_json_get_str(opts, "com.docker.network.bridge.enable_icc", "true"),
                               "false") != 0,
         };
     }
@@ -387,9 +385,8 @@ void net_sync_nat(struct net_store *s)
 static bool overlaps_any(struct net_store *s, uint32_t net, int len)
 {
     for (size_t i = 0; i < s->n; i++)
-        if (s->nets[i]->ipam &&
-            net_cidr_overlap(net, len, net_ipam_subnet(s->nets[i]->ipam),
-                             net_ipam_prefix_len(s->nets[i]->ipam)))
+        if (s->nets[i]->ipam && net_cidr_overlap(net, len, net_ipam_subnet(s->nets[i]->ipam),
+                                                 net_ipam_prefix_len(s->nets[i]->ipam)))
             return true;
     FILE *f = fopen("/proc/net/route", "re");
     if (!f)
@@ -459,8 +456,8 @@ static json_t *user_ipam_config(struct net_store *s, const json_t *ipam, bool *u
         if (*range)
             bt_json_set_str(e, "IPRange", range);
         /* net_ipam_new checks the gateway and range against the subnet */
-        struct net_ipam *probe = net_ipam_new(subnet, bt_json_get_str(c, "Gateway", ""), range,
-                                              err);
+        struct net_ipam *probe =
+                net_ipam_new(subnet, bt_json_get_str(c, "Gateway", ""), range, err);
         if (!probe)
             return json_decref(e), json_decref(out), NULL;
         char gw[16];
@@ -481,8 +478,8 @@ static int check_create(struct net_store *s, const struct net_create_req *r, bt_
     const char *driver = r->driver && *r->driver ? r->driver : "bridge";
     if (strcmp(driver, "bridge") != 0) {
         if (strcmp(driver, "host") == 0 || strcmp(driver, "null") == 0)
-            return bt_err_set(err, BT_E_FORBIDDEN,
-                              "only one instance of \"%s\" network is allowed", driver);
+            return bt_err_set(err, BT_E_FORBIDDEN, "only one instance of \"%s\" network is allowed",
+                              driver);
         return bt_err_set(err, BT_E_NOT_FOUND, "plugin \"%s\" not found", driver);
     }
     if (!r->name || !*r->name)
@@ -514,11 +511,10 @@ char *net_create(struct net_store *s, const struct net_create_req *r, bt_err **e
     struct net_network *n = network_from_record(rec, err);
     if (!n)
         goto out;
-    if (!s->no_host &&
-        (net_sysctl_set("net/ipv4/ip_forward", "1", err) < 0 ||
-         net_bridge_ensure(n->bridge, net_ipam_gateway(n->ipam), net_ipam_prefix_len(n->ipam), 0,
-                           err) < 0 ||
-         net_dns_listen(s->dns, net_ipam_gateway(n->ipam), err) < 0)) {
+    if (!s->no_host && (net_sysctl_set("net/ipv4/ip_forward", "1", err) < 0 ||
+                        net_bridge_ensure(n->bridge, net_ipam_gateway(n->ipam),
+                                          net_ipam_prefix_len(n->ipam), 0, err) < 0 ||
+                        net_dns_listen(s->dns, net_ipam_gateway(n->ipam), err) < 0)) {
         net_link_delete(n->bridge, NULL);
         network_free(n);
         goto out;
@@ -627,8 +623,8 @@ int net_remove(struct net_store *s, const char *ref, bt_err **err)
     }
     if (n->neps) {
         bt_err_set(err, BT_E_FORBIDDEN,
-                   "error while removing network: network %s id %s has active endpoints",
-                   n->name, n->id);
+                   "error while removing network: network %s id %s has active endpoints", n->name,
+                   n->id);
         goto out;
     }
     path = record_path(s, n->id);

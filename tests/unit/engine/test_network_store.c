@@ -142,8 +142,8 @@ static void test_network_store_create_errors(void **state)
     /* a default subnet does not overlap the others */
     bt_autofree char *auto_id = create(f->s, "auto", NULL);
     bt_autoptr(json_t) a = net_inspect(f->s, auto_id, NULL);
-    const char *sub = bt_json_get_str(json_array_get(bt_json_get_path(a, "IPAM.Config"), 0),
-                                      "Subnet", "");
+    const char *sub =
+            bt_json_get_str(json_array_get(bt_json_get_path(a, "IPAM.Config"), 0), "Subnet", "");
     assert_string_not_equal(sub, "172.17.0.0/16");
     assert_int_equal(net_remove(f->s, "auto", NULL), 0);
     assert_null(net_inspect(f->s, "auto", NULL));
@@ -203,8 +203,8 @@ static void test_network_store_user_network_rules(void **state)
     json_t *aliases = bt_json_get_arr(a, "Aliases");
     assert_int_equal(json_array_size(aliases), 2);
     assert_string_equal(json_string_value(json_array_get(aliases, 1)), "aaaaaaaaaaaa");
-    assert_null(attach(f->s, "back", CTR_B, "{\"IPAMConfig\":{\"IPv4Address\":\"10.8.0.20\"}}",
-                       &err));
+    assert_null(
+            attach(f->s, "back", CTR_B, "{\"IPAMConfig\":{\"IPv4Address\":\"10.8.0.20\"}}", &err));
     bt_err_clear(&err);
     bt_autoptr(json_t) b = attach(f->s, "back", CTR_B, NULL, &err);
     assert_string_equal(bt_json_get_str(b, "IPAddress", ""), "10.8.0.2");
@@ -239,8 +239,9 @@ static void test_network_store_ports(void **state)
 {
     struct fixture *f = *state;
     bt_autoptr(json_t) exposed = parse("{\"80/tcp\":{},\"443/tcp\":{}}");
-    bt_autoptr(json_t) bindings = parse("{\"80/tcp\":[{\"HostIp\":\"127.0.0.1\",\"HostPort\":\"\"}],"
-                                        "\"53/udp\":[{\"HostIp\":\"127.0.0.1\",\"HostPort\":\"\"}]}");
+    bt_autoptr(json_t) bindings =
+            parse("{\"80/tcp\":[{\"HostIp\":\"127.0.0.1\",\"HostPort\":\"\"}],"
+                  "\"53/udp\":[{\"HostIp\":\"127.0.0.1\",\"HostPort\":\"\"}]}");
     struct net_publish_req r = {.ctr_id = CTR_A,
                                 .ctr_name = "web",
                                 .endpoint_id = "ep",
@@ -259,7 +260,8 @@ static void test_network_store_ports(void **state)
     assert_non_null(json_object_get(ports, "53/udp"));
     /* the same host port again: dockerd's error, and nothing of the second request is kept */
     char spec[128];
-    snprintf(spec, sizeof(spec), "{\"8080/tcp\":[{\"HostIp\":\"127.0.0.1\",\"HostPort\":\"%d\"}]}", port);
+    snprintf(spec, sizeof(spec), "{\"8080/tcp\":[{\"HostIp\":\"127.0.0.1\",\"HostPort\":\"%d\"}]}",
+             port);
     bt_autoptr(json_t) again = parse(spec);
     struct net_publish_req r2 = {.ctr_id = CTR_B,
                                  .ctr_name = "db",
@@ -279,8 +281,11 @@ static void test_network_store_ports(void **state)
     net_ports_release(f->s, CTR_B);
     /* bad keys and host ports */
     bt_autoptr(json_t) bad = parse("{\"80/sctpx\":[{\"HostPort\":\"1\"}]}");
-    struct net_publish_req r3 = {.ctr_id = CTR_B, .ctr_name = "db", .endpoint_id = "",
-                                 .ctr_ip = "172.17.0.3", .bindings = bad};
+    struct net_publish_req r3 = {.ctr_id = CTR_B,
+                                 .ctr_name = "db",
+                                 .endpoint_id = "",
+                                 .ctr_ip = "172.17.0.3",
+                                 .bindings = bad};
     assert_null(net_ports_publish(f->s, &r3, &err));
     assert_string_equal(bt_err_msg(err), "invalid proto: sctpx");
 }
@@ -290,10 +295,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
             cmocka_unit_test_setup_teardown(test_network_store_predefined, setup, teardown),
             cmocka_unit_test_setup_teardown(test_network_store_create_errors, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_network_store_endpoints_persist, setup,
-                                            teardown),
-            cmocka_unit_test_setup_teardown(test_network_store_user_network_rules, setup,
-                                            teardown),
+            cmocka_unit_test_setup_teardown(test_network_store_endpoints_persist, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_network_store_user_network_rules, setup, teardown),
             cmocka_unit_test_setup_teardown(test_network_store_ports, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
