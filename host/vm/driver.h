@@ -99,7 +99,7 @@ struct vm_spec {
     const char *mac;         /* "02:xx:xx:xx:xx:xx" (network.h: vm_mac_for_name) */
 
     enum vm_net_mode net;
-    const char *bridge;                /* VM_NET_BRIDGE: the bridge's name ("berth0") */
+    const char *bridge;                /* VM_NET_BRIDGE: the bridge's name ("berth-hostonly") */
     const struct vm_forward *forwards; /* VM_NET_USER: forwards from 127.0.0.1 */
     size_t n_forwards;
     /* VM_NET_USER: QEMU's restrict=on, the guest cannot open connections to the host or

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #pragma once
 /*
- * The host-only network (docs/design/machine.md, "Drivers"): a Linux bridge ("berth0") that
- * holds the first address of the machines' CIDR (192.168.99.1/24), the addresses in it, and the
- * machines' MAC addresses and tap names. Guests get static addresses the store assigns (no
- * DHCP); which address is free is host/machine's business, not this module's.
+ * The host-only network (docs/design/machine.md, "Drivers"): a Linux bridge ("berth-hostonly";
+ * not "berth0", the name of the engine's own bridge where berthd runs natively) that holds the
+ * first address of the machines' CIDR (192.168.99.1/24), the addresses in it, and the machines' MAC
+ * addresses and tap names. Guests get static addresses the store assigns (no DHCP); which address
+ * is free is host/machine's business, not this module's.
  *
  * Bridges and taps are made with ioctls (SIOCBRADDBR, SIOCSIFADDR, SIOCSIFNETMASK,
  * SIOCSIFFLAGS, TUNSETIFF, SIOCBRADDIF), in the calling process's network namespace, and need
@@ -20,7 +21,7 @@
 
 #include "shared/base/err.h"
 
-#define VM_DEFAULT_BRIDGE        "berth0"
+#define VM_DEFAULT_BRIDGE        "berth-hostonly"
 #define VM_DEFAULT_HOSTONLY_CIDR "192.168.99.1/24"
 
 /* "xx:xx:xx:xx:xx:xx" and its NUL */

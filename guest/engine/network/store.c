@@ -212,6 +212,25 @@ static json_t *default_bridge_options(void)
                      "com.docker.network.driver.mtu", "1500");
 }
 
+static bool overlaps_any(struct net_store *s, uint32_t net, int len);
+
+/* Without --bip: 172.17.0.1/16 as dockerd, unless the host routes that subnet already (a
+ * dockerd's docker0 beside Berth, a VPN); then the first free one of the pools user networks
+ * take from. */
+static json_t *default_bip(struct net_store *s, bt_err **err)
+{
+    for (int i = 17; i <= 31; i++) {
+        uint32_t net = (172u << 24) | ((uint32_t)i << 16);
+        if (overlaps_any(s, net, 16))
+            continue;
+        char gw[16];
+        net_ip_format(net + 1, gw);
+        bt_autofree char *bip = bt_xasprintf("%s/16", gw);
+        return bip_config(bip, err);
+    }
+    return bip_config(DEFAULT_BIP, err);
+}
+
 /* "bridge" (when enabled), "host" and "none": made once, kept; --bip applies at every start. */
 static int ensure_predefined(struct net_store *s, const char *bip, bt_err **err)
 {
@@ -221,7 +240,9 @@ static int ensure_predefined(struct net_store *s, const char *bip, bt_err **err)
         if (i == 0 && s->disable_bridge)
             continue;
         struct net_network *n = net_find(s, names[i]);
-        json_t *cfg = i == 0 ? bip_config(bip ? bip : DEFAULT_BIP, err) : json_array();
+        if (n && (i != 0 || !bip))
+            continue; /* made before; the default bridge moves only for a new --bip */
+        json_t *cfg = i != 0 ? json_array() : bip ? bip_config(bip, err) : default_bip(s, err);
         if (!cfg)
             return -1;
         if (n && i == 0 &&
@@ -380,6 +401,17 @@ void net_sync_nat(struct net_store *s)
 
 /* ---- create ---- */
 
+/* A route on a bridge of ours (one a previous berthd made) is no one else's. */
+static bool is_our_bridge(const struct net_store *s, const char *ifname)
+{
+    if (strcmp(ifname, DEFAULT_BRIDGE) == 0)
+        return true;
+    for (size_t i = 0; i < s->n; i++)
+        if (s->nets[i]->kind == NET_KIND_BRIDGE && strcmp(s->nets[i]->bridge, ifname) == 0)
+            return true;
+    return false;
+}
+
 /* dockerd's default address pools for local networks: 172.17-31.0.0/16, then 192.168.0.0/20
  * stepping by /20; the first that overlaps no network of ours and no route of the host. */
 static bool overlaps_any(struct net_store *s, uint32_t net, int len)
@@ -398,7 +430,7 @@ static bool overlaps_any(struct net_store *s, uint32_t net, int len)
         unsigned dst, gw, flags, refcnt, use, metric, mask;
         if (sscanf(line, "%31s %x %x %x %u %u %u %x", ifname, &dst, &gw, &flags, &refcnt, &use,
                    &metric, &mask) != 8 ||
-            mask == 0)
+            mask == 0 || is_our_bridge(s, ifname))
             continue;
         /* /proc/net/route is in network byte order, printed as a little-endian word */
         uint32_t d = __builtin_bswap32(dst), m = __builtin_bswap32(mask);
