@@ -136,6 +136,38 @@ def test_containers_on_the_bridge_reach_each_other(docker, names):
     assert out == "from-srv\n"
 
 
+def test_outbound_traffic_is_masqueraded(docker, names, shared_engine):
+    """A connection out of the bridge to another host leaves with the engine's address (NAT),
+    as dockerd's MASQUERADE rule does: the other host sees 10.123.0.1, not 172.17.x.y. The
+    other host is a network namespace of the test's own, behind a veth pair."""
+    sb = shared_engine.sb
+    outside = "berth-out-%d" % os.getpid()
+    subprocess.run(["ip", "netns", "add", outside], check=True)
+    server = None
+    try:
+        ok(sb.run(["ip", "link", "add", "out0", "type", "veth", "peer", "name", "out1",
+                   "netns", outside]))
+        ok(sb.run(["ip", "addr", "add", "10.123.0.1/24", "dev", "out0"]))
+        ok(sb.run(["ip", "link", "set", "out0", "up"]))
+        for cmd in (["addr", "add", "10.123.0.2/24", "dev", "out1"], ["link", "set", "out1", "up"],
+                    ["link", "set", "lo", "up"]):
+            subprocess.run(["ip", "-n", outside, *cmd], check=True)
+        server = subprocess.Popen(
+            ["nsenter", "--net=/run/netns/" + outside, "--", "/usr/bin/python3", "-c",
+             "import socket; s = socket.socket(); s.bind(('10.123.0.2', 18099)); s.listen();"
+             " print('ready', flush=True); c, a = s.accept(); print(a[0], flush=True)"],
+            stdout=subprocess.PIPE, text=True)
+        assert server.stdout.readline().strip() == "ready"
+        ok(docker("run", "--rm", "busybox", "sh", "-c", "echo hi | nc 10.123.0.2 18099"))
+        assert server.stdout.readline().strip() == "10.123.0.1"
+    finally:
+        if server:
+            server.kill()
+            server.wait()
+        sb.run(["ip", "link", "del", "out0"])
+        subprocess.run(["ip", "netns", "del", outside])
+
+
 def test_network_none_and_host(docker, names, shared_engine):
     out = ok(docker("run", "--rm", "--network", "none", "busybox", "ip", "-o", "link"))
     assert "lo:" in out and "eth0" not in out
