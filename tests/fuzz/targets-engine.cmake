@@ -2,3 +2,4 @@
 # Fuzz targets for guest/engine/ (included by tests/fuzz/CMakeLists.txt)
 berth_fuzz_target(fuzz_api_request fuzz_api_request.c eng_api)
 berth_fuzz_target(fuzz_mounts fuzz_mounts.c eng_container)
+berth_fuzz_target(fuzz_dns fuzz_dns.c eng_network)
