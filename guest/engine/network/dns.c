@@ -227,7 +227,6 @@ static int forward_send(struct net_dns *d, struct forward *f, size_t from)
 {
     for (size_t s = from; s < d->nservers; s++) {
         ep_close(d, f->fd); /* the previous server's */
-        f->fd = -1;
         f->fd = socket(d->servers[s].addr.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
         if (f->fd < 0)
             return -1;
@@ -246,8 +245,8 @@ static int forward_send(struct net_dns *d, struct forward *f, size_t from)
     return -1;
 }
 
-/* The client's query is answered SERVFAIL (and f freed) when no server is left after the
- * current one. */
+/* Ask the server after the current one; when none is left, answer the client SERVFAIL and
+ * free f. */
 static void forward_next(struct net_dns *d, struct forward *f)
 {
     if (forward_send(d, f, f->server + 1) == 0) {
@@ -292,7 +291,8 @@ static void on_forward(struct net_dns *d, struct forward *f)
             forward_next(d, f);
         return;
     }
-    /* not the reply to our query (a late one to an earlier ID, or garbage): keep waiting */
+    /* not a reply to our query (a stray datagram, or a spoofing attempt that got the port but
+     * not the ID): keep waiting for the real one */
     if (n < 12 || (uint16_t)(d->buf[0] << 8 | d->buf[1]) != f->id || !(d->buf[2] & 0x80))
         return;
     if (f->server + 1 < d->nservers && dns_reply_try_next(d->buf, (size_t)n)) {
