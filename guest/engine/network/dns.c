@@ -147,6 +147,17 @@ static void ep_set(struct net_dns *d, int op, int fd, uint32_t events, struct ha
         bt_warn("dns: epoll_ctl: %s", strerror(errno));
 }
 
+/* Out of the epoll set, then closed. Closing alone is not enough: a child berthd forks holds
+ * a copy of every descriptor until its exec (CLOEXEC or not), the registration lives as long
+ * as the open file does, and its events would point at freed memory. */
+static void ep_close(struct net_dns *d, int fd)
+{
+    if (fd < 0)
+        return;
+    epoll_ctl(d->epfd, EPOLL_CTL_DEL, fd, NULL);
+    close(fd);
+}
+
 /* The engine's lookup, called without the lock (see the top of the file). */
 static size_t unlocked_lookup(void *ctx, uint32_t client, const char *name, uint32_t *out,
                               size_t max)
@@ -206,7 +217,7 @@ static void forward_free(struct net_dns *d, struct forward *f)
 {
     TAILQ_REMOVE(&d->forwards, f, link);
     d->nforwards--;
-    bt_fd_close(f->fd);
+    ep_close(d, f->fd);
     free(f->query);
     free(f);
 }
@@ -215,7 +226,7 @@ static void forward_free(struct net_dns *d, struct forward *f)
 static int forward_send(struct net_dns *d, struct forward *f, size_t from)
 {
     for (size_t s = from; s < d->nservers; s++) {
-        bt_fd_close(f->fd); /* the previous server's socket leaves the epoll set with it */
+        ep_close(d, f->fd); /* the previous server's */
         f->fd = socket(d->servers[s].addr.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
         if (f->fd < 0)
             return -1;
@@ -234,8 +245,8 @@ static int forward_send(struct net_dns *d, struct forward *f, size_t from)
     return -1;
 }
 
-/* The client's query is answered SERVFAIL (and f freed) when no server is left after the
- * current one. */
+/* Ask the server after the current one; when none is left, answer the client SERVFAIL and
+ * free f. */
 static void forward_next(struct net_dns *d, struct forward *f)
 {
     if (forward_send(d, f, f->server + 1) == 0) {
@@ -280,7 +291,8 @@ static void on_forward(struct net_dns *d, struct forward *f)
             forward_next(d, f);
         return;
     }
-    /* not the reply to our query (a late one to an earlier ID, or garbage): keep waiting */
+    /* not a reply to our query (a stray datagram, or a spoofing attempt that got the port but
+     * not the ID): keep waiting for the real one */
     if (n < 12 || (uint16_t)(d->buf[0] << 8 | d->buf[1]) != f->id || !(d->buf[2] & 0x80))
         return;
     if (f->server + 1 < d->nservers && dns_reply_try_next(d->buf, (size_t)n)) {
@@ -318,8 +330,7 @@ static void on_udp(struct net_dns *d, struct listener *l)
 
 static void conn_close(struct net_dns *d, struct conn *c)
 {
-    if (c->fd >= 0)
-        close(c->fd); /* leaves the epoll set */
+    ep_close(d, c->fd);
     c->fd = -1;
     c->dead = true;
 }
@@ -328,7 +339,7 @@ static void conn_free(struct net_dns *d, struct conn *c)
 {
     TAILQ_REMOVE(&d->conns, c, link);
     d->nconns--;
-    bt_fd_close(c->fd);
+    ep_close(d, c->fd);
     free(c->in);
     free(c->out);
     free(c);
@@ -729,8 +740,8 @@ void net_dns_unlisten(struct net_dns *d, uint32_t addr)
     struct listener *l = find_listener(d, addr);
     if (l) {
         /* closed now, so the port is free when this returns; freed by the thread (reap) */
-        close(l->udp_fd);
-        close(l->tcp_fd);
+        ep_close(d, l->udp_fd);
+        ep_close(d, l->tcp_fd);
         l->udp_fd = l->tcp_fd = -1;
         l->dead = true;
         struct conn *c;
@@ -764,8 +775,8 @@ static void free_all(struct net_dns *d)
     struct listener *l;
     while ((l = SLIST_FIRST(&d->listeners))) {
         SLIST_REMOVE_HEAD(&d->listeners, link);
-        bt_fd_close(l->udp_fd);
-        bt_fd_close(l->tcp_fd);
+        ep_close(d, l->udp_fd);
+        ep_close(d, l->tcp_fd);
         free(l);
     }
 }

@@ -183,7 +183,7 @@ static void test_dns_case_and_trailing_dot(void **state)
     assert_int_equal(s.calls, calls);
     /* the root is nobody's name */
     bt_autofree uint8_t *q4 = query(".", LDNS_RR_TYPE_A, 4, 0, &len);
-    bt_autoptr(ldns_pkt) r4 = answer(q4, len, 0, &s, DNS_MSG_MAX, &ret);
+    assert_null(answer(q4, len, 0, &s, DNS_MSG_MAX, &ret));
     assert_int_equal(ret, 0);
 }
 

@@ -24,6 +24,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "guest/engine/network/dns-internal.h"
@@ -65,6 +66,7 @@ struct upstream {
     pthread_t thread;
     int queries;
     uint16_t last_id;
+    int held; /* a TCP connection left unanswered */
 };
 
 static long upstream_reply(struct upstream *u, const uint8_t *q, size_t len, uint8_t *out)
@@ -102,6 +104,8 @@ static void upstream_tcp(struct upstream *u)
     if (len > sizeof(q) || recv(c, q, len, MSG_WAITALL) != (ssize_t)len)
         return;
     long n = upstream_reply(u, q, len, out + 2);
+    if (n < 0 && u->silent && u->held < 0)
+        u->held = bt_steal_fd(&c); /* silent: keep the client waiting, not refused */
     if (n < 0)
         return;
     out[0] = (uint8_t)(n >> 8);
@@ -152,6 +156,7 @@ static void upstream_start(struct upstream *u, bool silent)
 {
     memset(u, 0, sizeof(*u));
     u->silent = silent;
+    u->held = -1;
     u->udp = bound(SOCK_DGRAM, UPSTREAM);
     u->tcp = bound(SOCK_STREAM, UPSTREAM);
     assert_int_equal(pipe(u->stop), 0);
@@ -166,6 +171,8 @@ static void upstream_stop(struct upstream *u)
     close(u->tcp);
     close(u->stop[0]);
     close(u->stop[1]);
+    if (u->held >= 0)
+        close(u->held);
 }
 
 /* ---- a client ---- */
@@ -206,20 +213,26 @@ static ldns_pkt *ask_udp(const char *name, ldns_rr_type type, uint16_t id, int t
     return r;
 }
 
-static ldns_pkt *ask_tcp(const char *name, ldns_rr_type type, uint16_t id)
+static int tcp_connect(void)
 {
-    size_t len;
-    bt_autofree uint8_t *q = query(name, type, id, &len);
-    bt_autoclose int fd = socket(AF_INET, SOCK_STREAM, 0);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in sa = server_addr();
     assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
     struct timeval tv = {.tv_sec = 8};
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    return fd;
+}
+
+/* Ask on a TCP connection; the parsed reply, or NULL when the server closed it. */
+static ldns_pkt *ask_on(int fd, const char *name, ldns_rr_type type, uint16_t id)
+{
+    size_t len;
+    bt_autofree uint8_t *q = query(name, type, id, &len);
     /* the length and the message in two writes, as a slow client sends them */
     uint8_t hdr[2] = {(uint8_t)(len >> 8), (uint8_t)len};
-    assert_int_equal(send(fd, hdr, 2, 0), 2);
+    assert_int_equal(send(fd, hdr, 2, MSG_NOSIGNAL), 2);
     usleep(10000);
-    assert_int_equal(send(fd, q, len, 0), (ssize_t)len);
+    assert_int_equal(send(fd, q, len, MSG_NOSIGNAL), (ssize_t)len);
     if (recv(fd, hdr, 2, MSG_WAITALL) != 2)
         return NULL;
     size_t rlen = (size_t)hdr[0] << 8 | hdr[1];
@@ -228,6 +241,12 @@ static ldns_pkt *ask_tcp(const char *name, ldns_rr_type type, uint16_t id)
     ldns_pkt *r = NULL;
     assert_int_equal(ldns_wire2pkt(&r, buf, rlen), LDNS_STATUS_OK);
     return r;
+}
+
+static ldns_pkt *ask_tcp(const char *name, ldns_rr_type type, uint16_t id)
+{
+    bt_autoclose int fd = tcp_connect();
+    return ask_on(fd, name, type, id);
 }
 
 static uint32_t first_a(const ldns_pkt *r)
@@ -334,6 +353,60 @@ static void test_dns_server_servfail_after_silent_upstream(void **state)
     upstream_stop(&u);
 }
 
+/* One TCP connection, several queries in turn, answered and forwarded. */
+static void test_dns_server_tcp_connection_is_reused(void **state)
+{
+    (void)state;
+    if (!in_netns)
+        skip();
+    struct upstream u;
+    upstream_start(&u, false);
+    struct seen s = {0};
+    const char *servers[] = {UPSTREAM};
+    struct net_dns *d = start(&s, servers, 1);
+    bt_autoclose int fd = tcp_connect();
+    for (uint16_t id = 1; id <= 3; id++) {
+        bt_autoptr(ldns_pkt) r = ask_on(fd, id == 2 ? "example.com" : "web", LDNS_RR_TYPE_A, id);
+        assert_non_null(r);
+        assert_int_equal(ldns_pkt_id(r), id);
+        assert_int_equal(first_a(r), id == 2 ? IP(10, 9, 8, 7) : IP(172, 17, 0, 5));
+    }
+    net_dns_stop(d);
+    upstream_stop(&u);
+}
+
+/* Stopping with queries waiting for a silent upstream, over UDP and TCP, does not wait for
+ * their timeouts (and frees them: LeakSanitizer checks). */
+static void test_dns_server_stops_with_forwards_pending(void **state)
+{
+    (void)state;
+    if (!in_netns)
+        skip();
+    struct upstream u;
+    upstream_start(&u, true);
+    struct seen s = {0};
+    const char *servers[] = {UPSTREAM};
+    struct net_dns *d = start(&s, servers, 1);
+    for (uint16_t id = 1; id <= 3; id++)
+        assert_null(ask_udp("example.com", LDNS_RR_TYPE_A, id, 0));
+    bt_autoclose int fd = tcp_connect();
+    size_t len;
+    bt_autofree uint8_t *q = query("example.org", LDNS_RR_TYPE_A, 4, &len);
+    uint8_t hdr[2] = {(uint8_t)(len >> 8), (uint8_t)len};
+    assert_int_equal(send(fd, hdr, 2, 0), 2);
+    assert_int_equal(send(fd, q, len, 0), (ssize_t)len);
+    while (__atomic_load_n(&u.queries, __ATOMIC_SEQ_CST) < 4)
+        usleep(10000);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    net_dns_stop(d);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    assert_true(t1.tv_sec - t0.tv_sec < 1);
+    char b;
+    assert_true(recv(fd, &b, 1, 0) <= 0); /* the client's connection went with the server */
+    upstream_stop(&u);
+}
+
 /* Unlisten frees the port at once; the server goes on with its other addresses. */
 static void test_dns_server_unlisten(void **state)
 {
@@ -409,6 +482,8 @@ int main(void)
             cmocka_unit_test(test_dns_server_answers_udp_and_tcp),
             cmocka_unit_test(test_dns_server_relays_upstream),
             cmocka_unit_test(test_dns_server_servfail_after_silent_upstream),
+            cmocka_unit_test(test_dns_server_tcp_connection_is_reused),
+            cmocka_unit_test(test_dns_server_stops_with_forwards_pending),
             cmocka_unit_test(test_dns_server_unlisten),
     };
     /* the tests run in a child, so that the namespace never touches this process */
@@ -421,7 +496,7 @@ int main(void)
         if (!in_netns)
             fprintf(stderr, "no network namespace of our own (not root, no user namespaces): "
                             "the server's tests are skipped\n");
-        _exit(cmocka_run_group_tests(tests, NULL, NULL));
+        exit(cmocka_run_group_tests(tests, NULL, NULL)); /* exit: LeakSanitizer runs at exit */
     }
     int status;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
