@@ -134,24 +134,6 @@ static int get_object(struct cl_client *c, enum kind k, const char *name, bool s
     return -1;
 }
 
-/* One object through the template: typed first, then the raw map fallback. */
-static int exec_one(const struct fmt_template *t, const struct found *f, struct bt_strbuf *out,
-                    bt_err **err)
-{
-    struct fmt_exec_opts typed = {.types = f->types};
-    size_t mark = out->len;
-    bt_autoerr bt_err *first = NULL;
-    if (fmt_template_exec(t, f->doc, &typed, out, &first) == 0)
-        return 0;
-    bt_strbuf_truncate(out, mark);
-    struct fmt_exec_opts raw = {.objects_are_maps = true, .missing_key_error = true};
-    if (fmt_template_exec(t, f->doc, &raw, out, err) < 0) {
-        bt_strbuf_truncate(out, mark);
-        return bt_err_wrap(err, "template parsing error");
-    }
-    return 0;
-}
-
 static int inspect(struct berth_cli *cli, int argc, char **argv, enum kind k)
 {
     const char *format = NULL, *type = NULL;
@@ -226,15 +208,13 @@ static int inspect(struct berth_cli *cli, int argc, char **argv, enum kind k)
     for (char **n = args; *n; n++) {
         struct found f = {0};
         bt_autoerr bt_err *e = NULL;
-        if (get_object(c, k, *n, size, &f, &e) == 0 && t && exec_one(t, &f, &out, &e) == 0)
-            bt_strbuf_append_c(&out, '\n');
+        if (get_object(c, k, *n, size, &f, &e) == 0 && t)
+            berth_inspect_exec(t, f.doc, f.types, f.doc, &out, &e);
         if (f.doc && !t)
             json_array_append(all, f.doc);
         json_decref(f.doc);
         if (e)
-            bt_strbuf_appendf(&errors, "%s%s%s", errors.len ? "\n" : "",
-                              cl_err_is_daemon(e) ? "Error response from daemon: " : "",
-                              bt_err_msg(e));
+            berth_add_error(&errors, bt_steal_ptr(&e));
     }
     if (t) {
         fputs(out.len ? bt_strbuf_str(&out) : "\n", cli->out);
@@ -242,12 +222,7 @@ static int inspect(struct berth_cli *cli, int argc, char **argv, enum kind k)
         bt_autofree char *text = json_fmt ? bt_json_dumps(all) : bt_json_dumps_pretty(all, 4);
         fprintf(cli->out, "%s\n", text);
     }
-    if (errors.len) {
-        fflush(cli->out);
-        fprintf(cli->err, "%s\n", bt_strbuf_str(&errors));
-        return BERTH_EXIT_FAIL;
-    }
-    return 0;
+    return berth_print_errors(cli, &errors);
 }
 
 int berth_cmd_inspect(struct berth_cli *cli, int argc, char **argv)

@@ -6,6 +6,7 @@
 
 #include "host/cli/cmds.h"
 #include "host/cli/commands.h"
+#include "host/cli/port-format.h"
 #include "host/cli/util.h"
 #include "host/format/list.h"
 #include "host/format/units.h"
@@ -56,52 +57,6 @@ static char *image_column(const json_t *c, bool trunc)
     return bt_ref_familiar_string(r);
 }
 
-/* DisplayablePorts, without the range compaction (the engine has no published ports yet). */
-static char *ports_column(const json_t *c)
-{
-    bt_autostrbuf struct bt_strbuf sb = BT_STRBUF_INIT;
-    size_t i;
-    json_t *p;
-    json_array_foreach (bt_json_get_arr(c, "Ports"), i, p) {
-        if (sb.len)
-            bt_strbuf_append(&sb, ", ");
-        int64_t pub = bt_json_get_int(p, "PublicPort", 0);
-        const char *ip = bt_json_get_str(p, "IP", "");
-        if (pub)
-            bt_strbuf_appendf(&sb, strchr(ip, ':') ? "[%s]:%lld->" : "%s:%lld->", ip,
-                              (long long)pub);
-        bt_strbuf_appendf(&sb, "%lld/%s", (long long)bt_json_get_int(p, "PrivatePort", 0),
-                          bt_json_get_str(p, "Type", "tcp"));
-    }
-    return bt_xstrdup(bt_strbuf_str(&sb));
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-static char *labels_column(const json_t *labels)
-{
-    size_t n = json_object_size(labels), i = 0;
-    if (!n)
-        return bt_xstrdup("");
-    char **kv = bt_xzalloc(n * sizeof(char *));
-    const char *k;
-    json_t *v;
-    json_object_foreach ((json_t *)labels, k, v) {
-        kv[i++] = bt_xasprintf("%s=%s", k, json_is_string(v) ? json_string_value(v) : "");
-    }
-    qsort(kv, n, sizeof(char *), cmp_str);
-    bt_autostrbuf struct bt_strbuf sb = BT_STRBUF_INIT;
-    for (i = 0; i < n; i++) {
-        bt_strbuf_appendf(&sb, "%s%s", i ? "," : "", kv[i]);
-        free(kv[i]);
-    }
-    free(kv);
-    return bt_strbuf_steal(&sb);
-}
-
 /* One row: the values of docker's ContainerContext methods, keys sorted as its JSON has them. */
 static json_t *row(const json_t *c, bool trunc, int64_t now)
 {
@@ -116,7 +71,7 @@ static json_t *row(const json_t *c, bool trunc, int64_t now)
     bt_autofree char *sid = trunc ? berth_short_id(id) : bt_xstrdup(id);
     bt_autofree char *image = image_column(c, trunc);
     json_t *labels = bt_json_get_obj(c, "Labels");
-    bt_autofree char *lab = labels_column(labels);
+    bt_autofree char *lab = berth_join_labels(labels);
     /* names: without the leading "/"; truncated, only the first one without "/" (links) */
     bt_autostrbuf struct bt_strbuf names = BT_STRBUF_INIT;
     size_t i;
@@ -161,7 +116,7 @@ static json_t *row(const json_t *c, bool trunc, int64_t now)
         fmt_human_size((double)bt_json_get_int(c, "SizeRootFs", 0), 3, &size);
         bt_strbuf_append(&size, ")");
     }
-    bt_autofree char *ports = ports_column(c);
+    bt_autofree char *ports = berth_displayable_ports(bt_json_get_arr(c, "Ports"));
     char local_s[16];
     snprintf(local_s, sizeof(local_s), "%d", local);
     bt_json_set_str(r, "Command", quoted);
@@ -180,34 +135,6 @@ static json_t *row(const json_t *c, bool trunc, int64_t now)
     bt_json_set_str(r, "State", bt_json_get_str(c, "State", ""));
     bt_json_set_str(r, "Status", bt_json_get_str(c, "Status", ""));
     return r;
-}
-
-struct label_ctx {
-    const json_t *rows;
-    const json_t *containers;
-};
-
-/* {{.Label "name"}} on a row: the label of the container the row was made from. */
-static int ps_method(void *ctx, const char *name, const char *receiver_path, const json_t *receiver,
-                     const json_t *const *args, size_t nargs, json_t **result, bt_err **err)
-{
-    const struct label_ctx *lc = ctx;
-    if (strcmp(name, "Label") != 0)
-        return 0;
-    if (nargs != 1 || !json_is_string(args[0]))
-        return bt_err_set(err, BT_E_INVALID, "wrong number of args for Label: want 1 got %zu",
-                          nargs);
-    for (size_t i = 0; i < json_array_size(lc->rows); i++) {
-        if (json_array_get(lc->rows, i) == receiver) {
-            json_t *labels = bt_json_get_obj(json_array_get(lc->containers, i), "Labels");
-            *result = json_string(bt_json_get_str(labels, json_string_value(args[0]), ""));
-            return 1;
-        }
-    }
-    /* the header row: SubHeaderContext.Label */
-    bt_autofree char *h = berth_header_label(json_string_value(args[0]));
-    *result = json_string(h);
-    return 1;
 }
 
 static const json_t *ps_header(void)
@@ -330,9 +257,9 @@ int berth_cmd_ps(struct berth_cli *cli, int argc, char **argv)
     const char *fmt = format;
     if (quiet && (!format || !*format || strcmp(format, "table") == 0))
         fmt = "{{.ID}}";
-    struct label_ctx lc = {.rows = rows, .containers = list};
+    struct berth_label_ctx lc = {.rows = rows, .objs = list};
     static const struct fmt_type types[] = {{"", "*formatter.ContainerContext"}, {NULL, NULL}};
-    struct fmt_exec_opts eo = {.types = types, .method = ps_method, .method_ctx = &lc};
+    struct fmt_exec_opts eo = {.types = types, .method = berth_label_method, .method_ctx = &lc};
     struct fmt_list l = {.format = fmt,
                          .default_format = deflt,
                          .header = ps_header(),

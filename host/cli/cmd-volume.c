@@ -37,43 +37,15 @@
     "https://docs.docker.com/go/formatting/ for more information about formatting output with " \
     "templates"
 
-/* The client's trimID: names are trimmed of spaces, and an empty one is refused before any
- * request. Returns the name to use (escaped for the path), or NULL with *err. */
+/* The path of a volume, its name trimmed as the docker client's trimID does (an empty one is
+ * refused before any request); NULL with *err. */
 static char *volume_path(const char *name, bt_err **err)
 {
-    static const char ws[] = " \t\n\v\f\r";
-    size_t n = strlen(name);
-    while (n && strchr(ws, name[n - 1]))
-        n--;
-    while (n && strchr(ws, *name)) {
-        name++;
-        n--;
-    }
-    if (n == 0) {
-        bt_err_set(err, BT_E_INVALID, "invalid volume name or ID: value is empty");
+    bt_autofree char *trimmed = berth_trim_id("volume", name, err);
+    if (!trimmed)
         return NULL;
-    }
-    bt_autofree char *trimmed = bt_xstrndup(name, n);
     bt_autofree char *escaped = berth_escape(trimmed);
     return bt_xasprintf("/volumes/%s", escaped);
-}
-
-/* errors.Join as the docker CLI prints it: one line each, "Error response from daemon: " for
- * the engine's. Takes err. */
-static void add_error(struct bt_strbuf *errors, bt_err *err)
-{
-    bt_strbuf_appendf(errors, "%s%s%s", errors->len ? "\n" : "",
-                      cl_err_is_daemon(err) ? "Error response from daemon: " : "", bt_err_msg(err));
-    bt_err_free(err);
-}
-
-static int print_errors(struct berth_cli *cli, const struct bt_strbuf *errors)
-{
-    if (!errors->len)
-        return 0;
-    fflush(cli->out);
-    fprintf(cli->err, "%s\n", bt_strbuf_str(errors));
-    return BERTH_EXIT_FAIL;
 }
 
 int berth_cmd_volume_create(struct berth_cli *cli, int argc, char **argv)
@@ -187,7 +159,7 @@ int berth_cmd_volume_ls(struct berth_cli *cli, int argc, char **argv)
     if (err)
         return berth_fail(cli, err, BERTH_EXIT_FAIL);
     json_t *vols = bt_json_get_arr(answer, "Volumes");
-    berth_volume_sort(vols);
+    berth_sort_by_name(vols);
     bt_autoptr(json_t) rows = json_array();
     for (size_t i = 0; i < json_array_size(vols); i++)
         json_array_append_new(rows, berth_volume_row(json_array_get(vols, i)));
@@ -198,10 +170,9 @@ int berth_cmd_volume_ls(struct berth_cli *cli, int argc, char **argv)
     else if (strcmp(fmt, "raw") == 0)
         fmt = quiet ? VOLUME_RAW_QUIET : VOLUME_RAW;
     bt_autoptr(json_t) header = berth_volume_header();
-    struct berth_volume_label_ctx lc = {.rows = rows, .vols = vols};
-    struct fmt_exec_opts eo = {.types = berth_volume_row_types,
-                               .method = berth_volume_label_method,
-                               .method_ctx = &lc};
+    struct berth_label_ctx lc = {.rows = rows, .objs = vols};
+    struct fmt_exec_opts eo = {
+            .types = berth_volume_row_types, .method = berth_label_method, .method_ctx = &lc};
     struct fmt_list l = {.opts = &eo,
                          .format = fmt,
                          .default_format = VOLUME_TABLE,
@@ -224,7 +195,7 @@ static void inspect_one(struct cl_client *c, const char *name, const struct fmt_
     bt_autofree char *path = volume_path(name, &err);
     bt_autoptr(json_t) vol = path ? cl_json(c, "GET", path, NULL, NULL, &err) : NULL;
     if (err) {
-        add_error(errors, err);
+        berth_add_error(errors, err);
         return;
     }
     if (!t) {
@@ -237,7 +208,7 @@ static void inspect_one(struct cl_client *c, const char *name, const struct fmt_
     if (fmt_template_exec(t, typed, &eo, out, &err) < 0) {
         bt_strbuf_truncate(out, mark);
         bt_err_wrap(&err, "template parsing error");
-        add_error(errors, err);
+        berth_add_error(errors, err);
         return;
     }
     bt_strbuf_append_c(out, '\n');
@@ -292,7 +263,7 @@ int berth_cmd_volume_inspect(struct berth_cli *cli, int argc, char **argv)
         bt_autofree char *go = bt_json_html_escape(text);
         fprintf(cli->out, "%s\n", go);
     }
-    return print_errors(cli, &errors);
+    return berth_print_errors(cli, &errors);
 }
 
 int berth_cmd_volume_rm(struct berth_cli *cli, int argc, char **argv)
@@ -334,9 +305,9 @@ int berth_cmd_volume_rm(struct berth_cli *cli, int argc, char **argv)
             fprintf(cli->out, "%s\n", *n);
             continue;
         }
-        add_error(&errors, err);
+        berth_add_error(&errors, err);
     }
-    return print_errors(cli, &errors);
+    return berth_print_errors(cli, &errors);
 }
 
 /* Is the API version the client speaks (negotiated) at least major.minor? */

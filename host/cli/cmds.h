@@ -23,6 +23,7 @@ int berth_cmd_image_inspect(struct berth_cli *cli, int argc, char **argv);
 int berth_cmd_info(struct berth_cli *cli, int argc, char **argv);
 int berth_cmd_history(struct berth_cli *cli, int argc, char **argv);
 int berth_cmd_top(struct berth_cli *cli, int argc, char **argv);
+int berth_cmd_port(struct berth_cli *cli, int argc, char **argv);
 int berth_cmd_container_prune(struct berth_cli *cli, int argc, char **argv);
 int berth_cmd_image_prune(struct berth_cli *cli, int argc, char **argv);
 int berth_cmd_context_create(struct berth_cli *cli, int argc, char **argv);
@@ -48,6 +49,13 @@ int berth_cmd_volume_inspect(struct berth_cli *cli, int argc, char **argv);
 int berth_cmd_volume_ls(struct berth_cli *cli, int argc, char **argv);
 int berth_cmd_volume_prune(struct berth_cli *cli, int argc, char **argv);
 int berth_cmd_volume_rm(struct berth_cli *cli, int argc, char **argv);
+int berth_cmd_network_connect(struct berth_cli *cli, int argc, char **argv);
+int berth_cmd_network_create(struct berth_cli *cli, int argc, char **argv);
+int berth_cmd_network_disconnect(struct berth_cli *cli, int argc, char **argv);
+int berth_cmd_network_inspect(struct berth_cli *cli, int argc, char **argv);
+int berth_cmd_network_ls(struct berth_cli *cli, int argc, char **argv);
+int berth_cmd_network_prune(struct berth_cli *cli, int argc, char **argv);
+int berth_cmd_network_rm(struct berth_cli *cli, int argc, char **argv);
 
 /* cmd-machine.c: `berth machine`'s commands, ending with a NULL name */
 extern const struct berth_cmd berth_machine_cmds[];

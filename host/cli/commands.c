@@ -7,6 +7,7 @@
 
 #include "berth-version.h"
 #include "host/cli/endpoint.h"
+#include "host/term/term.h"
 #include "shared/base/cleanup.h"
 #include "shared/base/log.h"
 #include "shared/base/mem.h"
@@ -86,6 +87,10 @@ int berth_parse_flags(struct berth_cli *cli, struct bt_flagset *fs, const char *
     if (rc < 0)
         return berth_flag_error(cli, fs, cmd, bt_err_msg(err));
     if (rc == BT_FLAGS_HELP) {
+        /* the docker CLI wraps to the width of the terminal on its stdin, less one; 80
+         * without one (wrappedFlagUsages) */
+        unsigned rows = 0, cols = 0;
+        fs->wrap = (term_size(0, &rows, &cols) && cols ? (int)cols : 80) - 1;
         bt_flags_print_help(fs, cli->out);
         return 0;
     }

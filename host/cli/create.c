@@ -11,6 +11,7 @@
 
 #include "host/cli/jsonmsg.h"
 #include "host/cli/util.h"
+#include "host/copts/copts.h"
 #include "host/term/term.h"
 #include "shared/base/cleanup.h"
 #include "shared/base/mem.h"
@@ -40,6 +41,25 @@ int berth_pull(struct berth_cli *cli, struct cl_client *c, const char *image, co
     }
     cl_response_clear(&resp);
     return jsonmsg_finish(&m, err);
+}
+
+/* The docker CLI's localhostDNSWarning: the first --dns address on the loopback (they are
+ * in Go's canonical form already), or NULL. */
+static const char *localhost_dns(const json_t *body)
+{
+    size_t i;
+    json_t *d;
+    json_array_foreach (bt_json_get_arr(bt_json_get_obj(body, "HostConfig"), "Dns"), i, d) {
+        static const unsigned char v6_loopback[16] = {[15] = 1};
+        unsigned char ip[16];
+        const char *s = json_string_value(d);
+        if (!s || !copts_parse_ip(s, ip))
+            continue;
+        bool v4 = ip[10] == 0xFF && ip[11] == 0xFF && !memcmp(ip, v6_loopback, 10);
+        if ((v4 && ip[12] == 127) || !memcmp(ip, v6_loopback, 16))
+            return s;
+    }
+    return NULL;
 }
 
 static int create_once(struct cl_client *c, const json_t *body, const char *path, json_t **out,
@@ -112,6 +132,9 @@ char *berth_create(struct berth_cli *cli, struct cl_client *c, json_t *body,
         if (json_is_string(w))
             fprintf(cli->err, "WARNING: %s\n", json_string_value(w));
     }
+    const char *loopback = localhost_dns(body);
+    if (loopback)
+        fprintf(cli->err, "WARNING: Localhost DNS (%s) may fail in containers.\n", loopback);
     if (cid_fd >= 0) {
         if (write(cid_fd, id, strlen(id)) < 0) {
             bt_err_set(err, BT_E_INTERNAL, "failed to write the container ID to the file: %s",

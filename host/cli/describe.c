@@ -144,6 +144,12 @@ static bool takes_volumes(const struct dcmd *c)
     return strstr(c->usage, "VOLUME [VOLUME...]") != NULL;
 }
 
+/* network inspect and rm, as volumes */
+static bool takes_networks(const struct dcmd *c)
+{
+    return strstr(c->usage, "NETWORK [NETWORK...]") != NULL;
+}
+
 static void bash_words(FILE *o, const struct dcmd *c)
 {
     for (size_t k = 0; k < c->nflags; k++) {
@@ -205,6 +211,8 @@ static void completion_bash(FILE *o, const struct described *d)
                        "2>/dev/null | grep -v '<none>')\"");
         else if (takes_volumes(c))
             fprintf(o, "; else words=\"$(berth volume ls -q 2>/dev/null)\"");
+        else if (takes_networks(c))
+            fprintf(o, "; else words=\"$(berth network ls --format '{{.Name}}' 2>/dev/null)\"");
         fprintf(o, "; fi ;;\n");
     }
     fprintf(o, "    esac\n"

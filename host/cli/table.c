@@ -33,6 +33,7 @@
 #define S_HISTORY "Show the history of an image"
 #define S_TOP     "Display the running processes of a container"
 #define S_TAG     "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE"
+#define S_PORT    "List port mappings or a specific mapping for the container"
 
 /* clang-format off */
 static const struct berth_cmd container_cmds[] = {
@@ -47,6 +48,7 @@ static const struct berth_cmd container_cmds[] = {
         CMD("logs", S_LOGS, berth_cmd_logs),
         CMD("ls", "List containers", berth_cmd_ps),
         CMD("pause", S_PAUSE, berth_cmd_pause),
+        CMD("port", S_PORT, berth_cmd_port),
         CMD("prune", "Remove all stopped containers", berth_cmd_container_prune),
         CMD("rename", S_RENAME, berth_cmd_rename),
         CMD("restart", S_RESTART, berth_cmd_restart),
@@ -86,6 +88,18 @@ static const struct berth_cmd context_cmds[] = {
         {NULL, NULL, NULL, 0, NULL},
 };
 
+static const struct berth_cmd network_cmds[] = {
+        CMD("connect", "Connect a container to a network", berth_cmd_network_connect),
+        CMD("create", "Create a network", berth_cmd_network_create),
+        CMD("disconnect", "Disconnect a container from a network", berth_cmd_network_disconnect),
+        CMD("inspect", "Display detailed information on one or more networks",
+            berth_cmd_network_inspect),
+        CMD("ls", "List networks", berth_cmd_network_ls),
+        CMD("prune", "Remove all unused networks", berth_cmd_network_prune),
+        CMD("rm", "Remove one or more networks", berth_cmd_network_rm),
+        {NULL, NULL, NULL, 0, NULL},
+};
+
 static const struct berth_cmd volume_cmds[] = {
         CMD("create", "Create a volume", berth_cmd_volume_create),
         CMD("inspect", "Display detailed information on one or more volumes",
@@ -111,6 +125,7 @@ const struct berth_cmd berth_commands[] = {
         {"image", "Manage images", NULL, BERTH_GROUP_MANAGEMENT, image_cmds},
         {"machine", "Manage Berth's VMs (docker-machine's commands)", NULL,
          BERTH_GROUP_MANAGEMENT, berth_machine_cmds},
+        {"network", "Manage networks", NULL, BERTH_GROUP_MANAGEMENT, network_cmds, "COMMAND"},
         {"volume", "Manage volumes", NULL, BERTH_GROUP_MANAGEMENT, volume_cmds, "COMMAND"},
         CMD("attach", S_ATTACH, berth_cmd_attach),
         CMD("commit", S_COMMIT, berth_cmd_commit),
@@ -125,6 +140,7 @@ const struct berth_cmd berth_commands[] = {
         CMD("load", S_LOAD, berth_cmd_load),
         CMD("logs", S_LOGS, berth_cmd_logs),
         CMD("pause", S_PAUSE, berth_cmd_pause),
+        CMD("port", S_PORT, berth_cmd_port),
         CMD("rename", S_RENAME, berth_cmd_rename),
         CMD("restart", S_RESTART, berth_cmd_restart),
         CMD("rm", S_RM, berth_cmd_rm),

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/types.h>
 
+#include "host/copts/copts.h"
 #include "shared/base/cleanup.h"
 #include "shared/base/mem.h"
 #include "shared/base/utf8.h"
@@ -146,8 +147,7 @@ char *berth_filters(const char **list, bt_err **err)
         }
         json_object_set_new(vals, eq + 1, json_true());
     }
-    bt_autofree char *text = bt_json_dumps(f);
-    return berth_escape(text);
+    return berth_filters_query(f);
 }
 
 char *berth_header_label(const char *name)
@@ -282,8 +282,10 @@ char *berth_filters_query(const json_t *filters)
 {
     if (!filters || json_object_size(filters) == 0)
         return NULL;
-    bt_autofree char *text = bt_json_dumps(filters);
-    return berth_escape(text);
+    /* filters.ToJSON: json.Marshal of Go maps, keys sorted and HTML characters escaped */
+    char *text = json_dumps(filters, JSON_COMPACT | JSON_SORT_KEYS);
+    bt_autofree char *go = bt_json_html_escape(text ? text : bt_xstrdup("{}"));
+    return berth_escape(go);
 }
 
 static bool is_digit(char c)
@@ -323,4 +325,159 @@ bool berth_natural_less(const char *a, const char *b)
             return ia < jb;
     }
     return na < nb;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+    const char *na = bt_json_get_str(*(json_t *const *)a, "Name", "");
+    const char *nb = bt_json_get_str(*(json_t *const *)b, "Name", "");
+    return berth_natural_less(na, nb) ? -1 : berth_natural_less(nb, na) ? 1 : 0;
+}
+
+void berth_sort_by_name(json_t *objs)
+{
+    size_t n = json_array_size(objs);
+    if (n < 2)
+        return;
+    json_t **v = bt_xzalloc(n * sizeof(json_t *));
+    for (size_t i = 0; i < n; i++)
+        v[i] = json_incref(json_array_get(objs, i));
+    qsort(v, n, sizeof(json_t *), cmp_names);
+    json_array_clear(objs);
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(objs, v[i]);
+    free(v);
+}
+
+int berth_label_method(void *ctx, const char *name, const char *receiver_path,
+                       const json_t *receiver, const json_t *const *args, size_t nargs,
+                       json_t **result, bt_err **err)
+{
+    const struct berth_label_ctx *lc = ctx;
+    (void)receiver_path;
+    if (strcmp(name, "Label") != 0)
+        return 0;
+    if (nargs != 1 || !json_is_string(args[0]))
+        return bt_err_set(err, BT_E_INVALID, "wrong number of args for Label: want 1 got %zu",
+                          nargs);
+    for (size_t i = 0; i < json_array_size(lc->rows); i++) {
+        if (json_array_get(lc->rows, i) == receiver) {
+            json_t *labels = bt_json_get_obj(json_array_get(lc->objs, i), "Labels");
+            *result = json_string(bt_json_get_str(labels, json_string_value(args[0]), ""));
+            return 1;
+        }
+    }
+    /* the header row: SubHeaderContext.Label */
+    bt_autofree char *h = berth_header_label(json_string_value(args[0]));
+    *result = json_string(h);
+    return 1;
+}
+
+const char **berth_object_keys(const json_t *obj, size_t *n)
+{
+    *n = json_object_size(obj);
+    const char **keys = bt_xzalloc((*n + 1) * sizeof(char *));
+    size_t i = 0;
+    const char *k;
+    json_t *v;
+    json_object_foreach ((json_t *)obj, k, v)
+        keys[i++] = k;
+    qsort(keys, *n, sizeof(char *), bt_strp_cmp);
+    return keys;
+}
+
+char *berth_join_labels(const json_t *labels)
+{
+    size_t n;
+    bt_autofree const char **keys = berth_object_keys(labels, &n);
+    bt_autostrbuf struct bt_strbuf sb = BT_STRBUF_INIT;
+    for (size_t i = 0; i < n; i++)
+        bt_strbuf_appendf(&sb, "%s%s=%s", i ? "," : "", keys[i],
+                          bt_json_get_str(labels, keys[i], ""));
+    return bt_strbuf_steal(&sb);
+}
+
+json_t *berth_string_map(const json_t *obj)
+{
+    if (!json_is_object(obj))
+        return json_null();
+    json_t *m = json_object();
+    size_t n;
+    bt_autofree const char **keys = berth_object_keys(obj, &n);
+    for (size_t i = 0; i < n; i++) {
+        json_t *v = json_object_get(obj, keys[i]);
+        if (json_is_string(v))
+            json_object_set(m, keys[i], v);
+    }
+    return m;
+}
+
+char *berth_trim_id(const char *kind, const char *name, bt_err **err)
+{
+    static const char ws[] = " \t\n\v\f\r";
+    size_t n = strlen(name);
+    while (n && strchr(ws, name[n - 1]))
+        n--;
+    while (n && strchr(ws, *name)) {
+        name++;
+        n--;
+    }
+    if (n == 0) {
+        bt_err_set(err, BT_E_INVALID, "invalid %s name or ID: value is empty", kind);
+        return NULL;
+    }
+    return bt_xstrndup(name, n);
+}
+
+void berth_add_error(struct bt_strbuf *errors, bt_err *err)
+{
+    bt_strbuf_appendf(errors, "%s%s%s", errors->len ? "\n" : "",
+                      cl_err_is_daemon(err) ? "Error response from daemon: " : "", bt_err_msg(err));
+    bt_err_free(err);
+}
+
+int berth_print_errors(struct berth_cli *cli, const struct bt_strbuf *errors)
+{
+    if (!errors->len)
+        return 0;
+    fflush(cli->out);
+    fprintf(cli->err, "%s\n", bt_strbuf_str(errors));
+    return BERTH_EXIT_FAIL;
+}
+
+int berth_inspect_exec(const struct fmt_template *t, const json_t *typed,
+                       const struct fmt_type *types, const json_t *raw, struct bt_strbuf *out,
+                       bt_err **err)
+{
+    struct fmt_exec_opts typed_opts = {.types = types};
+    size_t mark = out->len;
+    bt_autoerr bt_err *first = NULL;
+    if (fmt_template_exec(t, typed, &typed_opts, out, &first) < 0) {
+        bt_strbuf_truncate(out, mark);
+        struct fmt_exec_opts raw_opts = {.objects_are_maps = true, .missing_key_error = true};
+        if (fmt_template_exec(t, raw, &raw_opts, out, err) < 0) {
+            bt_strbuf_truncate(out, mark);
+            return bt_err_wrap(err, "template parsing error");
+        }
+    }
+    bt_strbuf_append_c(out, '\n');
+    return 0;
+}
+
+int berth_flag_string_slice(void *value, const char *arg, bt_err **err)
+{
+    json_t **list = value;
+    if (!*arg) {
+        if (!*list)
+            *list = json_array();
+        return 0;
+    }
+    bt_autostrv char **fields = copts_csv_fields(arg, err);
+    if (!fields)
+        return -1;
+    if (!*list)
+        *list = json_array();
+    for (char **f = fields; *f; f++)
+        json_array_append_new(*list, json_string(*f));
+    return 0;
 }

@@ -6,6 +6,7 @@
 #include <jansson.h>
 
 #include "host/cli/commands.h"
+#include "host/format/template.h"
 #include "shared/base/strbuf.h"
 
 /* Percent-encode s for a path segment or a query value. The caller frees. */
@@ -66,11 +67,61 @@ int berth_flag_map(void *value, const char *arg, bt_err **err);
  * (jansson refuses such strings). The caller frees. */
 char *berth_go_utf8(const char *s);
 
-/* Filters made by berth_flag_filter as the API's query value (URL-escaped JSON); NULL when
- * there are none. */
+/* Filters made by berth_flag_filter as the API's query value (URL-escaped JSON as docker's
+ * filters.ToJSON writes it: keys sorted, <, > and & escaped); NULL when there are none. */
 char *berth_filters_query(const json_t *filters);
+
+/* {{.Label "k"}} on list rows made one for one from objs (same order), and on the header row
+ * (docker's SubHeaderContext.Label): a fmt_method_fn whose ctx is a struct berth_label_ctx.
+ * A row answers with the "Labels" member of its object. */
+struct berth_label_ctx {
+    const json_t *rows;
+    const json_t *objs;
+};
+int berth_label_method(void *ctx, const char *name, const char *receiver_path,
+                       const json_t *receiver, const json_t *const *args, size_t nargs,
+                       json_t **result, bt_err **err);
+
+/* The LABELS column of the list commands: "k=v" joined by commas, in key order (docker's
+ * follow Go's random map order). A new string. */
+char *berth_join_labels(const json_t *labels);
+
+/* The keys of an object in byte order (encoding/json's order for a Go map), NULL-terminated;
+ * free() the array, not the keys, which live as long as obj. */
+const char **berth_object_keys(const json_t *obj, size_t *n);
+
+/* A Go map[string]string decoded from the engine's JSON: JSON null when absent or not an
+ * object (a nil map), the string members only, keys in byte order. */
+json_t *berth_string_map(const json_t *obj);
+
+/* Sort an array of objects by their "Name" with berth_natural_less (volume ls, network ls). */
+void berth_sort_by_name(json_t *objs);
 
 /* fvbommel/sortorder.NaturalLess, the order of `docker volume ls`: runs of digits compare as
  * numbers (fewer leading zeros first when equal), digits before other bytes, other bytes as
  * bytes. */
 bool berth_natural_less(const char *a, const char *b);
+
+/* The docker client's trimID: name without white space around it, a new string; NULL with
+ * "invalid KIND name or ID: value is empty" when nothing is left (no request is made). */
+char *berth_trim_id(const char *kind, const char *name, bt_err **err);
+
+/* errors.Join as the docker CLI prints it: one line each, "Error response from daemon: "
+ * before the engine's. Appends err's line to errors and frees err. */
+void berth_add_error(struct bt_strbuf *errors, bt_err *err);
+/* Print the joined errors (after flushing stdout) and return BERTH_EXIT_FAIL; 0 when there
+ * are none. */
+int berth_print_errors(struct berth_cli *cli, const struct bt_strbuf *errors);
+
+/* An inspect template as docker's TemplateInspector runs it: on the typed object first (types
+ * give its Go types), then, when that fails, on the raw JSON as maps with missingkey=error,
+ * whose error is the one returned ("template parsing error: ..."). Appends the output and a
+ * newline. */
+int berth_inspect_exec(const struct fmt_template *t, const json_t *typed,
+                       const struct fmt_type *types, const json_t *raw, struct bt_strbuf *out,
+                       bt_err **err);
+
+/* pflag's StringSlice (metavar "strings"): each value split as a CSV record, its fields
+ * appended to the json array at value (made on first use); "" adds nothing. Errors are
+ * encoding/csv's. */
+int berth_flag_string_slice(void *value, const char *arg, bt_err **err);

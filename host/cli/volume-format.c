@@ -35,41 +35,6 @@ json_t *berth_volume_header(void)
                      "Links", "LINKS", "Size", "SIZE", "Status", "STATUS");
 }
 
-static int cmp_keys(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-/* The keys of an object in byte order (encoding/json's order for maps); free() the array. */
-static const char **sorted_keys(const json_t *obj, size_t *n)
-{
-    *n = json_object_size(obj);
-    const char **keys = bt_xzalloc((*n + 1) * sizeof(char *));
-    size_t i = 0;
-    const char *k;
-    json_t *v;
-    json_object_foreach ((json_t *)obj, k, v)
-        keys[i++] = k;
-    qsort(keys, *n, sizeof(char *), cmp_keys);
-    return keys;
-}
-
-/* A map[string]string: null when absent or not an object, string members only. */
-static json_t *string_map(const json_t *obj)
-{
-    if (!json_is_object(obj))
-        return json_null();
-    json_t *m = json_object();
-    size_t n;
-    bt_autofree const char **keys = sorted_keys(obj, &n);
-    for (size_t i = 0; i < n; i++) {
-        json_t *v = json_object_get(obj, keys[i]);
-        if (json_is_string(v))
-            json_object_set(m, keys[i], v);
-    }
-    return m;
-}
-
 /* map[string]interface{}: a deep copy with the keys of every object sorted. */
 static json_t *sorted_copy(const json_t *v)
 {
@@ -85,7 +50,7 @@ static json_t *sorted_copy(const json_t *v)
         return v ? json_deep_copy(v) : json_null();
     json_t *m = json_object();
     size_t n;
-    bt_autofree const char **keys = sorted_keys(v, &n);
+    bt_autofree const char **keys = berth_object_keys(v, &n);
     for (size_t i = 0; i < n; i++)
         json_object_set_new(m, keys[i], sorted_copy(json_object_get(v, keys[i])));
     return m;
@@ -103,10 +68,10 @@ json_t *berth_volume_typed(const json_t *vol)
     json_object_set_new(t, "ClusterVolume", object_or_null(json_object_get(vol, "ClusterVolume")));
     bt_json_set_str(t, "CreatedAt", bt_json_get_str(vol, "CreatedAt", ""));
     bt_json_set_str(t, "Driver", bt_json_get_str(vol, "Driver", ""));
-    json_object_set_new(t, "Labels", string_map(json_object_get(vol, "Labels")));
+    json_object_set_new(t, "Labels", berth_string_map(json_object_get(vol, "Labels")));
     bt_json_set_str(t, "Mountpoint", bt_json_get_str(vol, "Mountpoint", ""));
     bt_json_set_str(t, "Name", bt_json_get_str(vol, "Name", ""));
-    json_object_set_new(t, "Options", string_map(json_object_get(vol, "Options")));
+    json_object_set_new(t, "Options", berth_string_map(json_object_get(vol, "Options")));
     bt_json_set_str(t, "Scope", bt_json_get_str(vol, "Scope", ""));
     json_object_set_new(t, "Status", object_or_null(json_object_get(vol, "Status")));
     json_t *usage = bt_json_get_obj(vol, "UsageData");
@@ -154,12 +119,7 @@ json_t *berth_volume_row(const json_t *vol)
     json_t *spec = bt_json_get_obj(cv, "Spec");
     json_t *usage = bt_json_get_obj(vol, "UsageData");
     json_t *labels = bt_json_get_obj(vol, "Labels");
-    bt_autostrbuf struct bt_strbuf lab = BT_STRBUF_INIT;
-    size_t n;
-    bt_autofree const char **keys = sorted_keys(labels, &n);
-    for (size_t i = 0; i < n; i++)
-        bt_strbuf_appendf(&lab, "%s%s=%s", i ? "," : "", keys[i],
-                          bt_json_get_str(labels, keys[i], ""));
+    bt_autofree char *lab = berth_join_labels(labels);
     char links[32] = "N/A";
     bt_autostrbuf struct bt_strbuf size = BT_STRBUF_INIT;
     if (usage) {
@@ -173,7 +133,7 @@ json_t *berth_volume_row(const json_t *vol)
     bt_json_set_str(r, "Availability", cv ? bt_json_get_str(spec, "Availability", "") : "N/A");
     bt_json_set_str(r, "Driver", bt_json_get_str(vol, "Driver", ""));
     bt_json_set_str(r, "Group", cv ? bt_json_get_str(spec, "Group", "") : "N/A");
-    bt_json_set_str(r, "Labels", bt_strbuf_str(&lab));
+    bt_json_set_str(r, "Labels", lab);
     bt_json_set_str(r, "Links", links);
     bt_json_set_str(r, "Mountpoint", bt_json_get_str(vol, "Mountpoint", ""));
     bt_json_set_str(r, "Name", bt_json_get_str(vol, "Name", ""));
@@ -181,50 +141,4 @@ json_t *berth_volume_row(const json_t *vol)
     bt_json_set_str(r, "Size", bt_strbuf_str(&size));
     bt_json_set_str(r, "Status", status);
     return r;
-}
-
-static int cmp_volumes(const void *a, const void *b)
-{
-    const char *na = bt_json_get_str(*(json_t *const *)a, "Name", "");
-    const char *nb = bt_json_get_str(*(json_t *const *)b, "Name", "");
-    return berth_natural_less(na, nb) ? -1 : berth_natural_less(nb, na) ? 1 : 0;
-}
-
-void berth_volume_sort(json_t *vols)
-{
-    size_t n = json_array_size(vols);
-    if (n < 2)
-        return;
-    json_t **v = bt_xzalloc(n * sizeof(json_t *));
-    for (size_t i = 0; i < n; i++)
-        v[i] = json_incref(json_array_get(vols, i));
-    qsort(v, n, sizeof(json_t *), cmp_volumes);
-    json_array_clear(vols);
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(vols, v[i]);
-    free(v);
-}
-
-int berth_volume_label_method(void *ctx, const char *name, const char *receiver_path,
-                              const json_t *receiver, const json_t *const *args, size_t nargs,
-                              json_t **result, bt_err **err)
-{
-    const struct berth_volume_label_ctx *lc = ctx;
-    (void)receiver_path;
-    if (strcmp(name, "Label") != 0)
-        return 0;
-    if (nargs != 1 || !json_is_string(args[0]))
-        return bt_err_set(err, BT_E_INVALID, "wrong number of args for Label: want 1 got %zu",
-                          nargs);
-    for (size_t i = 0; i < json_array_size(lc->rows); i++) {
-        if (json_array_get(lc->rows, i) == receiver) {
-            json_t *labels = bt_json_get_obj(json_array_get(lc->vols, i), "Labels");
-            *result = json_string(bt_json_get_str(labels, json_string_value(args[0]), ""));
-            return 1;
-        }
-    }
-    /* the header row: SubHeaderContext.Label */
-    bt_autofree char *h = berth_header_label(json_string_value(args[0]));
-    *result = json_string(h);
-    return 1;
 }

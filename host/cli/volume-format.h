@@ -6,7 +6,7 @@
  *
  *  - the row `volume ls` formats: docker's *formatter.volumeContext, whose methods (Name,
  *    Driver, Scope, Mountpoint, Labels, Links, Size, Group, Availability, Status) are strings,
- *    members sorted as its JSON has them; {{.Label "k"}} is answered by berth_volume_label_method;
+ *    members sorted as its JSON has them; {{.Label "k"}} is answered by berth_label_method;
  *  - the value `volume inspect` prints: Go's volume.Volume, as the docker CLI decodes the
  *    answer into it and prints that (not the answer): members in struct order, members Go
  *    does not know dropped, maps with sorted keys; berth_volume_types tells templates its maps,
@@ -38,16 +38,3 @@ json_t *berth_volume_typed(const json_t *vol);
 /* The same as encoding/json writes it: the empty omitempty members (ClusterVolume, CreatedAt,
  * Status, UsageData) left out. */
 json_t *berth_volume_go_json(const json_t *vol);
-
-/* Sort an array of volumes by Name as `docker volume ls` does (berth_natural_less). */
-void berth_volume_sort(json_t *vols);
-
-/* {{.Label "k"}} on rows made by berth_volume_row from `vols` (same order) and on the header
- * row; a fmt_method_fn whose ctx is a struct berth_volume_label_ctx. */
-struct berth_volume_label_ctx {
-    const json_t *rows;
-    const json_t *vols;
-};
-int berth_volume_label_method(void *ctx, const char *name, const char *receiver_path,
-                              const json_t *receiver, const json_t *const *args, size_t nargs,
-                              json_t **result, bt_err **err);

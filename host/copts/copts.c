@@ -9,6 +9,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "host/copts/copts-internal.h"
 #include "shared/base/cleanup.h"
 #include "shared/base/mem.h"
 #include "shared/base/path.h"
@@ -155,7 +156,8 @@ struct bt_flag *copts_flags(struct copts *o)
 {
     *o = (struct copts){.memory_swappiness = -1, .restart = "no", .pull = "missing"};
     struct bt_flag flags[] = {
-            LIST("add-host", 0, add_host, "Add a custom host-to-IP mapping (host:ip)"),
+            FUNC("add-host", 0, add_host, copts_flag_add_host, "list",
+                 "Add a custom host-to-IP mapping (host:ip)"),
             LIST("attach", 'a', attach, "Attach to STDIN, STDOUT or STDERR"),
             INT("blkio-weight", 0, blkio_weight,
                 "Block IO (relative weight), between 10 and 1000, or 0 to disable (default 0)"),
@@ -174,23 +176,31 @@ struct bt_flag *copts_flags(struct copts *o)
             FUNC("cpus", 0, nano_cpus, set_cpus, "decimal", "Number of CPUs"),
             STR("cpuset-cpus", 0, cpuset_cpus, "CPUs in which to allow execution (0-3, 0,1)"),
             STR("cpuset-mems", 0, cpuset_mems, "MEMs in which to allow execution (0-3, 0,1)"),
-            LIST("dns", 0, dns, "Set custom DNS servers"),
+            FUNC("dns", 0, dns, copts_flag_ip, "list", "Set custom DNS servers"),
+            LIST("dns-opt", 0, dns_option, "Set DNS options"),
             LIST("dns-option", 0, dns_option, "Set DNS options"),
-            LIST("dns-search", 0, dns_search, "Set custom DNS search domains"),
+            FUNC("dns-search", 0, dns_search, copts_flag_dns_search, "list",
+                 "Set custom DNS search domains"),
             STR("domainname", 0, domainname, "Container NIS domain name"),
             STR("entrypoint", 0, entrypoint, "Overwrite the default ENTRYPOINT of the image"),
             LIST("env", 'e', env, "Set environment variables"),
             LIST("env-file", 0, env_file, "Read in a file of environment variables"),
+            LIST("expose", 0, expose, "Expose a port or a range of ports"),
             LIST("group-add", 0, group_add, "Add additional groups to join"),
             STR("hostname", 'h', hostname, "Container host name"),
             BOOL("init", 0, init,
                  "Run an init inside the container that forwards signals and reaps processes"),
             BOOL("interactive", 'i', interactive, "Keep STDIN open even if not attached"),
+            STR("ip", 0, ip, "IPv4 address (e.g., 172.30.100.104)"),
+            STR("ip6", 0, ip6, "IPv6 address (e.g., 2001:db8::33)"),
             STR("ipc", 0, ipc, "IPC mode to use"),
             LIST("label", 'l', labels, "Set meta data on a container"),
             LIST("label-file", 0, label_file, "Read in a line delimited file of labels"),
+            FUNC("link", 0, link, copts_flag_link, "list", "Add link to another container"),
+            LIST("link-local-ip", 0, link_local_ips, "Container IPv4/IPv6 link-local addresses"),
             STR("log-driver", 0, log_driver, "Logging driver for the container"),
             LIST("log-opt", 0, log_opt, "Log driver options"),
+            STR("mac-address", 0, mac_address, "Container MAC address (e.g., 92:d0:c6:0a:29:33)"),
             FUNC("mount", 0, mounts, set_mount, "mount",
                  "Attach a filesystem mount to the container"),
             FUNC("memory", 'm', memory, set_size, "bytes", "Memory limit"),
@@ -200,13 +210,20 @@ struct bt_flag *copts_flags(struct copts *o)
                  "Swap limit equal to memory plus swap: '-1' to enable unlimited swap"),
             INT("memory-swappiness", 0, memory_swappiness,
                 "Tune container memory swappiness (0 to 100)"),
-            STR("network", 0, network, "Connect a container to a network"),
+            FUNC("net", 0, networks, copts_set_network, "network",
+                 "Connect a container to a network"),
+            LIST("net-alias", 0, aliases, "Add network-scoped alias for the container"),
+            FUNC("network", 0, networks, copts_set_network, "network",
+                 "Connect a container to a network"),
+            LIST("network-alias", 0, aliases, "Add network-scoped alias for the container"),
             BOOL("oom-kill-disable", 0, oom_kill_disable, "Disable OOM Killer"),
             INT("oom-score-adj", 0, oom_score_adj, "Tune host's OOM preferences (-1000 to 1000)"),
             STR("pid", 0, pid, "PID namespace to use"),
             INT("pids-limit", 0, pids_limit, "Tune container pids limit (set -1 for unlimited)"),
             STR("platform", 0, platform, "Set platform if server is multi-platform capable"),
             BOOL("privileged", 0, privileged, "Give extended privileges to this container"),
+            LIST("publish", 'p', publish, "Publish a container's port(s) to the host"),
+            BOOL("publish-all", 'P', publish_all, "Publish all exposed ports to random ports"),
             STR("pull", 0, pull, "Pull image before running (\"always\", \"missing\", \"never\")"),
             BOOL("quiet", 'q', quiet, "Suppress the pull output"),
             BOOL("read-only", 0, read_only, "Mount the container's root filesystem as read only"),
@@ -240,21 +257,29 @@ struct bt_flag *copts_flags(struct copts *o)
             f->def_text = "missing";
         else if (strcmp(f->name, "memory-swappiness") == 0)
             f->def_text = "-1";
+        /* docker keeps these spellings for old command lines, out of --help */
+        f->hidden = !strcmp(f->name, "net") || !strcmp(f->name, "net-alias") ||
+                    !strcmp(f->name, "dns-opt");
     }
     return t;
 }
 
 void copts_clear(struct copts *o)
 {
-    const char ***lists[] = {&o->attach,   &o->cap_add, &o->cap_drop,   &o->env,
-                             &o->env_file, &o->labels,  &o->label_file, &o->security_opt,
-                             &o->sysctl,   &o->tmpfs,   &o->ulimit,     &o->group_add,
-                             &o->volumes,  &o->dns,     &o->dns_option, &o->dns_search,
-                             &o->add_host, &o->log_opt, &o->publish,    &o->expose,
-                             &o->link,     &o->device,  &o->mounts,     &o->volumes_from};
+    const char ***lists[] = {&o->attach,   &o->cap_add, &o->cap_drop,    &o->env,
+                             &o->env_file, &o->labels,  &o->label_file,  &o->security_opt,
+                             &o->sysctl,   &o->tmpfs,   &o->ulimit,      &o->group_add,
+                             &o->volumes,  &o->aliases, &o->dns_option,  &o->link_local_ips,
+                             &o->log_opt,  &o->publish, &o->expose,      &o->link,
+                             &o->device,   &o->mounts,  &o->volumes_from};
     for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
         free(*lists[i]);
         *lists[i] = NULL;
+    }
+    json_t **objs[] = {&o->dns, &o->dns_search, &o->add_host, &o->networks};
+    for (size_t i = 0; i < sizeof(objs) / sizeof(objs[0]); i++) {
+        json_decref(*objs[i]);
+        *objs[i] = NULL;
     }
 }
 
@@ -469,7 +494,7 @@ static json_t *security_opts(struct copts *o, bt_err **err)
     return a;
 }
 
-static json_t *tmpfs_map(struct copts *o)
+static json_t *tmpfs_map(const struct copts *o)
 {
     json_t *m = json_object();
     for (const char **t = o->tmpfs; t && *t; t++) {
@@ -632,17 +657,11 @@ static json_t *mount_spec(const char *spec, bt_err **err)
     return bt_steal_ptr(&m);
 }
 
-static json_t *endpoint_settings(void)
-{
-    return json_pack("{s:n, s:n, s:n, s:s, s:n, s:i, s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:i, s:n}",
-                     "IPAMConfig", "Links", "Aliases", "MacAddress", "", "DriverOpts", "GwPriority",
-                     0, "NetworkID", "", "EndpointID", "", "Gateway", "", "IPAddress", "",
-                     "IPPrefixLen", 0, "IPv6Gateway", "", "GlobalIPv6Address", "",
-                     "GlobalIPv6PrefixLen", 0, "DNSNames");
-}
-
 static int check(struct copts *o, bt_err **err)
 {
+    /* docker's parse() looks at the MAC address first */
+    if (o->mac_address && *o->mac_address && !copts_valid_mac(o->mac_address))
+        return bt_err_set(err, BT_E_INVALID, "%s is not a valid mac address", o->mac_address);
     if (o->memory_swappiness != -1 && (o->memory_swappiness < 0 || o->memory_swappiness > 100))
         return bt_err_set(err, BT_E_INVALID,
                           "invalid value: %lld. Valid memory swappiness range is 0-100",
@@ -658,100 +677,58 @@ static int check(struct copts *o, bt_err **err)
     return 0;
 }
 
-json_t *copts_build(struct copts *o, const char *image, char **cmd, bt_err **err)
+/* The values copts_build() puts together, each checked and converted; all owned. */
+struct parts {
+    json_t *env, *labels, *restart, *ulimits, *sysctls, *log_opts, *security_opts;
+    json_t *binds, *volumes, *mounts, *exposed, *bindings, *endpoints;
+    char *network_mode, *mac_address;
+};
+
+static void parts_clear(struct parts *p)
 {
-    if (check(o, err) < 0)
-        return NULL;
-    bool a_in = has(o->attach, "stdin") || o->interactive;
-    bool a_out = !o->attach || !o->attach[0] || has(o->attach, "stdout");
-    bool a_err = !o->attach || !o->attach[0] || has(o->attach, "stderr");
-    bt_autoptr(json_t) env = env_list(o, err);
-    if (!env)
-        return NULL;
-    bt_autoptr(json_t) labels = label_map(o, err);
-    if (!labels)
-        return NULL;
-    json_t *restart = NULL;
-    if (restart_policy(o->restart, &restart, err) < 0)
-        return NULL;
-    bt_autoptr(json_t) rp = restart;
-    if (o->rm && strcmp(bt_json_get_str(rp, "Name", "no"), "no") != 0)
+    json_t *objs[] = {p->env,      p->labels,        p->restart,  p->ulimits, p->sysctls,
+                      p->log_opts, p->security_opts, p->binds,    p->volumes, p->mounts,
+                      p->exposed,  p->bindings,      p->endpoints};
+    for (size_t i = 0; i < sizeof(objs) / sizeof(objs[0]); i++)
+        json_decref(objs[i]);
+    free(p->network_mode);
+    free(p->mac_address);
+}
+
+/* The flags that stand on their own, in docker's order of complaints. */
+static int parse_parts(struct copts *o, struct parts *p, bt_err **err)
+{
+    if (check(o, err) < 0 || !(p->env = env_list(o, err)) || !(p->labels = label_map(o, err)) ||
+        restart_policy(o->restart, &p->restart, err) < 0)
+        return -1;
+    if (o->rm && strcmp(bt_json_get_str(p->restart, "Name", "no"), "no") != 0)
         return bt_err_set(err, BT_E_INVALID,
-                          "conflicting options: cannot specify both --restart and --rm"),
-               NULL;
-    bt_autoptr(json_t) ul = ulimits(o, err);
-    if (!ul)
-        return NULL;
-    bt_autoptr(json_t) sysctls = kv_map(o->sysctl, "value for sysctl", err);
-    if (!sysctls)
-        return NULL;
-    bt_autoptr(json_t) logopts = kv_map(o->log_opt, "log opt format", err);
-    if (!logopts)
-        return NULL;
-    bt_autoptr(json_t) secopts = security_opts(o, err);
-    if (!secopts)
-        return NULL;
-    bt_autofree char *net = bt_xstrdup(o->network && *o->network ? o->network : "default");
-
-    json_t *entry = json_null();
-    if (o->entrypoint && *o->entrypoint)
-        entry = json_pack("[s]", o->entrypoint);
-    else if (bt_flags_find(o->fs, "entrypoint") && bt_flags_find(o->fs, "entrypoint")->changed)
-        entry = json_pack("[s]", "");
-
-    bt_autoptr(json_t) binds = json_array();
-    bt_autoptr(json_t) volumes = json_object();
-    if (volume_specs(o, binds, volumes, err) < 0)
-        return NULL;
-    bt_autoptr(json_t) mounts = json_array();
+                          "conflicting options: cannot specify both --restart and --rm");
+    if (!(p->ulimits = ulimits(o, err)) ||
+        !(p->sysctls = kv_map(o->sysctl, "value for sysctl", err)) ||
+        !(p->log_opts = kv_map(o->log_opt, "log opt format", err)) ||
+        !(p->security_opts = security_opts(o, err)))
+        return -1;
+    p->binds = json_array();
+    p->volumes = json_object();
+    p->mounts = json_array();
+    if (volume_specs(o, p->binds, p->volumes, err) < 0)
+        return -1;
     for (const char **m = o->mounts; m && *m; m++) {
         json_t *one = mount_spec(*m, err);
         if (!one)
-            return NULL;
-        json_array_append_new(mounts, one);
+            return -1;
+        json_array_append_new(p->mounts, one);
     }
-    json_t *hc = json_object();
-    json_object_set(hc, "Binds", json_array_size(binds) ? binds : json_null());
-    if (json_array_size(mounts))
-        json_object_set(hc, "Mounts", mounts);
-    bt_json_set_str(hc, "ContainerIDFile", o->cidfile ? o->cidfile : "");
-    json_object_set_new(
-            hc, "LogConfig",
-            json_pack("{s:s, s:O}", "Type", o->log_driver ? o->log_driver : "", "Config", logopts));
-    bt_json_set_str(hc, "NetworkMode", net);
-    json_object_set_new(hc, "PortBindings", json_object());
-    json_object_set(hc, "RestartPolicy", rp);
-    bt_json_set_bool(hc, "AutoRemove", o->rm);
-    bt_json_set_str(hc, "VolumeDriver", "");
-    json_object_set_new(hc, "VolumesFrom", strs_or_null(o->volumes_from));
-    json_object_set_new(hc, "ConsoleSize", json_pack("[i, i]", 0, 0));
-    json_object_set_new(hc, "CapAdd", strs_or_null(o->cap_add));
-    json_object_set_new(hc, "CapDrop", strs_or_null(o->cap_drop));
-    bt_json_set_str(hc, "CgroupnsMode", o->cgroupns ? o->cgroupns : "");
-    json_object_set_new(hc, "Dns", strs_or_empty(o->dns));
-    json_object_set_new(hc, "DnsOptions", strs_or_empty(o->dns_option));
-    json_object_set_new(hc, "DnsSearch", strs_or_empty(o->dns_search));
-    json_object_set_new(hc, "ExtraHosts", strs_or_null(o->add_host));
-    json_object_set_new(hc, "GroupAdd", strs_or_null(o->group_add));
-    bt_json_set_str(hc, "IpcMode", o->ipc ? o->ipc : "");
-    bt_json_set_str(hc, "Cgroup", "");
-    json_object_set_new(hc, "Links", json_null());
-    bt_json_set_int(hc, "OomScoreAdj", o->oom_score_adj);
-    bt_json_set_str(hc, "PidMode", o->pid ? o->pid : "");
-    bt_json_set_bool(hc, "Privileged", o->privileged);
-    bt_json_set_bool(hc, "PublishAllPorts", o->publish_all);
-    bt_json_set_bool(hc, "ReadonlyRootfs", o->read_only);
-    json_object_set(hc, "SecurityOpt", secopts);
-    if (json_object_size(sysctls))
-        json_object_set(hc, "Sysctls", sysctls);
-    if (o->tmpfs && o->tmpfs[0])
-        json_object_set_new(hc, "Tmpfs", tmpfs_map(o));
-    bt_json_set_str(hc, "UTSMode", o->uts ? o->uts : "");
-    bt_json_set_str(hc, "UsernsMode", o->userns ? o->userns : "");
-    bt_json_set_int(hc, "ShmSize", o->shm_size);
-    if (o->runtime && *o->runtime)
-        bt_json_set_str(hc, "Runtime", o->runtime);
-    bt_json_set_str(hc, "Isolation", "");
+    if (copts_ports(o->publish, o->expose, &p->exposed, &p->bindings, err) < 0)
+        return -1;
+    p->endpoints = copts_networking(o, &p->network_mode, &p->mac_address, err);
+    return p->endpoints ? 0 : -1;
+}
+
+/* HostConfig's resources (container.Resources), as docker 28 fills them. */
+static void set_resources(json_t *hc, const struct copts *o, const struct parts *p)
+{
     bt_json_set_int(hc, "CpuShares", o->cpu_shares);
     bt_json_set_int(hc, "Memory", o->memory);
     bt_json_set_int(hc, "NanoCpus", o->nano_cpus);
@@ -775,43 +752,140 @@ json_t *copts_build(struct copts *o, const char *image, char **cmd, bt_err **err
     bt_json_set_int(hc, "MemorySwappiness", o->memory_swappiness);
     bt_json_set_bool(hc, "OomKillDisable", o->oom_kill_disable);
     bt_json_set_int(hc, "PidsLimit", o->pids_limit);
-    json_object_set(hc, "Ulimits", ul);
+    json_object_set(hc, "Ulimits", p->ulimits);
     bt_json_set_int(hc, "CpuCount", 0);
     bt_json_set_int(hc, "CpuPercent", 0);
     bt_json_set_int(hc, "IOMaximumIOps", 0);
     bt_json_set_int(hc, "IOMaximumBandwidth", 0);
+}
+
+static const char *str_or_empty(const char *s)
+{
+    return s ? s : "";
+}
+
+/* The JSON array of a validated list, [] when the flag was not given. */
+static json_t *list_or_empty(json_t *list)
+{
+    return list ? json_incref(list) : json_array();
+}
+
+/* HostConfig's members up to the resources, in container.HostConfig's order. */
+static void set_host_options(json_t *hc, const struct copts *o, const struct parts *p)
+{
+    json_object_set(hc, "Binds", json_array_size(p->binds) ? p->binds : json_null());
+    if (json_array_size(p->mounts))
+        json_object_set(hc, "Mounts", p->mounts);
+    bt_json_set_str(hc, "ContainerIDFile", str_or_empty(o->cidfile));
+    json_object_set_new(
+            hc, "LogConfig",
+            json_pack("{s:s, s:O}", "Type", str_or_empty(o->log_driver), "Config", p->log_opts));
+    bt_json_set_str(hc, "NetworkMode", p->network_mode);
+    json_object_set(hc, "PortBindings", p->bindings);
+    json_object_set(hc, "RestartPolicy", p->restart);
+    bt_json_set_bool(hc, "AutoRemove", o->rm);
+    bt_json_set_str(hc, "VolumeDriver", "");
+    json_object_set_new(hc, "VolumesFrom", strs_or_null(o->volumes_from));
+    json_object_set_new(hc, "ConsoleSize", json_pack("[i, i]", 0, 0));
+    json_object_set_new(hc, "CapAdd", strs_or_null(o->cap_add));
+    json_object_set_new(hc, "CapDrop", strs_or_null(o->cap_drop));
+    bt_json_set_str(hc, "CgroupnsMode", str_or_empty(o->cgroupns));
+    json_object_set_new(hc, "Dns", list_or_empty(o->dns));
+    json_object_set_new(hc, "DnsOptions", strs_or_empty(o->dns_option));
+    json_object_set_new(hc, "DnsSearch", list_or_empty(o->dns_search));
+    json_object_set(hc, "ExtraHosts", o->add_host ? o->add_host : json_null());
+    json_object_set_new(hc, "GroupAdd", strs_or_null(o->group_add));
+    bt_json_set_str(hc, "IpcMode", str_or_empty(o->ipc));
+    bt_json_set_str(hc, "Cgroup", "");
+    json_object_set_new(hc, "Links", strs_or_null(o->link));
+    bt_json_set_int(hc, "OomScoreAdj", o->oom_score_adj);
+    bt_json_set_str(hc, "PidMode", str_or_empty(o->pid));
+    bt_json_set_bool(hc, "Privileged", o->privileged);
+    bt_json_set_bool(hc, "PublishAllPorts", o->publish_all);
+    bt_json_set_bool(hc, "ReadonlyRootfs", o->read_only);
+    json_object_set(hc, "SecurityOpt", p->security_opts);
+    if (json_object_size(p->sysctls))
+        json_object_set(hc, "Sysctls", p->sysctls);
+    if (o->tmpfs && o->tmpfs[0])
+        json_object_set_new(hc, "Tmpfs", tmpfs_map(o));
+    bt_json_set_str(hc, "UTSMode", str_or_empty(o->uts));
+    bt_json_set_str(hc, "UsernsMode", str_or_empty(o->userns));
+    bt_json_set_int(hc, "ShmSize", o->shm_size);
+    if (o->runtime && *o->runtime)
+        bt_json_set_str(hc, "Runtime", o->runtime);
+    bt_json_set_str(hc, "Isolation", "");
+}
+
+static json_t *host_config(const struct copts *o, const struct parts *p)
+{
+    json_t *hc = json_object();
+    set_host_options(hc, o, p);
+    set_resources(hc, o, p);
     json_object_set_new(hc, "MaskedPaths", json_null());
     json_object_set_new(hc, "ReadonlyPaths", json_null());
     struct bt_flag *init = bt_flags_find(o->fs, "init");
     if (init && init->changed)
         bt_json_set_bool(hc, "Init", o->init);
+    return hc;
+}
 
+static json_t *entrypoint(const struct copts *o)
+{
+    if (o->entrypoint && *o->entrypoint)
+        return json_pack("[s]", o->entrypoint);
+    struct bt_flag *f = bt_flags_find(o->fs, "entrypoint");
+    /* --entrypoint= resets the image's */
+    return f && f->changed ? json_pack("[s]", "") : json_null();
+}
+
+/* container.Config, members in its order, omitempty ones left out when empty. */
+static json_t *container_config(const struct copts *o, const struct parts *p, const char *image,
+                                char **cmd)
+{
+    bool a_in = has(o->attach, "stdin") || o->interactive;
+    bool a_out = !o->attach || !o->attach[0] || has(o->attach, "stdout");
+    bool a_err = !o->attach || !o->attach[0] || has(o->attach, "stderr");
     json_t *body = json_object();
-    bt_json_set_str(body, "Hostname", o->hostname ? o->hostname : "");
-    bt_json_set_str(body, "Domainname", o->domainname ? o->domainname : "");
-    bt_json_set_str(body, "User", o->user ? o->user : "");
+    bt_json_set_str(body, "Hostname", str_or_empty(o->hostname));
+    bt_json_set_str(body, "Domainname", str_or_empty(o->domainname));
+    bt_json_set_str(body, "User", str_or_empty(o->user));
     bt_json_set_bool(body, "AttachStdin", a_in);
     bt_json_set_bool(body, "AttachStdout", a_out);
     bt_json_set_bool(body, "AttachStderr", a_err);
+    if (json_object_size(p->exposed))
+        json_object_set(body, "ExposedPorts", p->exposed);
     bt_json_set_bool(body, "Tty", o->tty);
     bt_json_set_bool(body, "OpenStdin", o->interactive);
     bt_json_set_bool(body, "StdinOnce", o->interactive && a_in);
-    json_object_set(body, "Env", env);
+    json_object_set(body, "Env", p->env);
     json_object_set_new(body, "Cmd", cmd && cmd[0] ? bt_json_strv(cmd) : json_null());
     bt_json_set_str(body, "Image", image);
-    json_object_set(body, "Volumes", volumes);
-    bt_json_set_str(body, "WorkingDir", o->workdir ? o->workdir : "");
-    json_object_set_new(body, "Entrypoint", entry);
+    json_object_set(body, "Volumes", p->volumes);
+    bt_json_set_str(body, "WorkingDir", str_or_empty(o->workdir));
+    json_object_set_new(body, "Entrypoint", entrypoint(o));
+    if (*p->mac_address)
+        bt_json_set_str(body, "MacAddress", p->mac_address);
     json_object_set_new(body, "OnBuild", json_null());
-    json_object_set(body, "Labels", labels);
+    json_object_set(body, "Labels", p->labels);
     if (o->stop_signal && *o->stop_signal)
         bt_json_set_str(body, "StopSignal", o->stop_signal);
     struct bt_flag *st = bt_flags_find(o->fs, "stop-timeout");
     if (st && st->changed)
         bt_json_set_int(body, "StopTimeout", o->stop_timeout);
-    json_object_set_new(body, "HostConfig", hc);
-    json_t *eps = json_object();
-    json_object_set_new(eps, net, endpoint_settings());
-    json_object_set_new(body, "NetworkingConfig", json_pack("{s:o}", "EndpointsConfig", eps));
+    return body;
+}
+
+json_t *copts_build(struct copts *o, const char *image, char **cmd, bt_err **err)
+{
+    struct parts p = {0};
+    if (parse_parts(o, &p, err) < 0) {
+        parts_clear(&p);
+        return NULL;
+    }
+    json_t *body = container_config(o, &p, image, cmd);
+    json_object_set_new(body, "HostConfig", host_config(o, &p));
+    json_object_set_new(body, "NetworkingConfig",
+                        json_pack("{s:O}", "EndpointsConfig", p.endpoints));
+    parts_clear(&p);
     return body;
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "host/format/template-internal.h"
+#include "host/format/units.h"
 #include "shared/base/cleanup.h"
 #include "shared/base/mem.h"
 
@@ -306,9 +307,14 @@ static void print_value(const struct typing *ty, const json_t *j, const char *pa
                         struct bt_strbuf *out)
 {
     switch (json_typeof(j)) {
-    case JSON_STRING:
+    case JSON_STRING: {
+        /* a time.Time holds its JSON text; it prints as Go's Time.String() */
+        const char *t = iface ? NULL : table_type(ty, path);
+        if (t && strcmp(t, "time.Time") == 0 && fmt_go_time_string(json_string_value(j), out))
+            break;
         bt_strbuf_append_n(out, json_string_value(j), json_string_length(j));
         break;
+    }
     case JSON_INTEGER:
         bt_strbuf_appendf(out, "%" JSON_INTEGER_FORMAT, json_integer_value(j));
         break;

@@ -114,8 +114,64 @@ bool fmt_parse_time(const char *s, int64_t *ns)
                     .tm_hour = h,
                     .tm_min = mi,
                     .tm_sec = se};
-    time_t t = timegm(&tm);
-    *ns = ((int64_t)t - off) * FMT_NS_PER_SEC + frac;
+    time_t t = timegm(&tm) - off;
+    /* nanoseconds in an int64 reach from 1677 to 2262 */
+    if (t <= INT64_MIN / FMT_NS_PER_SEC || t >= INT64_MAX / FMT_NS_PER_SEC)
+        return false;
+    *ns = (int64_t)t * FMT_NS_PER_SEC + frac;
+    return true;
+}
+
+/* The name Go's time.Parse gives an offset: the local zone's abbreviation when the local
+ * zone has that offset at that instant, else none. */
+static bool local_zone_name(const char *text, int off, char *name, size_t len)
+{
+    int64_t ns;
+    if (!fmt_parse_time(text, &ns))
+        return false;
+    time_t t = (time_t)(ns / FMT_NS_PER_SEC);
+    struct tm tm;
+    if (!localtime_r(&t, &tm) || tm.tm_gmtoff != off || !tm.tm_zone)
+        return false;
+    snprintf(name, len, "%s", tm.tm_zone);
+    return true;
+}
+
+bool fmt_go_time_string(const char *s, struct bt_strbuf *out)
+{
+    int v;
+    if (!s || strlen(s) < 20 || !digits(s, 4, &v) || s[4] != '-' || !digits(s + 5, 2, &v) ||
+        s[7] != '-' || !digits(s + 8, 2, &v) || s[10] != 'T' || !digits(s + 11, 2, &v) ||
+        s[13] != ':' || !digits(s + 14, 2, &v) || s[16] != ':' || !digits(s + 17, 2, &v))
+        return false;
+    const char *p = s + 19, *frac = NULL;
+    size_t nfrac = 0;
+    if (*p == '.') {
+        frac = ++p;
+        while (*p >= '0' && *p <= '9')
+            p++;
+        nfrac = (size_t)(p - frac);
+        if (!nfrac)
+            return false;
+        while (nfrac && frac[nfrac - 1] == '0')
+            nfrac--;
+    }
+    int oh = 0, om = 0;
+    if (*p == '+' || *p == '-') {
+        if (!digits(p + 1, 2, &oh) || p[3] != ':' || !digits(p + 4, 2, &om) || p[6])
+            return false;
+    } else if (*p != 'Z' || p[1]) {
+        return false;
+    }
+    char zone[64] = "UTC", offset[8] = "+0000";
+    if (*p != 'Z') {
+        snprintf(offset, sizeof(offset), "%c%02d%02d", *p, oh, om);
+        int secs = (oh * 3600 + om * 60) * (*p == '-' ? -1 : 1);
+        if (!local_zone_name(s, secs, zone, sizeof(zone)))
+            snprintf(zone, sizeof(zone), "%s", offset);
+    }
+    bt_strbuf_appendf(out, "%.10s %.8s%s%.*s %s %s", s, s + 11, nfrac ? "." : "", (int)nfrac,
+                      frac ? frac : "", offset, zone);
     return true;
 }
 

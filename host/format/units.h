@@ -30,9 +30,16 @@ void fmt_human_duration(int64_t ns, struct bt_strbuf *out);
 void fmt_time_ago(int64_t then_ns, int64_t now_ns, struct bt_strbuf *out);
 
 /* Parse Go's RFC 3339 time text ("2024-05-01T10:00:00.123456789Z", offsets allowed) into
- * nanoseconds since the epoch. Go's zero time ("0001-01-01T00:00:00Z") and text that does not
- * parse give false. */
+ * nanoseconds since the epoch. Go's zero time ("0001-01-01T00:00:00Z"), times an int64 of
+ * nanoseconds cannot hold (before 1678, after 2261) and text that does not parse give false. */
 bool fmt_parse_time(const char *text, int64_t *ns);
+
+/* Go's time.Time.String() of a time.Time decoded from JSON text ("2025-01-02T03:04:05.12Z"
+ * gives "2025-01-02 03:04:05.12 +0000 UTC"): the wall clock as written, the fraction without
+ * trailing zeros, and the offset named as Go's Parse names it (UTC for Z, the local zone's
+ * abbreviation when the offset is the local one at that time, else the offset again: "+0200
+ * +0200"). False, with nothing appended, for text that is no RFC 3339 time. */
+bool fmt_go_time_string(const char *text, struct bt_strbuf *out);
 
 /* The STATUS of docker ps, from a container's inspect "State" object: "Created",
  * "Up 2 seconds", "Up 5 minutes (healthy)", "Up 1 second (health: starting)",

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "shared/base/mem.h"
+#include "shared/base/utf8.h"
 
 char *bt_strbuf_reserve(struct bt_strbuf *sb, size_t n)
 {
@@ -96,4 +97,25 @@ void bt_strbuf_free(struct bt_strbuf *sb)
     free(sb->buf);
     sb->buf = NULL;
     sb->len = sb->cap = 0;
+}
+
+void bt_strbuf_go_quote(struct bt_strbuf *sb, const char *s, size_t n)
+{
+    static const char esc[] = "\aa\bb\ff\nn\rr\tt\vv";
+    bt_strbuf_append_c(sb, '"');
+    for (size_t i = 0; i < n;) {
+        unsigned char c = (unsigned char)s[i];
+        size_t w = c < 0x80 ? 1 : bt_utf8_decode((const unsigned char *)s + i, n - i, NULL);
+        const char *e = c ? strchr(esc, c) : NULL;
+        if (c == '"' || c == '\\')
+            bt_strbuf_appendf(sb, "\\%c", c);
+        else if (e && (e - esc) % 2 == 0)
+            bt_strbuf_appendf(sb, "\\%c", e[1]);
+        else if (w == 0 || c < 0x20 || c == 0x7F)
+            bt_strbuf_appendf(sb, "\\x%02x", c);
+        else
+            bt_strbuf_append_n(sb, s + i, w);
+        i += w ? w : 1;
+    }
+    bt_strbuf_append_c(sb, '"');
 }

@@ -31,6 +31,10 @@ void bt_strbuf_appendf(struct bt_strbuf *sb, const char *fmt, ...)
         __attribute__((format(printf, 2, 3)));
 void bt_strbuf_appendv(struct bt_strbuf *sb, const char *fmt, va_list ap)
         __attribute__((format(printf, 2, 0)));
+/* Go's strconv.Quote of n bytes of s (%q), appended with its quotes: \" \\ and \a \b \f \n \r
+ * \t \v escaped, other control bytes and bytes that are no UTF-8 as \xNN. Valid UTF-8 beyond
+ * ASCII is kept as it is (Go escapes the few runes unicode.IsPrint refuses). */
+void bt_strbuf_go_quote(struct bt_strbuf *sb, const char *s, size_t n);
 /* Make room for n more bytes; returns where they go. Commit them with bt_strbuf_commit(). */
 char *bt_strbuf_reserve(struct bt_strbuf *sb, size_t n);
 void bt_strbuf_commit(struct bt_strbuf *sb, size_t n);

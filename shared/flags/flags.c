@@ -99,8 +99,12 @@ static int set_value(struct bt_flag *f, const char *arg, bt_err **err)
     case BT_FLAG_FUNC: {
         bt_err *inner = NULL;
         if (f->set(f->value, arg, &inner) < 0) {
-            bt_err_set(err, BT_E_INVALID, "invalid argument \"%s\" for \"%s\" flag: %s", arg, title,
-                       bt_err_msg(inner));
+            /* pflag: "invalid argument %q for %q flag: %v" */
+            struct bt_strbuf q = BT_STRBUF_INIT;
+            bt_strbuf_go_quote(&q, arg, strlen(arg));
+            bt_err_set(err, BT_E_INVALID, "invalid argument %s for \"%s\" flag: %s",
+                       bt_strbuf_str(&q), title, bt_err_msg(inner));
+            bt_strbuf_free(&q);
             bt_err_free(inner);
             return -1;
         }
@@ -235,6 +239,71 @@ void bt_flags_print_help(const struct bt_flagset *fs, FILE *out)
     bt_flags_print_options(fs, out);
 }
 
+/* pflag's wrapN: the first part of s up to the last blank before column i, and where the rest
+ * starts; all of s when it fits within i + slop, or has no blank to cut at. */
+static size_t wrap_n(const char *s, size_t i, size_t slop, const char **rest)
+{
+    size_t len = strlen(s);
+    *rest = s + len;
+    if (i + slop > len)
+        return len;
+    size_t w = i, nl = 0;
+    while (w > 0 && !strchr(" \t\n", s[w - 1]))
+        w--;
+    if (w <= 1) /* LastIndexAny found nothing, or the blank is first */
+        return len;
+    for (size_t k = 0; k < i; k++)
+        if (s[k] == '\n')
+            nl = k + 1;
+    size_t cut = nl > 1 && nl < w ? nl - 1 : w - 1;
+    *rest = s + cut + 1;
+    return cut;
+}
+
+/* Write n bytes of s, every newline followed by indent spaces. */
+static void put_indented(FILE *out, const char *s, size_t n, int indent)
+{
+    for (size_t k = 0; k < n; k++) {
+        fputc(s[k], out);
+        if (s[k] == '\n')
+            fprintf(out, "%*s", indent, "");
+    }
+}
+
+/* pflag's wrap(i, w, s): the usage column starts at column i (the caller is there); lines end
+ * before column w; with too little room the text starts on a line of its own at column 16,
+ * and with still too little it is not wrapped at all. */
+static void wrap_usage(FILE *out, int i, int w, const char *s)
+{
+    if (w <= 0) {
+        put_indented(out, s, strlen(s), i);
+        return;
+    }
+    int room = w - i;
+    bool own_line = room < 24;
+    if (own_line) {
+        i = 16;
+        room = w - i;
+    }
+    if (room < 24) {
+        put_indented(out, s, strlen(s), i);
+        return;
+    }
+    if (own_line)
+        fprintf(out, "\n%*s", i, "");
+    const size_t slop = 5;
+    room -= (int)slop;
+    const char *rest;
+    size_t n = wrap_n(s, (size_t)room, slop, &rest);
+    put_indented(out, s, n, i);
+    while (*rest) {
+        s = rest;
+        n = wrap_n(s, (size_t)room, slop, &rest);
+        fprintf(out, "\n%*s", i, "");
+        put_indented(out, s, n, i);
+    }
+}
+
 void bt_flags_print_options(const struct bt_flagset *fs, FILE *out)
 {
     size_t n = 0;
@@ -262,17 +331,16 @@ void bt_flags_print_options(const struct bt_flagset *fs, FILE *out)
     }
     for (size_t k = 0; k < m; k++) {
         const struct bt_flag *f = sorted[k];
-        /* pflag: the lines of a multi-line usage start under its first */
-        fprintf(out, "%-*s   ", (int)width, heads[k]);
-        for (const char *u = f->usage ? f->usage : ""; *u; u++) {
-            fputc(*u, out);
-            if (*u == '\n')
-                fprintf(out, "%*s", (int)width + 3, "");
-        }
+        struct bt_strbuf text = BT_STRBUF_INIT;
+        bt_strbuf_append(&text, f->usage ? f->usage : "");
         if (f->def_text)
-            fprintf(out, f->type == BT_FLAG_STRING ? " (default \"%s\")" : " (default %s)",
-                    f->def_text);
+            bt_strbuf_appendf(&text,
+                              f->type == BT_FLAG_STRING ? " (default \"%s\")" : " (default %s)",
+                              f->def_text);
+        fprintf(out, "%-*s   ", (int)width, heads[k]);
+        wrap_usage(out, (int)width + 3, fs->wrap, bt_strbuf_str(&text));
         fputc('\n', out);
+        bt_strbuf_free(&text);
     }
     bt_strv_free(heads);
     free(sorted);

@@ -53,6 +53,9 @@ struct bt_flagset {
     bool interspersed;
     /* heading of the flag list in --help: "Options" unless set ("Global Options") */
     const char *options_title;
+    /* pflag's FlagUsagesWrapped(cols): usage texts wrapped to end before this column, as the
+     * docker CLI wraps them to its terminal's width less one; 0 leaves them as written */
+    int wrap;
 };
 
 enum {

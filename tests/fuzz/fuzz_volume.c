@@ -24,9 +24,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static void render(const char *format, json_t *rows, json_t *vols)
 {
     bt_autoptr(json_t) header = berth_volume_header();
-    struct berth_volume_label_ctx lc = {.rows = rows, .vols = vols};
+    struct berth_label_ctx lc = {.rows = rows, .objs = vols};
     struct fmt_exec_opts eo = {.types = berth_volume_row_types,
-                               .method = berth_volume_label_method,
+                               .method = berth_label_method,
                                .method_ctx = &lc,
                                .max_steps = 100000};
     struct fmt_list l = {.opts = &eo,
@@ -46,7 +46,7 @@ static void volumes(const char *text, size_t len)
     json_t *vols = bt_json_get_arr(answer, "Volumes");
     if (!vols)
         return;
-    berth_volume_sort(vols);
+    berth_sort_by_name(vols);
     bt_autoptr(json_t) rows = json_array();
     bt_autoptr(json_t) all = json_array();
     for (size_t i = 0; i < json_array_size(vols); i++) {

@@ -36,9 +36,13 @@ static void test_volume_format_filter_flag_as_docker_parses_it(void **state)
     assert_string_equal(text, "{\"label\":{\"a=b\":true,\"c\":true},\"dangling\":{\"true\":true}}");
     assert_int_equal(berth_flag_filter(&f, "nope", &err), -1);
     assert_string_equal(bt_err_msg(err), "bad format of filter (expected name=value)");
+    /* the query as filters.ToJSON writes it: keys sorted, HTML characters escaped */
     bt_autofree char *q = berth_filters_query(f);
-    assert_string_equal(q, "%7B%22label%22%3A%7B%22a%3Db%22%3Atrue%2C%22c%22%3Atrue%7D%2C%22"
-                           "dangling%22%3A%7B%22true%22%3Atrue%7D%7D");
+    assert_string_equal(q, "%7B%22dangling%22%3A%7B%22true%22%3Atrue%7D%2C%22label%22%3A%7B%22"
+                           "a%3Db%22%3Atrue%2C%22c%22%3Atrue%7D%7D");
+    assert_int_equal(berth_flag_filter(&f, "label=<x>", &err), 0);
+    bt_autofree char *html = berth_filters_query(f);
+    assert_non_null(strstr(html, "%22%5Cu003cx%5Cu003e%22"));
     assert_null(berth_filters_query(NULL));
 }
 
@@ -93,7 +97,7 @@ static void test_volume_format_natural_order(void **state)
     assert_false(berth_natural_less("same1", "same1"));
     bt_autoptr(json_t) vols = json_pack("[{s:s},{s:s},{s:s},{s:s}]", "Name", "v10", "Name", "b",
                                         "Name", "v9", "Name", "1x");
-    berth_volume_sort(vols);
+    berth_sort_by_name(vols);
     bt_autofree char *text = dumps(vols);
     assert_string_equal(
             text, "[{\"Name\":\"1x\"},{\"Name\":\"b\"},{\"Name\":\"v9\"},{\"Name\":\"v10\"}]");
@@ -111,10 +115,9 @@ static void test_volume_format_rows_as_docker_formats_them(void **state)
     for (size_t i = 0; i < json_array_size(vols); i++)
         json_array_append_new(rows, berth_volume_row(json_array_get(vols, i)));
     bt_autoptr(json_t) header = berth_volume_header();
-    struct berth_volume_label_ctx lc = {.rows = rows, .vols = vols};
-    struct fmt_exec_opts eo = {.types = berth_volume_row_types,
-                               .method = berth_volume_label_method,
-                               .method_ctx = &lc};
+    struct berth_label_ctx lc = {.rows = rows, .objs = vols};
+    struct fmt_exec_opts eo = {
+            .types = berth_volume_row_types, .method = berth_label_method, .method_ctx = &lc};
     struct fmt_list l = {
             .opts = &eo,
             .format = "table {{.Name}}\t{{.Labels}}\t{{.Label \"a.b-c\"}}\t{{.Links}}\t{{.Size}}",

@@ -206,6 +206,66 @@ static void test_flags_help(void **state)
     free(text);
 }
 
+static int set_any(void *value, const char *arg, bt_err **err)
+{
+    return 0;
+}
+
+/* pflag's FlagUsagesWrapped(79), as `docker network create --help` printed it */
+static void test_flags_help_wrapped(void **state)
+{
+    bool b = false;
+    void *v = NULL;
+    struct bt_flag flags[] = {
+            {.name = "attachable",
+             .type = BT_FLAG_BOOL,
+             .value = &b,
+             .usage = "Enable manual container attachment"},
+            {.name = "aux-address",
+             .type = BT_FLAG_FUNC,
+             .value = &v,
+             .set = set_any,
+             .metavar = "map",
+             .def_text = "map[]",
+             .usage = "Auxiliary IPv4 or IPv6 addresses used by Network driver"},
+            {.name = "config-from",
+             .type = BT_FLAG_STRING,
+             .value = &v,
+             .usage = "The network from which to copy the configuration"},
+            {.name = "ipv4",
+             .type = BT_FLAG_BOOL,
+             .value = &b,
+             .def_text = "true",
+             .usage = "Enable or disable IPv4 address assignment"},
+            {.name = "format",
+             .type = BT_FLAG_STRING,
+             .value = &v,
+             .usage = "Format output using a custom template:\n'table':            Print "
+                      "output in table format with column headers (default)\n'json':        "
+                      "     Print in JSON format"},
+            {0},
+    };
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    struct bt_flagset fs = {.usage = "x", .flags = flags, .wrap = 79};
+    bt_flags_print_options(&fs, out);
+    fclose(out);
+    assert_string_equal(text,
+                        "      --attachable           Enable manual container attachment\n"
+                        "      --aux-address map      Auxiliary IPv4 or IPv6 addresses used by\n"
+                        "                             Network driver (default map[])\n"
+                        "      --config-from string   The network from which to copy the "
+                        "configuration\n"
+                        "      --format string        Format output using a custom template:\n"
+                        "                             'table':            Print output in table\n"
+                        "                             format with column headers (default)\n"
+                        "                             'json':             Print in JSON format\n"
+                        "      --ipv4                 Enable or disable IPv4 address assignment\n"
+                        "                             (default true)\n");
+    free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -214,6 +274,7 @@ int main(void)
             cmocka_unit_test(test_flags_bool_values),
             cmocka_unit_test(test_flags_errors_in_pflag_words),
             cmocka_unit_test(test_flags_help),
+            cmocka_unit_test(test_flags_help_wrapped),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

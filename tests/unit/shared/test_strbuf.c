@@ -67,6 +67,26 @@ static void test_strset_add_has_grow(void **state)
     assert_int_equal(bt_strset_size(s), 500);
 }
 
+/* what Go's %q prints for the same bytes */
+static void test_strbuf_go_quote(void **state)
+{
+    static const struct {
+        const char *in;
+        size_t n;
+        const char *out;
+    } cases[] = {
+            {"plain", 5, "\"plain\""},         {"", 0, "\"\""},
+            {"a\"b\\c", 5, "\"a\\\"b\\\\c\""}, {"\a\b\f\n\r\t\v", 7, "\"\\a\\b\\f\\n\\r\\t\\v\""},
+            {"\x01\x7f", 2, "\"\\x01\\x7f\""}, {"caf\xc3\xa9", 5, "\"caf\xc3\xa9\""},
+            {"\xff!", 2, "\"\\xff!\""},        {"nul\0x", 5, "\"nul\\x00x\""},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        bt_autostrbuf struct bt_strbuf sb = BT_STRBUF_INIT;
+        bt_strbuf_go_quote(&sb, cases[i].in, cases[i].n);
+        assert_string_equal(bt_strbuf_str(&sb), cases[i].out);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -74,6 +94,7 @@ int main(void)
             cmocka_unit_test(test_strbuf_appends_grow_past_initial_capacity),
             cmocka_unit_test(test_strbuf_binary_and_truncate),
             cmocka_unit_test(test_strbuf_reserve_commit),
+            cmocka_unit_test(test_strbuf_go_quote),
             cmocka_unit_test(test_strset_add_has_grow),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
