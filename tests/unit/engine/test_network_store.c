@@ -108,7 +108,8 @@ static void test_network_store_predefined(void **state)
     f->s = open_store(f->dir);
     bt_autoptr(json_t) again = net_inspect(f->s, id, NULL);
     assert_string_equal(bt_json_get_str(again, "Name", ""), "bridge");
-    bt_autoptr(json_t) by_prefix = net_inspect(f->s, bt_xstrndup(id, 6), NULL);
+    bt_autofree char *prefix = bt_xstrndup(id, 6);
+    bt_autoptr(json_t) by_prefix = net_inspect(f->s, prefix, NULL);
     assert_non_null(by_prefix);
 }
 
