@@ -116,7 +116,7 @@ static void test_network_store_predefined(void **state)
 static void test_network_store_create_errors(void **state)
 {
     struct fixture *f = *state;
-    bt_autofree char *id = create(f->s, "front", "{\"Config\":[{\"Subnet\":\"10.9.0.0/24\"}]}");
+    free(create(f->s, "front", "{\"Config\":[{\"Subnet\":\"10.9.0.0/24\"}]}"));
     bt_autoptr(json_t) n = net_inspect(f->s, "front", NULL);
     json_t *cfg = json_array_get(bt_json_get_path(n, "IPAM.Config"), 0);
     assert_string_equal(bt_json_get_str(cfg, "Gateway", ""), "10.9.0.1");
@@ -192,7 +192,7 @@ static void test_network_store_endpoints_persist(void **state)
 static void test_network_store_user_network_rules(void **state)
 {
     struct fixture *f = *state;
-    bt_autofree char *id = create(f->s, "back", "{\"Config\":[{\"Subnet\":\"10.8.0.0/24\"}]}");
+    free(create(f->s, "back", "{\"Config\":[{\"Subnet\":\"10.8.0.0/24\"}]}"));
     bt_autoerr bt_err *err = NULL;
     bt_autoptr(json_t) a = attach(f->s, "back", CTR_A,
                                   "{\"IPAMConfig\":{\"IPv4Address\":\"10.8.0.20\"},"
