@@ -126,6 +126,8 @@ void ctr_set_status(struct ctr *c, enum ctr_status s); /* c->lock held; updates 
 const char *ctr_status_name(enum ctr_status s);
 /* wait on c->cond until !c->busy, then take it; c->lock held */
 void ctr_acquire(struct ctr *c);
+/* lifecycle.c: wait on c->cond (c->lock held) for a state change, at most ms milliseconds */
+void ctr_timed_wait(struct ctr *c, long ms);
 void ctr_release(struct ctr *c);
 
 /* create.c: the Config and HostConfig of a create request, checked as dockerd checks them and

@@ -34,7 +34,7 @@ bool ctr_is_running(const struct ctr *c)
 }
 
 /* Wait on c->cond for at most ms milliseconds (c->lock held). */
-static void timed_wait(struct ctr *c, long ms)
+void ctr_timed_wait(struct ctr *c, long ms)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -179,7 +179,7 @@ void ctr_attach_serve(struct ctr_manager *m, struct ctr *c, struct ctr_attach *h
     /* A stopped container's clients wait here for its start (which hands them over). One
      * that goes away meanwhile is noticed by polling its socket. */
     while (!a->done) {
-        timed_wait(c, 500);
+        ctr_timed_wait(c, 500);
         if (a->sock >= 0) {
             struct pollfd p = {.fd = sock, .events = POLLRDHUP};
             if (poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR)))
@@ -242,7 +242,7 @@ static void wait_attach_sockets(struct ctr *c)
             waiting |= a->awaiting && !a->abandoned;
         if (!waiting)
             return;
-        timed_wait(c, 100);
+        ctr_timed_wait(c, 100);
     }
     for (struct attach_wait *a = c->attaches; a; a = a->next)
         if (a->awaiting)
@@ -429,9 +429,9 @@ static bool wait_exit(struct ctr *c, uint64_t gen, long ms)
                     (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
             if (spent >= ms)
                 return false;
-            timed_wait(c, ms - spent < 500 ? ms - spent : 500);
+            ctr_timed_wait(c, ms - spent < 500 ? ms - spent : 500);
         } else {
-            timed_wait(c, 500);
+            ctr_timed_wait(c, 500);
         }
     }
     return true;
@@ -553,7 +553,7 @@ int ctr_wait(struct ctr_manager *m, struct ctr *c, enum ctr_wait_condition cond,
         }
         if (done)
             break;
-        timed_wait(c, 500);
+        ctr_timed_wait(c, 500);
         if (canceled && canceled(arg)) {
             pthread_mutex_unlock(&c->lock);
             return bt_err_set(err, BT_E_CANCELED, "the client went away");

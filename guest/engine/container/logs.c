@@ -184,6 +184,12 @@ static int out_entry(struct entry *e, void *arg)
     return emit(w->fd, w->tty, w->o, e);
 }
 
+static bool follow_running(const struct ctr *c)
+{
+    return c->status == CTR_RUNNING || c->status == CTR_PAUSED || c->status == CTR_RESTARTING ||
+           c->busy;
+}
+
 int ctr_logs(struct ctr_manager *m, struct ctr *c, const struct ctr_logs_opts *o, int fd,
              bool (*gone)(int fd), bt_err **err)
 {
@@ -220,11 +226,12 @@ int ctr_logs(struct ctr_manager *m, struct ctr *c, const struct ctr_logs_opts *o
     }
     if (!o->follow)
         return 0;
-    /* follow: new lines as they come, until the container stops and its log is drained */
+    /* follow: new lines as they come, until the container stops and its log is drained. New
+     * lines are looked for every 50 ms; the end comes at once: the wait is on the container's
+     * state, whose change (the exit) wakes it (a builder's RUN step waits on this). */
     for (;;) {
         pthread_mutex_lock(&c->lock);
-        bool running = c->status == CTR_RUNNING || c->status == CTR_PAUSED ||
-                       c->status == CTR_RESTARTING || c->busy;
+        bool running = follow_running(c);
         pthread_mutex_unlock(&c->lock);
         if (logfd < 0)
             logfd = open(path, O_RDONLY | O_CLOEXEC);
@@ -232,7 +239,9 @@ int ctr_logs(struct ctr_manager *m, struct ctr *c, const struct ctr_logs_opts *o
             return 0;
         if (!running || gone(fd))
             return 0;
-        struct timespec ts = {.tv_nsec = 50 * 1000000};
-        nanosleep(&ts, NULL);
+        pthread_mutex_lock(&c->lock);
+        if (follow_running(c))
+            ctr_timed_wait(c, 50);
+        pthread_mutex_unlock(&c->lock);
     }
 }
