@@ -208,21 +208,6 @@ static int parse_until(const char *s, int64_t *out, bt_err **err)
     return bt_err_set(err, BT_E_INVALID, "invalid filter 'until=%s'", s);
 }
 
-/* label (all must match) and label! (none may) */
-static bool labels_match(const json_t *f, const json_t *labels)
-{
-    if (!api_filters_match_labels(f, "label", labels))
-        return false;
-    size_t i;
-    json_t *v;
-    json_array_foreach (api_filters_get(f, "label!"), i, v) {
-        bt_autoptr(json_t) one = json_pack("{s:[O]}", "label", v);
-        if (api_filters_match_labels(one, "label", labels))
-            return false;
-    }
-    return true;
-}
-
 void api_network_prune(struct api_call *call)
 {
     static const char *const keys[] = {"label", "label!", "until", NULL};
@@ -245,7 +230,7 @@ void api_network_prune(struct api_call *call)
     json_t *n;
     json_array_foreach (all, i, n) {
         if (is_predefined(n) || json_object_size(bt_json_get_obj(n, "Containers")) ||
-            !labels_match(f, bt_json_get_obj(n, "Labels")) ||
+            !api_filters_prune_labels(f, bt_json_get_obj(n, "Labels")) ||
             (until && api_parse_time(bt_json_get_str(n, "Created", "")) >= until))
             continue;
         const char *name = bt_json_get_str(n, "Name", "");

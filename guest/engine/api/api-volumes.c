@@ -144,21 +144,6 @@ void api_volume_delete(struct api_call *call)
     api_reply_status(call, 204);
 }
 
-/* Whether a volume matches the prune filters: label (all must match), label! (none may). */
-static bool prune_match(const json_t *f, const json_t *labels)
-{
-    if (!api_filters_match_labels(f, "label", labels))
-        return false;
-    size_t i;
-    json_t *v;
-    json_array_foreach (api_filters_get(f, "label!"), i, v) {
-        bt_autoptr(json_t) one = json_pack("{s:[O]}", "label", v);
-        if (api_filters_match_labels(one, "label", labels))
-            return false;
-    }
-    return true;
-}
-
 void api_volume_prune(struct api_call *call)
 {
     static const char *const keys[] = {"label", "label!", "all", NULL};
@@ -179,7 +164,7 @@ void api_volume_prune(struct api_call *call)
     json_array_foreach (all, i, v) {
         const char *name = bt_json_get_str(v, "Name", "");
         if (json_array_size(json_object_get(users, name)) ||
-            !prune_match(f, bt_json_get_obj(v, "Labels")))
+            !api_filters_prune_labels(f, bt_json_get_obj(v, "Labels")))
             continue;
         int64_t size = vol_size(VOLUMES(call), name);
         bt_autoerr bt_err *e = NULL;

@@ -76,3 +76,17 @@ bool api_filters_match_labels(const json_t *f, const char *key, const json_t *la
     }
     return true;
 }
+
+bool api_filters_prune_labels(const json_t *f, const json_t *labels)
+{
+    if (!api_filters_match_labels(f, "label", labels))
+        return false;
+    size_t i;
+    json_t *v;
+    json_array_foreach (api_filters_get(f, "label!"), i, v) {
+        bt_autoptr(json_t) one = json_pack("{s:[O]}", "label", v);
+        if (api_filters_match_labels(one, "label", labels))
+            return false;
+    }
+    return true;
+}

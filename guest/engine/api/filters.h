@@ -19,3 +19,5 @@ json_t *api_filters_get(const json_t *f, const char *key);
 
 /* Whether labels (an object) match every label filter: "key" (present) or "key=value". */
 bool api_filters_match_labels(const json_t *f, const char *key, const json_t *labels);
+/* The label filters of the prune endpoints: every "label" matches and no "label!" does. */
+bool api_filters_prune_labels(const json_t *f, const json_t *labels);
