@@ -35,6 +35,8 @@ struct net_store_opts {
     const char *bip;      /* the default bridge's address and prefix ("172.17.0.1/16"); NULL */
     bool disable_bridge;  /* --bridge none: no default bridge, containers get "none" */
     bool no_host_changes; /* unit tests: no devices, no nftables, no DNS sockets */
+    /* host ports for bindings without one (-P, -p 80); 0: ip_local_port_range's */
+    uint16_t ephemeral_lo, ephemeral_hi;
 };
 
 struct net_store *net_store_open(const struct net_store_opts *o, bt_err **err);
@@ -113,7 +115,10 @@ struct net_publish_req {
 };
 /* Take the host ports (a socket bound to each holds it: another process cannot take it, and a
  * taken one is an error), add the DNAT rules, and return NetworkSettings.Ports as dockerd shows
- * it ({"80/tcp": [{"HostIp": "0.0.0.0", "HostPort": "8080"}], "443/tcp": null}). Errors:
+ * it ({"80/tcp": [{"HostIp": "0.0.0.0", "HostPort": "8080"}], "443/tcp": null}). A binding
+ * without a host port gets one of the ephemeral range, a host range ("8000-8010") one of its
+ * own: the first free one after the last the range gave, beginning at its start, as dockerd
+ * gives them (a fresh engine's first -P port is 32768 with Linux's default range). Errors:
  * `driver failed programming external connectivity on endpoint NAME (ID): Bind for
  * 0.0.0.0:8080 failed: port is already allocated`. */
 json_t *net_ports_publish(struct net_store *s, const struct net_publish_req *r, bt_err **err);

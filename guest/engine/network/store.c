@@ -317,6 +317,10 @@ struct net_store *net_store_open(const struct net_store_opts *o, bt_err **err)
     s->dir = bt_xstrdup(o->dir);
     s->no_host = o->no_host_changes;
     s->disable_bridge = o->disable_bridge;
+    s->ephemeral_lo = o->ephemeral_lo;
+    s->ephemeral_hi = o->ephemeral_hi;
+    if (!s->ephemeral_lo || s->ephemeral_hi < s->ephemeral_lo)
+        net_ephemeral_range(&s->ephemeral_lo, &s->ephemeral_hi);
     pthread_mutex_init(&s->lock, NULL);
     if (load_all(s, err) < 0 || ensure_predefined(s, o->bip, err) < 0)
         goto fail;

@@ -5,12 +5,14 @@
  * that persists across a reopen, reconcile, published ports (real sockets on 127.0.0.1) and
  * the names the DNS server answers.
  */
+#include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -89,6 +91,7 @@ static json_t *attach(struct net_store *s, const char *net, const char *ctr, con
 
 #define CTR_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaweba"
 #define CTR_B "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbdbbb"
+#define CTR_C "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc"
 
 static void test_network_store_predefined(void **state)
 {
@@ -290,6 +293,68 @@ static void test_network_store_ports(void **state)
     assert_string_equal(bt_err_msg(err), "invalid proto: sctpx");
 }
 
+/* the host port of key in the answer of a publish */
+static int host_port(const json_t *ports, const char *key)
+{
+    return atoi(bt_json_get_str(json_array_get(json_object_get(ports, key), 0), "HostPort", "0"));
+}
+
+static json_t *publish(struct net_store *s, const char *ctr, const char *bindings)
+{
+    bt_autoptr(json_t) b = parse(bindings);
+    struct net_publish_req r = {.ctr_id = ctr,
+                                .ctr_name = "c",
+                                .endpoint_id = "ep",
+                                .ctr_ip = "172.17.0.2",
+                                .bindings = b};
+    bt_autoerr bt_err *err = NULL;
+    json_t *ports = net_ports_publish(s, &r, &err);
+    if (!ports)
+        fail_msg("publish %s: %s", bindings, bt_err_msg(err));
+    return ports;
+}
+
+/* Ports without a host port come from the ephemeral range in order, as dockerd's portallocator
+ * gives them: from the range's start, then after the last one given (not a released one again
+ * at once), past ports another program holds, and per address, protocol and host range. */
+static void test_network_store_ephemeral_ports_in_order(void **state)
+{
+    struct fixture *f = *state;
+    struct net_store_opts o = {
+            .dir = f->dir, .no_host_changes = true, .ephemeral_lo = 47311, .ephemeral_hi = 47314};
+    bt_autoerr bt_err *err = NULL;
+    struct net_store *s = net_store_open(&o, &err);
+    if (!s)
+        fail_msg("open: %s", bt_err_msg(err));
+    bt_autoptr(json_t) a = publish(s, CTR_A,
+                                   "{\"80/tcp\":[{\"HostIp\":\"127.0.0.1\",\"HostPort\":\"\"}],"
+                                   "\"81/tcp\":[{\"HostIp\":\"127.0.0.1\",\"HostPort\":\"\"}]}");
+    assert_int_equal(host_port(a, "80/tcp"), 47311);
+    assert_int_equal(host_port(a, "81/tcp"), 47312);
+    net_ports_release(s, CTR_A);
+    const char *one = "{\"80/tcp\":[{\"HostIp\":\"127.0.0.1\",\"HostPort\":\"\"}]}";
+    bt_autoptr(json_t) b = publish(s, CTR_B, one);
+    assert_int_equal(host_port(b, "80/tcp"), 47313);
+    /* 47314 is another program's: passed over, the search wraps to the start */
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(47314)};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    bt_autoptr(json_t) c = publish(s, CTR_A, one);
+    assert_int_equal(host_port(c, "80/tcp"), 47311);
+    close(fd);
+    /* udp, another address and a host range of their own start afresh */
+    bt_autoptr(json_t) d = publish(s, CTR_C,
+                                   "{\"53/udp\":[{\"HostIp\":\"127.0.0.1\",\"HostPort\":\"\"}],"
+                                   "\"90/tcp\":[{\"HostIp\":\"127.0.0.2\",\"HostPort\":\"\"}],"
+                                   "\"91/tcp\":[{\"HostIp\":\"127.0.0.1\",\"HostPort\":"
+                                   "\"47320-47322\"}]}");
+    assert_int_equal(host_port(d, "53/udp"), 47311);
+    assert_int_equal(host_port(d, "90/tcp"), 47311);
+    assert_int_equal(host_port(d, "91/tcp"), 47320);
+    net_store_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -298,6 +363,8 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_network_store_endpoints_persist, setup, teardown),
             cmocka_unit_test_setup_teardown(test_network_store_user_network_rules, setup, teardown),
             cmocka_unit_test_setup_teardown(test_network_store_ports, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_network_store_ephemeral_ports_in_order, setup,
+                                            teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
