@@ -88,6 +88,20 @@ struct net_endpoint_req {
  * `invalid IPv4 address`, `user specified IP address is supported only when connecting to
  * networks with user configured subnets`. */
 json_t *net_endpoint_add(struct net_store *s, const struct net_endpoint_req *r, bt_err **err);
+/* Check an endpoint's settings (the API's EndpointSettings: IPAMConfig, Aliases, MacAddress)
+ * for a network, as dockerd's validateEndpointSettings does before a create or a connect; the
+ * network is named as the request names it ("default", "bridge", a user network's name); one
+ * that does not exist is judged by that name only. An address or alias on a network that is not
+ * user-defined, malformed addresses (IPv4, IPv6, link-local), an address outside the network's
+ * configured subnet or on a network without one (every IPv6 address: no network has an IPv6
+ * subnet), a bad MAC address. BT_E_INVALID in dockerd's words: "invalid endpoint settings:\n"
+ * then the reasons as net_join_errors() joins them ("user specified IP address is supported on
+ * user defined networks only"); "invalid MAC address X" alone. */
+int net_endpoint_check(struct net_store *s, const char *network, const json_t *config,
+                       bt_err **err);
+/* Messages joined as dockerd's multierror.Join prints them: one as it is, several as
+ * "* a\n* b" with each one's own lines indented by a tab. A new string. */
+char *net_join_errors(char *const *msgs, size_t n);
 /* Let the address go and unplug its device (by the name it was given; it goes with the
  * namespace when that is gone already). No error when the container has no endpoint there. */
 void net_endpoint_remove(struct net_store *s, const char *network, const char *ctr_id,

@@ -355,6 +355,69 @@ static void test_network_store_ephemeral_ports_in_order(void **state)
     net_store_close(s);
 }
 
+static void check_case(struct net_store *s, const char *net, const char *cfg, const char *want)
+{
+    bt_autoptr(json_t) c = parse(cfg);
+    bt_autoerr bt_err *err = NULL;
+    int rc = net_endpoint_check(s, net, c, &err);
+    if (!want) {
+        if (rc != 0)
+            fail_msg("%s %s: %s", net, cfg, bt_err_msg(err));
+        return;
+    }
+    assert_int_equal(rc, -1);
+    assert_int_equal(bt_err_code(err), BT_E_INVALID);
+    assert_string_equal(bt_err_msg(err), want);
+}
+
+/* A create's or connect's endpoint settings, refused as dockerd 28's validateEndpointSettings
+ * words it */
+static void test_network_store_endpoint_checks(void **state)
+{
+    struct fixture *f = *state;
+    bt_autofree char *id = create(f->s, "front", "{\"Config\":[{\"Subnet\":\"10.77.0.0/24\"}]}");
+    bt_autofree char *id2 = create(f->s, "auto", NULL);
+    check_case(f->s, "front",
+               "{\"IPAMConfig\":{\"IPv4Address\":\"10.77.0.9\"},\"Aliases\":[\"a\"],"
+               "\"MacAddress\":\"02:42:0a:4d:00:09\"}",
+               NULL);
+    check_case(f->s, "front", "{\"IPAMConfig\":null,\"Aliases\":null}", NULL);
+    check_case(f->s, "nosuch", "{\"IPAMConfig\":{\"IPv4Address\":\"10.1.2.3\"}}", NULL);
+    check_case(f->s, "front", "{\"IPAMConfig\":{\"IPv4Address\":\"10.9.0.3\"}}",
+               "invalid endpoint settings:\nno configured subnet or ip-range contain the IP "
+               "address 10.9.0.3");
+    check_case(f->s, "auto", "{\"IPAMConfig\":{\"IPv4Address\":\"172.18.0.9\"}}",
+               "invalid endpoint settings:\nuser specified IP address is supported only when "
+               "connecting to networks with user configured subnets");
+    check_case(f->s, "front", "{\"IPAMConfig\":{\"IPv6Address\":\"fd00::3\"}}",
+               "invalid endpoint settings:\nuser specified IP address is supported only when "
+               "connecting to networks with user configured subnets");
+    check_case(f->s, "default", "{\"IPAMConfig\":{\"IPv4Address\":\"172.17.0.9\"}}",
+               "invalid endpoint settings:\nuser specified IP address is supported on user "
+               "defined networks only");
+    check_case(f->s, "bridge", "{\"Aliases\":[\"x\"]}",
+               "invalid endpoint settings:\nnetwork-scoped alias is supported only for "
+               "containers in user defined networks");
+    /* several reasons, joined as dockerd's multierror does */
+    check_case(f->s, "bridge",
+               "{\"IPAMConfig\":{\"IPv4Address\":\"x\",\"LinkLocalIPs\":["
+               "\"169.254.1.1\",\"::\"]}}",
+               "invalid endpoint settings:\n* user specified IP address is supported on user "
+               "defined networks only\n* invalid IPv4 address: x\n* invalid link-local IP "
+               "address: ::\n* no configured subnet or ip-range contain the IP address x");
+    check_case(f->s, "front",
+               "{\"IPAMConfig\":{\"IPv4Address\":\"::ffff:10.77.0.4\","
+               "\"IPv6Address\":\"::ffff:1.2.3.4\"}}",
+               "invalid endpoint settings:\n* invalid IPv6 address: ::ffff:1.2.3.4\n* user "
+               "specified IP address is supported only when connecting to networks with user "
+               "configured subnets");
+    check_case(f->s, "bridge", "{\"IPAMConfig\":{\"IPv4Address\":\"x\"},\"MacAddress\":\"zz\"}",
+               "invalid MAC address zz");
+    char *two[] = {"a\nb", "c"};
+    bt_autofree char *joined = net_join_errors(two, 2);
+    assert_string_equal(joined, "* a\n\tb\n* c");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -365,6 +428,7 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_network_store_ports, setup, teardown),
             cmocka_unit_test_setup_teardown(test_network_store_ephemeral_ports_in_order, setup,
                                             teardown),
+            cmocka_unit_test_setup_teardown(test_network_store_endpoint_checks, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
