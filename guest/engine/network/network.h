@@ -53,8 +53,9 @@ struct net_create_req {
     bool internal, attachable, enable_ipv6, check_duplicate;
 };
 /* Create a user-defined network; returns its id (new string). Errors in dockerd's words:
- * `network with name NAME already exists` (BT_E_CONFLICT), `plugin "x" not found`
- * (BT_E_NOT_FOUND), `Pool overlaps with other one on this address space` (BT_E_FORBIDDEN). */
+ * `network with name NAME already exists` (BT_E_CONFLICT), `plugin "x" not found` for a
+ * driver or IPAM driver other than bridge and default (BT_E_NOT_FOUND), `invalid pool request:
+ * Pool overlaps with other one on this address space` (BT_E_FORBIDDEN). */
 char *net_create(struct net_store *s, const struct net_create_req *r, bt_err **err);
 
 /* By full id, unique id prefix or name; new reference of the inspect shape (with

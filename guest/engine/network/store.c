@@ -485,7 +485,8 @@ static json_t *user_ipam_config(struct net_store *s, const json_t *ipam, bool *u
         if (overlaps_any(s, net, len))
             return json_decref(out),
                    bt_err_set(err, BT_E_FORBIDDEN,
-                              "Pool overlaps with other one on this address space"),
+                              "invalid pool request: Pool overlaps with other one on this "
+                              "address space"),
                    NULL;
         json_t *e = json_pack("{s:s}", "Subnet", subnet);
         const char *range = bt_json_get_str(c, "IPRange", "");
@@ -522,6 +523,10 @@ static int check_create(struct net_store *s, const struct net_create_req *r, bt_
         return bt_err_set(err, BT_E_INVALID, "network name must not be empty");
     if (net_find(s, r->name) && (strcmp(net_find(s, r->name)->name, r->name) == 0))
         return bt_err_set(err, BT_E_CONFLICT, "network with name %s already exists", r->name);
+    /* the default IPAM driver is the only one; dockerd looks any other up as a plugin */
+    const char *ipam_driver = bt_json_get_str(r->ipam, "Driver", "");
+    if (*ipam_driver && strcmp(ipam_driver, "default") != 0)
+        return bt_err_set(err, BT_E_NOT_FOUND, "plugin \"%s\" not found", ipam_driver);
     return 0;
 }
 

@@ -130,7 +130,13 @@ static void test_network_store_create_errors(void **state)
     bt_autoptr(json_t) overlap = parse("{\"Config\":[{\"Subnet\":\"10.9.0.128/25\"}]}");
     struct net_create_req ov = {.name = "other", .ipam = overlap};
     assert_null(net_create(f->s, &ov, &err));
-    assert_string_equal(bt_err_msg(err), "Pool overlaps with other one on this address space");
+    assert_string_equal(bt_err_msg(err), "invalid pool request: Pool overlaps with other one on "
+                                         "this address space");
+    bt_err_clear(&err);
+    bt_autoptr(json_t) ipam_x = parse("{\"Driver\":\"x\",\"Config\":[]}");
+    struct net_create_req ix = {.name = "other", .ipam = ipam_x};
+    assert_null(net_create(f->s, &ix, &err));
+    assert_string_equal(bt_err_msg(err), "plugin \"x\" not found");
     bt_err_clear(&err);
     struct net_create_req drv = {.name = "x", .driver = "overlay2000"};
     assert_null(net_create(f->s, &drv, &err));
