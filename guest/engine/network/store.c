@@ -536,7 +536,8 @@ char *net_create(struct net_store *s, const struct net_create_req *r, bt_err **e
     char *id = NULL;
     bool user = false;
     json_t *cfg = NULL;
-    if (check_create(s, r, err) < 0 || !(cfg = user_ipam_config(s, r->ipam, &user, err)))
+    if (net_ipam_validate(r->ipam, r->enable_ipv6, err) < 0 || check_create(s, r, err) < 0 ||
+        !(cfg = user_ipam_config(s, r->ipam, &user, err)))
         goto out;
     json_t *opts = json_is_object(r->options) ? json_deep_copy(r->options) : json_object();
     json_t *rec = new_record(r->name, "bridge", cfg, opts);
