@@ -1,17 +1,20 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * berth inspect, container inspect, image inspect: the engine's JSON, indented, or a Go
- * template per object. As docker's inspector: the template runs on the typed object (the
- * Go types below decide how maps, structs and nil values print); when that fails it runs
- * again on the raw JSON as maps with missingkey=error; a template that does not parse exits
- * with 64.
+ * template per object. Plain inspect finds containers, images, networks, volumes and plugins
+ * (swarm objects on a swarm manager), or the objects of one --type, as docker's does. As docker's
+ * inspector: the template runs on the typed object (the Go types below decide how maps, structs and
+ * nil values print); when that fails it runs again on the raw JSON as maps with missingkey=error; a
+ * template that does not parse exits with 64.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "host/cli/cmds.h"
 #include "host/cli/commands.h"
+#include "host/cli/network-format.h"
 #include "host/cli/util.h"
+#include "host/cli/volume-format.h"
 #include "host/format/template.h"
 #include "shared/base/cleanup.h"
 #include "shared/base/mem.h"
@@ -95,43 +98,129 @@ static const struct fmt_type image_types[] = {
 
 enum kind { K_ANY, K_CONTAINER, K_IMAGE };
 
+/* The object types docker's inspect knows, in the order it tries them when --type is not
+ * given (system/inspect.go's inspectAutodetect); swarm objects are tried only on a swarm
+ * manager. */
+struct object_type {
+    const char *name;
+    const char *pre, *post; /* the GET path around the escaped name */
+    bool swarm, sized;
+};
+
+static const struct object_type object_types[] = {
+        {"container", "/containers/", "/json", false, true},
+        {"image", "/images/", "/json", false, false},
+        {"network", "/networks/", "", false, false},
+        {"volume", "/volumes/", "", false, false},
+        {"service", "/services/", "?insertDefaults=true", true, false},
+        {"task", "/tasks/", "", true, false},
+        {"node", "/nodes/", "", true, false},
+        {"plugin", "/plugins/", "/json", false, false},
+        {"secret", "/secrets/", "", true, false},
+        {"config", "/configs/", "", true, false},
+};
+
+#define N_TYPES (sizeof(object_types) / sizeof(object_types[0]))
+#define ALL_TYPES                                                                           \
+    "\"config\", \"container\", \"image\", \"network\", \"node\", \"plugin\", \"secret\", " \
+    "\"service\", \"task\", \"volume\""
+
 struct found {
-    json_t *doc;
+    json_t *doc;   /* the engine's JSON */
+    json_t *typed; /* what templates run on first (a new reference, or doc itself) */
     const struct fmt_type *types;
 };
 
-/* GET the object; BT_E_NOT_FOUND worded as docker: "No such object: x" for plain inspect. */
-static int get_object(struct cl_client *c, enum kind k, const char *name, bool size,
-                      struct found *out, bt_err **err)
+static void found_clear(struct found *f)
 {
+    if (f->typed != f->doc)
+        json_decref(f->typed);
+    json_decref(f->doc);
+    *f = (struct found){0};
+}
+
+/* GET name as one type; the docker client's checks of empty names come first. */
+static int get_as(struct cl_client *c, const struct object_type *ot, const char *name, bool size,
+                  struct found *out, bt_err **err)
+{
+    bt_autofree char *trimmed = NULL;
+    if (strcmp(ot->name, "container") == 0 || strcmp(ot->name, "network") == 0 ||
+        strcmp(ot->name, "volume") == 0) {
+        if (!(trimmed = berth_trim_id(ot->name, name, err)))
+            return -1;
+        name = trimmed;
+    }
     bt_autofree char *en = berth_escape(name);
-    if (k != K_IMAGE) {
-        bt_autofree char *path = bt_xasprintf("/containers/%s/json%s", en, size ? "?size=1" : "");
-        bt_err *e = NULL;
-        out->doc = cl_json(c, "GET", path, NULL, NULL, &e);
-        if (out->doc) {
-            out->types = container_types;
-            return 0;
+    bt_autofree char *path =
+            bt_xasprintf("%s%s%s%s", ot->pre, en, ot->post, ot->sized && size ? "?size=1" : "");
+    out->doc = cl_json(c, "GET", path, NULL, NULL, err);
+    if (!out->doc)
+        return -1;
+    out->typed = out->doc;
+    if (strcmp(ot->name, "container") == 0) {
+        out->types = container_types;
+    } else if (strcmp(ot->name, "image") == 0) {
+        out->types = image_types;
+    } else if (strcmp(ot->name, "network") == 0) {
+        out->typed = berth_network_typed(out->doc);
+        out->types = berth_network_types;
+    } else if (strcmp(ot->name, "volume") == 0) {
+        out->typed = berth_volume_typed(out->doc);
+        out->types = berth_volume_types;
+    }
+    return 0;
+}
+
+/* docker's isErrSkippable: what lets the search go on to the next type */
+static bool skippable(const bt_err *e)
+{
+    const char *m = bt_err_msg(e);
+    return cl_err_kind(e) == BT_E_NOT_FOUND || strstr(m, "not supported") ||
+           strstr(m, "invalid reference format");
+}
+
+/* Whether the engine is a swarm manager (asked once per name, as docker asks); an error is
+ * printed and counts as no. */
+static bool swarm_manager(struct berth_cli *cli, struct cl_client *c)
+{
+    bt_autoerr bt_err *e = NULL;
+    bt_autoptr(json_t) info = cl_json(c, "GET", "/info", NULL, NULL, &e);
+    if (!info) {
+        fprintf(cli->err, "%s\n", bt_err_msg(e));
+        return false;
+    }
+    return bt_json_get_bool(bt_json_get_obj(info, "Swarm"), "ControlAvailable", false);
+}
+
+/* The object name is, of type only (NULL: the first type that has it). */
+static int get_object(struct berth_cli *cli, struct cl_client *c, const struct object_type *only,
+                      const char *name, bool size, struct found *out, bt_err **err)
+{
+    int swarm = -1; /* unknown */
+    for (size_t i = 0; i < N_TYPES; i++) {
+        const struct object_type *ot = &object_types[i];
+        if (only && ot != only)
+            continue;
+        if (!only && ot->swarm) {
+            if (swarm < 0)
+                swarm = swarm_manager(cli, c);
+            if (!swarm)
+                continue;
         }
-        if (k == K_CONTAINER || cl_err_kind(e) != BT_E_NOT_FOUND) {
+        bt_err *e = NULL;
+        if (get_as(c, ot, name, size, out, &e) < 0) {
+            if (!only && skippable(e)) {
+                bt_err_free(e);
+                continue;
+            }
             bt_err_move(err, &e);
             return -1;
         }
-        bt_err_free(e);
-    }
-    bt_autofree char *path = bt_xasprintf("/images/%s/json", en);
-    bt_err *e = NULL;
-    out->doc = cl_json(c, "GET", path, NULL, NULL, &e);
-    if (out->doc) {
-        out->types = image_types;
+        if (size && !ot->sized)
+            fprintf(cli->err, "WARNING: --size ignored for %s\n", ot->name);
         return 0;
     }
-    if (k == K_ANY && cl_err_kind(e) == BT_E_NOT_FOUND) {
-        bt_err_free(e);
-        return bt_err_set(err, BT_E_NOT_FOUND, "Error: No such object: %s", name);
-    }
-    bt_err_move(err, &e);
-    return -1;
+    return bt_err_set(err, BT_E_NOT_FOUND, "Error: No such object: %s", name);
 }
 
 static int inspect(struct berth_cli *cli, int argc, char **argv, enum kind k)
@@ -151,7 +240,9 @@ static int inspect(struct berth_cli *cli, int argc, char **argv, enum kind k)
              .shorthand = 's',
              .type = BT_FLAG_BOOL,
              .value = &size,
-             .usage = k == K_IMAGE ? "" : "Display total file sizes",
+             .usage = k == K_IMAGE ? ""
+                      : k == K_ANY ? "Display total file sizes if the type is container"
+                                   : "Display total file sizes",
              .hidden = k == K_IMAGE},
             {.name = "type",
              .type = BT_FLAG_STRING,
@@ -179,15 +270,19 @@ static int inspect(struct berth_cli *cli, int argc, char **argv, enum kind k)
         return rc;
     if ((rc = berth_check_args(cli, &fs, cli->path, args, 1, -1)) != 0)
         return rc;
-    if (type) {
-        if (strcmp(type, "container") == 0) {
-            k = K_CONTAINER;
-        } else if (strcmp(type, "image") == 0) {
-            k = K_IMAGE;
-        } else {
-            fprintf(cli->err, "\"%s\" is not a valid value for --type\n", type);
-            return BERTH_EXIT_FAIL;
-        }
+    const struct object_type *only = k == K_CONTAINER ? &object_types[0]
+                                     : k == K_IMAGE   ? &object_types[1]
+                                                      : NULL;
+    if (type && !*type) {
+        fprintf(cli->err, "type is empty: must be one of %s\n", ALL_TYPES);
+        return BERTH_EXIT_FAIL;
+    }
+    for (size_t i = 0; type && !only && i < N_TYPES; i++)
+        if (strcmp(type, object_types[i].name) == 0)
+            only = &object_types[i];
+    if (type && !only) {
+        fprintf(cli->err, "unknown type: \"%s\": must be one of %s\n", type, ALL_TYPES);
+        return BERTH_EXIT_FAIL;
     }
     bt_err *err = NULL;
     bt_autoptr(fmt_template) t = NULL;
@@ -208,11 +303,11 @@ static int inspect(struct berth_cli *cli, int argc, char **argv, enum kind k)
     for (char **n = args; *n; n++) {
         struct found f = {0};
         bt_autoerr bt_err *e = NULL;
-        if (get_object(c, k, *n, size, &f, &e) == 0 && t)
-            berth_inspect_exec(t, f.doc, f.types, f.doc, &out, &e);
+        if (get_object(cli, c, only, *n, size, &f, &e) == 0 && t)
+            berth_inspect_exec(t, f.typed, f.types, f.doc, &out, &e);
         if (f.doc && !t)
             json_array_append(all, f.doc);
-        json_decref(f.doc);
+        found_clear(&f);
         if (e)
             berth_add_error(&errors, bt_steal_ptr(&e));
     }

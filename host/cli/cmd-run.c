@@ -112,6 +112,12 @@ static int run_attached(struct berth_cli *cli, struct cl_client *c, const char *
     bool autoremove = bt_json_get_bool(bt_json_get_obj(body, "HostConfig"), "AutoRemove", false);
     struct at_wait *w =
             at_wait_start(cl_client_endpoint(c), id, autoremove ? "removed" : "next-exit");
+    if (!attach) {
+        /* docker prints the id while the start is on its way (a goroutine): a start that fails
+         * leaves it on stdout before the error */
+        fprintf(cli->out, "%s\n", id);
+        fflush(cli->out);
+    }
     bt_autofree char *start = bt_xasprintf("/containers/%s/start", id);
     struct cl_request sreq = {.method = "POST", .path = start};
     struct cl_response sresp;
@@ -128,10 +134,8 @@ static int run_attached(struct berth_cli *cli, struct cl_client *c, const char *
         return fail_with_help(cli, err, status_of(err));
     }
     cl_response_clear(&sresp);
-    if (!attach) {
-        fprintf(cli->out, "%s\n", id);
+    if (!attach)
         return 0;
-    }
     if (tty && isatty(STDOUT_FILENO))
         at_resize(c, id, false, STDOUT_FILENO);
     struct at_opts ao = {.tty = tty,

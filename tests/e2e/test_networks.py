@@ -207,8 +207,14 @@ def test_mac_address_of_the_create_request(docker, names, shared_engine):
     out = ok(docker("exec", c, "ip", "-o", "link", "show", "eth0"))
     assert "02:42:0a:4d:00:99" in out
     assert inspect(docker, c, "{{.NetworkSettings.MacAddress}}") == "02:42:0a:4d:00:99"
-    # --ip on a network without a user-given subnet is refused, as dockerd does
+    # --ip on the default network is refused at create, as dockerd does; on a user network
+    # without a user-given subnet too
     fails(docker("run", "--rm", "--ip", "172.17.0.99", "busybox", "true"),
+          "invalid config for network default: invalid endpoint settings:\nuser specified IP "
+          "address is supported on user defined networks only")
+    net = names("net")
+    ok(docker("network", "create", net))
+    fails(docker("create", "--network", net, "--ip", "172.18.0.99", "busybox", "true"),
           "user specified IP address is supported only when connecting to networks with user "
           "configured subnets")
 

@@ -123,7 +123,8 @@ void api_network_create(struct api_call *call)
         return;
     }
     if (bt_json_get_bool(body, "Ingress", false)) {
-        bt_err_set(&err, BT_E_FORBIDDEN, "ingress networks are a swarm feature");
+        /* libnetwork's refusal: only a swarm's global-scope drivers make ingress networks */
+        bt_err_set(&err, BT_E_FORBIDDEN, "Ingress network can only be global scope network");
         api_reply_error(call, err);
         return;
     }

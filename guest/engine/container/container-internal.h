@@ -275,7 +275,9 @@ char *cp_abs_path(const char *path);
 char *cp_base(const char *path);
 
 /* network.c: a create's networks, checked (NetworkMode, NetworkingConfig.EndpointsConfig,
- * HostConfig.Links made "/db:alias"), as the record's NetworkSettings (*settings, new). */
+ * each endpoint's settings first as dockerd's validateNetworkingConfig checks them: "invalid
+ * config for network NAME: invalid endpoint settings:\n...", HostConfig.Links made
+ * "/db:alias"), as the record's NetworkSettings (*settings, new). */
 int ctr_net_create(struct ctr_manager *m, json_t *host_config, const json_t *body,
                    json_t **settings, bt_err **err);
 /* Once the name ("/web") is known: HostConfig.Links "/db:db" becomes "/db:/web/db". */

@@ -104,11 +104,40 @@ static int as_invalid(bt_err **err)
     return bt_err_set(err, BT_E_INVALID, "%s", msg);
 }
 
+/* dockerd's validateNetworkingConfig: each endpoint's settings checked for the network its key
+ * names, before anything else of the networks; every complaint, joined. */
+static int check_endpoints(struct ctr_manager *m, const json_t *eps, bt_err **err)
+{
+    size_t n = 0, cap = json_object_size(eps);
+    char **msgs = bt_xzalloc((cap + 1) * sizeof(*msgs));
+    const char *k;
+    json_t *v;
+    json_object_foreach ((json_t *)eps, k, v) {
+        bt_autoerr bt_err *e = NULL;
+        if (json_is_null(v))
+            msgs[n++] = bt_xasprintf("invalid config for network %s: EndpointsConfig is nil", k);
+        else if (net_endpoint_check(m->networks, k, v, &e) < 0)
+            msgs[n++] = bt_xasprintf("invalid config for network %s: %s", k, bt_err_msg(e));
+    }
+    int rc = 0;
+    if (n) {
+        bt_autofree char *joined = net_join_errors(msgs, n);
+        rc = bt_err_set(err, BT_E_INVALID, "%s", joined);
+    }
+    for (size_t i = 0; i < n; i++)
+        free(msgs[i]);
+    free(msgs);
+    return rc;
+}
+
 int ctr_net_create(struct ctr_manager *m, json_t *hc, const json_t *body, json_t **settings,
                    bt_err **err)
 {
     const char *mode = bt_json_get_str(hc, "NetworkMode", "");
     json_t *eps = bt_json_get_obj(bt_json_get_obj(body, "NetworkingConfig"), "EndpointsConfig");
+    *settings = NULL;
+    if (m->networks && check_endpoints(m, eps, err) < 0)
+        return -1;
     json_t *nets = json_object();
     *settings = json_pack("{s:o, s:o}", "Networks", nets, "Ports", json_object());
     const char *primary = mode_network(m, mode);
@@ -649,7 +678,8 @@ int ctr_net_connect(struct ctr_manager *m, struct ctr *c, const char *network,
     if (!m->networks)
         return bt_err_set(err, BT_E_NOT_FOUND, "network %s not found", network);
     bt_autofree char *name = NULL;
-    if (net_resolve(m->networks, network, &name, NULL, err) < 0)
+    if (net_resolve(m->networks, network, &name, NULL, err) < 0 ||
+        net_endpoint_check(m->networks, name, endpoint_config, err) < 0)
         return -1;
     pthread_mutex_lock(&c->lock);
     ctr_acquire(c);

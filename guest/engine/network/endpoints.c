@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Endpoints: a running container's address and device on a network (network.h). */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include "shared/base/cleanup.h"
 #include "shared/base/log.h"
 #include "shared/base/mem.h"
+#include "shared/base/strbuf.h"
 #include "shared/crypto/digest.h"
 #include "shared/fs/file.h"
 #include "shared/json/json.h"
@@ -359,4 +361,141 @@ size_t net_dns_lookup(void *ctx, uint32_t client, const char *name, uint32_t *ou
     }
     pthread_mutex_unlock(&s->lock);
     return found;
+}
+
+/* ---- checks of a create's or connect's settings ---- */
+
+char *net_join_errors(char *const *msgs, size_t n)
+{
+    if (n == 1)
+        return bt_xstrdup(msgs[0]);
+    struct bt_strbuf b = BT_STRBUF_INIT;
+    for (size_t i = 0; i < n; i++) {
+        bt_strbuf_append(&b, i ? "\n* " : "* ");
+        for (const char *c = msgs[i]; *c; c++) {
+            bt_strbuf_append_c(&b, *c);
+            if (*c == '\n')
+                bt_strbuf_append_c(&b, '\t');
+        }
+    }
+    return bt_strbuf_steal(&b);
+}
+
+/* NetworkMode(name).IsUserDefined() */
+static bool user_defined(const char *name)
+{
+    return strcmp(name, "default") != 0 && strcmp(name, "bridge") != 0 &&
+           strcmp(name, "host") != 0 && strcmp(name, "none") != 0 &&
+           strncmp(name, "container:", 10) != 0;
+}
+
+/* Go's net.ParseIP: 4 = an IPv4 address (or an IPv4-mapped IPv6 one: To4() is not nil, and
+ * *v4 is set), 6 = IPv6, 0 = not an address; *unspecified for 0.0.0.0 and ::. */
+static int parse_ip(const char *s, uint32_t *v4, bool *unspecified)
+{
+    struct in_addr a;
+    struct in6_addr a6;
+    if (inet_pton(AF_INET, s, &a) == 1) {
+        *v4 = ntohl(a.s_addr);
+        *unspecified = *v4 == 0;
+        return 4;
+    }
+    if (inet_pton(AF_INET6, s, &a6) != 1)
+        return 0;
+    if (IN6_IS_ADDR_V4MAPPED(&a6)) {
+        memcpy(v4, &a6.s6_addr[12], 4);
+        *v4 = ntohl(*v4);
+        *unspecified = *v4 == 0;
+        return 4;
+    }
+    *unspecified = IN6_IS_ADDR_UNSPECIFIED(&a6);
+    return 6;
+}
+
+struct reasons {
+    char *msg[8];
+    size_t n;
+};
+
+static void reason(struct reasons *r, char *msg)
+{
+    if (r->n < sizeof(r->msg) / sizeof(r->msg[0]))
+        r->msg[r->n++] = msg;
+    else
+        free(msg);
+}
+
+/* EndpointIPAMConfig.Validate */
+static void check_addresses(struct reasons *r, const json_t *ipam)
+{
+    uint32_t v4;
+    bool unspec;
+    const char *a4 = bt_json_get_str(ipam, "IPv4Address", "");
+    if (*a4 && (parse_ip(a4, &v4, &unspec) != 4 || unspec))
+        reason(r, bt_xasprintf("invalid IPv4 address: %s", a4));
+    const char *a6 = bt_json_get_str(ipam, "IPv6Address", "");
+    if (*a6 && (parse_ip(a6, &v4, &unspec) != 6 || unspec))
+        reason(r, bt_xasprintf("invalid IPv6 address: %s", a6));
+    size_t i;
+    json_t *v;
+    json_array_foreach (bt_json_get_arr(ipam, "LinkLocalIPs"), i, v) {
+        const char *l = json_string_value(v) ? json_string_value(v) : "";
+        if (!parse_ip(l, &v4, &unspec) || unspec)
+            reason(r, bt_xasprintf("invalid link-local IP address: %s", l));
+    }
+}
+
+/* EndpointIPAMConfig.IsInRange: an address must be in a subnet the network was configured
+ * with (the default bridge's counts: dockerd gives it --bip as a preferred pool); there are
+ * no IPv6 subnets. */
+static void check_in_range(struct reasons *r, const struct net_network *n, const json_t *ipam)
+{
+    const char *a4 = bt_json_get_str(ipam, "IPv4Address", "");
+    const char *a6 = bt_json_get_str(ipam, "IPv6Address", "");
+    bool configured = n->ipam && (n->user_subnet || n->predefined);
+    if (*a4 && configured) {
+        uint32_t ip = 0;
+        bool unspec;
+        int len = net_ipam_prefix_len(n->ipam);
+        uint32_t mask = len ? 0xffffffffu << (32 - len) : 0;
+        if (parse_ip(a4, &ip, &unspec) != 4 || (ip & mask) != net_ipam_subnet(n->ipam))
+            reason(r,
+                   bt_xasprintf("no configured subnet or ip-range contain the IP address %s", a4));
+    }
+    if ((*a4 && !configured) || *a6)
+        reason(r, bt_xstrdup("user specified IP address is supported only when connecting to "
+                             "networks with user configured subnets"));
+}
+
+int net_endpoint_check(struct net_store *s, const char *network, const json_t *config, bt_err **err)
+{
+    const json_t *ipam = bt_json_get_obj(config, "IPAMConfig");
+    struct reasons r = {0};
+    if (!user_defined(network)) {
+        if (*bt_json_get_str(ipam, "IPv4Address", "") || *bt_json_get_str(ipam, "IPv6Address", ""))
+            reason(&r, bt_xstrdup("user specified IP address is supported on user defined "
+                                  "networks only"));
+        if (json_array_size(bt_json_get_arr(config, "Aliases")))
+            reason(&r, bt_xstrdup("network-scoped alias is supported only for containers in "
+                                  "user defined networks"));
+    }
+    check_addresses(&r, ipam);
+    pthread_mutex_lock(&s->lock);
+    const struct net_network *n = net_find(s, network);
+    if (n && n->kind == NET_KIND_BRIDGE)
+        check_in_range(&r, n, ipam);
+    pthread_mutex_unlock(&s->lock);
+    int rc = 0;
+    const char *mac = bt_json_get_str(config, "MacAddress", "");
+    uint8_t m[6];
+    if (*mac && net_mac_parse(mac, m, NULL) < 0) {
+        /* dockerd returns this one alone, without the others */
+        rc = bt_err_set(err, BT_E_INVALID, "invalid MAC address %s", mac);
+    } else if (r.n) {
+        bt_autofree char *joined = net_join_errors(r.msg, r.n);
+        rc = bt_err_set(err, BT_E_INVALID, "invalid endpoint settings:\n%s", joined);
+    }
+    for (size_t i = 0; i < r.n; i++)
+        free(r.msg[i]);
+    return rc;
 }

@@ -13,6 +13,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "shared/base/err.h"
 
 struct net_ipam;
@@ -45,6 +47,14 @@ int net_ipam_alloc(struct net_ipam *p, uint32_t *addr, bt_err **err);
 /* Give an address back (no-op when it was free). */
 void net_ipam_release(struct net_ipam *p, uint32_t addr);
 bool net_ipam_in_use(const struct net_ipam *p, uint32_t addr);
+
+/* ipam-config.c: the API's IPAM object of a network create, checked as dockerd 28's
+ * ValidateIPAM checks it before anything else, in its words: "invalid network config:\n"
+ * then the reasons as net_join_errors() joins them ("invalid subnet x: invalid CIDR block
+ * notation", "invalid subnet 10.0.0.1/8: it should be 10.0.0.0/8", "invalid gateway 11.0.0.1:
+ * parent subnet 10.0.0.0/8 doesn't contain this address", ...). IPv6 subnets are checked beyond
+ * their notation only with enable_ipv6. BT_E_INVALID. */
+int net_ipam_validate(const json_t *ipam, bool enable_ipv6, bt_err **err);
 
 /* Whether two subnets overlap (for `Pool overlaps with other one on this address space`). */
 bool net_cidr_overlap(uint32_t a, int alen, uint32_t b, int blen);

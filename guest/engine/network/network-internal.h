@@ -46,6 +46,15 @@ struct net_held_port {
     int fd; /* the bound socket that keeps the port ours */
 };
 
+/* Where the search for a free port of a host range ("8000-8010", or the ephemeral range for
+ * "") goes on: after the last port it gave, as dockerd's portallocator does, per address,
+ * protocol and range. */
+struct net_port_cursor {
+    uint32_t host_ip;
+    char proto[4];
+    uint16_t lo, hi, last;
+};
+
 struct net_store {
     char *dir;
     pthread_mutex_t lock;
@@ -53,6 +62,9 @@ struct net_store {
     size_t n;
     struct net_held_port *ports;
     size_t nports;
+    struct net_port_cursor *cursors;
+    size_t ncursors;
+    uint16_t ephemeral_lo, ephemeral_hi; /* host ports for a binding without one */
     struct net_dns *dns;
     bool no_host;
     bool disable_bridge;
@@ -80,3 +92,6 @@ struct net_port_key {
 int net_port_key_parse(const char *k, struct net_port_key *out, bt_err **err);
 int net_host_ports_parse(const char *s, uint16_t *lo, uint16_t *hi, bt_err **err);
 void net_ports_close_all(struct net_store *s);
+/* The range of ports the kernel gives out on its own (ip_local_port_range), from which
+ * bindings without a host port get theirs; dockerd's fallback when it cannot be read. */
+void net_ephemeral_range(uint16_t *lo, uint16_t *hi);

@@ -35,6 +35,8 @@ struct net_store_opts {
     const char *bip;      /* the default bridge's address and prefix ("172.17.0.1/16"); NULL */
     bool disable_bridge;  /* --bridge none: no default bridge, containers get "none" */
     bool no_host_changes; /* unit tests: no devices, no nftables, no DNS sockets */
+    /* host ports for bindings without one (-P, -p 80); 0: ip_local_port_range's */
+    uint16_t ephemeral_lo, ephemeral_hi;
 };
 
 struct net_store *net_store_open(const struct net_store_opts *o, bt_err **err);
@@ -51,8 +53,9 @@ struct net_create_req {
     bool internal, attachable, enable_ipv6, check_duplicate;
 };
 /* Create a user-defined network; returns its id (new string). Errors in dockerd's words:
- * `network with name NAME already exists` (BT_E_CONFLICT), `plugin "x" not found`
- * (BT_E_NOT_FOUND), `Pool overlaps with other one on this address space` (BT_E_FORBIDDEN). */
+ * `network with name NAME already exists` (BT_E_CONFLICT), `plugin "x" not found` for a
+ * driver or IPAM driver other than bridge and default (BT_E_NOT_FOUND), `invalid pool request:
+ * Pool overlaps with other one on this address space` (BT_E_FORBIDDEN). */
 char *net_create(struct net_store *s, const struct net_create_req *r, bt_err **err);
 
 /* By full id, unique id prefix or name; new reference of the inspect shape (with
@@ -86,6 +89,20 @@ struct net_endpoint_req {
  * `invalid IPv4 address`, `user specified IP address is supported only when connecting to
  * networks with user configured subnets`. */
 json_t *net_endpoint_add(struct net_store *s, const struct net_endpoint_req *r, bt_err **err);
+/* Check an endpoint's settings (the API's EndpointSettings: IPAMConfig, Aliases, MacAddress)
+ * for a network, as dockerd's validateEndpointSettings does before a create or a connect; the
+ * network is named as the request names it ("default", "bridge", a user network's name); one
+ * that does not exist is judged by that name only. An address or alias on a network that is not
+ * user-defined, malformed addresses (IPv4, IPv6, link-local), an address outside the network's
+ * configured subnet or on a network without one (every IPv6 address: no network has an IPv6
+ * subnet), a bad MAC address. BT_E_INVALID in dockerd's words: "invalid endpoint settings:\n"
+ * then the reasons as net_join_errors() joins them ("user specified IP address is supported on
+ * user defined networks only"); "invalid MAC address X" alone. */
+int net_endpoint_check(struct net_store *s, const char *network, const json_t *config,
+                       bt_err **err);
+/* Messages joined as dockerd's multierror.Join prints them: one as it is, several as
+ * "* a\n* b" with each one's own lines indented by a tab. A new string. */
+char *net_join_errors(char *const *msgs, size_t n);
 /* Let the address go and unplug its device (by the name it was given; it goes with the
  * namespace when that is gone already). No error when the container has no endpoint there. */
 void net_endpoint_remove(struct net_store *s, const char *network, const char *ctr_id,
@@ -113,7 +130,10 @@ struct net_publish_req {
 };
 /* Take the host ports (a socket bound to each holds it: another process cannot take it, and a
  * taken one is an error), add the DNAT rules, and return NetworkSettings.Ports as dockerd shows
- * it ({"80/tcp": [{"HostIp": "0.0.0.0", "HostPort": "8080"}], "443/tcp": null}). Errors:
+ * it ({"80/tcp": [{"HostIp": "0.0.0.0", "HostPort": "8080"}], "443/tcp": null}). A binding
+ * without a host port gets one of the ephemeral range, a host range ("8000-8010") one of its
+ * own: the first free one after the last the range gave, beginning at its start, as dockerd
+ * gives them (a fresh engine's first -P port is 32768 with Linux's default range). Errors:
  * `driver failed programming external connectivity on endpoint NAME (ID): Bind for
  * 0.0.0.0:8080 failed: port is already allocated`. */
 json_t *net_ports_publish(struct net_store *s, const struct net_publish_req *r, bt_err **err);

@@ -31,6 +31,24 @@ void net_ports_close_all(struct net_store *s)
     free(s->ports);
     s->ports = NULL;
     s->nports = 0;
+    free(s->cursors);
+    s->cursors = NULL;
+    s->ncursors = 0;
+}
+
+void net_ephemeral_range(uint16_t *lo, uint16_t *hi)
+{
+    *lo = 49153; /* dockerd's defaultPortRangeStart and End */
+    *hi = 65535;
+    FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "re");
+    if (!f)
+        return;
+    unsigned a, b;
+    if (fscanf(f, "%u %u", &a, &b) == 2 && a > 0 && a <= b && b <= 65535) {
+        *lo = (uint16_t)a;
+        *hi = (uint16_t)b;
+    }
+    fclose(f);
 }
 
 /* "80/tcp", "53/udp", "80" (tcp) */
@@ -80,9 +98,8 @@ static bool ours(const struct net_store *s, const char *proto, uint32_t ip, uint
     return false;
 }
 
-/* Bind a socket to ip:port (port 0: the kernel picks one from ip_local_port_range, as dockerd's
- * ephemeral ports do); returns the fd and the port. */
-static int bind_port(const char *proto, uint32_t ip, uint16_t *port, int *err_no)
+/* Bind a socket to ip:port; returns the fd. */
+static int bind_port(const char *proto, uint32_t ip, uint16_t port, int *err_no)
 {
     int type = strcmp(proto, "udp") == 0 ? SOCK_DGRAM : SOCK_STREAM;
     int fd = socket(AF_INET, type | SOCK_CLOEXEC, 0);
@@ -91,16 +108,30 @@ static int bind_port(const char *proto, uint32_t ip, uint16_t *port, int *err_no
         return -1;
     }
     struct sockaddr_in sa = {
-            .sin_family = AF_INET, .sin_port = htons(*port), .sin_addr.s_addr = htonl(ip)};
-    socklen_t len = sizeof(sa);
-    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-        getsockname(fd, (struct sockaddr *)&sa, &len) < 0) {
+            .sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(ip)};
+    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
         *err_no = errno;
         close(fd);
         return -1;
     }
-    *port = ntohs(sa.sin_port);
     return fd;
+}
+
+/* The search position of a range, made with its last port at the range's end, so that the
+ * first search starts at its beginning. */
+static struct net_port_cursor *cursor(struct net_store *s, uint32_t ip, const char *proto,
+                                      uint16_t lo, uint16_t hi)
+{
+    for (size_t i = 0; i < s->ncursors; i++) {
+        struct net_port_cursor *c = &s->cursors[i];
+        if (c->host_ip == ip && strcmp(c->proto, proto) == 0 && c->lo == lo && c->hi == hi)
+            return c;
+    }
+    s->cursors = bt_xrealloc(s->cursors, (s->ncursors + 1) * sizeof(*s->cursors));
+    struct net_port_cursor *c = &s->cursors[s->ncursors++];
+    *c = (struct net_port_cursor){.host_ip = ip, .lo = lo, .hi = hi, .last = hi};
+    snprintf(c->proto, sizeof(c->proto), "%s", proto);
+    return c;
 }
 
 struct publish_ctx {
@@ -138,18 +169,30 @@ static json_t *hold(struct publish_ctx *c, const struct net_port_key *k, const j
         return NULL;
     char ipstr[16];
     net_ip_format(ip, ipstr);
+    struct net_store *s = c->s;
+    if (!lo) {
+        lo = s->ephemeral_lo;
+        hi = s->ephemeral_hi;
+    }
+    /* a range is searched from after the port it last gave (dockerd's portallocator: fresh
+     * engines give the same ports in the same order, and a port just given back is not handed
+     * out again at once); a port another program holds is passed over */
+    struct net_port_cursor *cur = lo < hi ? cursor(s, ip, k->proto, lo, hi) : NULL;
     int fd = -1, err_no = 0;
     uint16_t port = lo;
     bool allocated = false;
-    for (uint32_t p = lo; p <= hi; p++) {
-        port = (uint16_t)p;
-        allocated = port && ours(c->s, k->proto, ip, port);
-        if (!allocated && (fd = bind_port(k->proto, ip, &port, &err_no)) >= 0)
+    for (uint32_t n = 0; n <= (uint32_t)(hi - lo); n++) {
+        port = cur ? (cur->last >= hi ? lo : (uint16_t)(cur->last + 1)) : lo;
+        allocated = ours(s, k->proto, ip, port);
+        if (!allocated)
+            fd = bind_port(k->proto, ip, port, &err_no);
+        if (cur)
+            cur->last = port;
+        if (fd >= 0)
             break;
     }
     if (fd < 0)
         return refuse(c, ipstr, lo, allocated, k->proto, err_no, err), NULL;
-    struct net_store *s = c->s;
     s->ports = bt_xrealloc(s->ports, (s->nports + 1) * sizeof(*s->ports));
     struct net_held_port *h = &s->ports[s->nports++];
     *h = (struct net_held_port){.ctr_id = bt_xstrdup(c->r->ctr_id),

@@ -317,6 +317,10 @@ struct net_store *net_store_open(const struct net_store_opts *o, bt_err **err)
     s->dir = bt_xstrdup(o->dir);
     s->no_host = o->no_host_changes;
     s->disable_bridge = o->disable_bridge;
+    s->ephemeral_lo = o->ephemeral_lo;
+    s->ephemeral_hi = o->ephemeral_hi;
+    if (!s->ephemeral_lo || s->ephemeral_hi < s->ephemeral_lo)
+        net_ephemeral_range(&s->ephemeral_lo, &s->ephemeral_hi);
     pthread_mutex_init(&s->lock, NULL);
     if (load_all(s, err) < 0 || ensure_predefined(s, o->bip, err) < 0)
         goto fail;
@@ -481,7 +485,8 @@ static json_t *user_ipam_config(struct net_store *s, const json_t *ipam, bool *u
         if (overlaps_any(s, net, len))
             return json_decref(out),
                    bt_err_set(err, BT_E_FORBIDDEN,
-                              "Pool overlaps with other one on this address space"),
+                              "invalid pool request: Pool overlaps with other one on this "
+                              "address space"),
                    NULL;
         json_t *e = json_pack("{s:s}", "Subnet", subnet);
         const char *range = bt_json_get_str(c, "IPRange", "");
@@ -518,6 +523,10 @@ static int check_create(struct net_store *s, const struct net_create_req *r, bt_
         return bt_err_set(err, BT_E_INVALID, "network name must not be empty");
     if (net_find(s, r->name) && (strcmp(net_find(s, r->name)->name, r->name) == 0))
         return bt_err_set(err, BT_E_CONFLICT, "network with name %s already exists", r->name);
+    /* the default IPAM driver is the only one; dockerd looks any other up as a plugin */
+    const char *ipam_driver = bt_json_get_str(r->ipam, "Driver", "");
+    if (*ipam_driver && strcmp(ipam_driver, "default") != 0)
+        return bt_err_set(err, BT_E_NOT_FOUND, "plugin \"%s\" not found", ipam_driver);
     return 0;
 }
 
@@ -527,7 +536,8 @@ char *net_create(struct net_store *s, const struct net_create_req *r, bt_err **e
     char *id = NULL;
     bool user = false;
     json_t *cfg = NULL;
-    if (check_create(s, r, err) < 0 || !(cfg = user_ipam_config(s, r->ipam, &user, err)))
+    if (net_ipam_validate(r->ipam, r->enable_ipv6, err) < 0 || check_create(s, r, err) < 0 ||
+        !(cfg = user_ipam_config(s, r->ipam, &user, err)))
         goto out;
     json_t *opts = json_is_object(r->options) ? json_deep_copy(r->options) : json_object();
     json_t *rec = new_record(r->name, "bridge", cfg, opts);

@@ -214,6 +214,66 @@ static void test_ipam_large_subnet(void **state)
     assert_string_equal(alloc_str(p, buf), "10.0.1.46");
 }
 
+/* a network create's IPAM configuration, refused as dockerd 28's ValidateIPAM words it */
+static void validate_case(const char *ipam, bool ipv6, const char *want)
+{
+    json_t *j = json_loads(ipam, 0, NULL);
+    assert_non_null(j);
+    bt_autoerr bt_err *err = NULL;
+    int rc = net_ipam_validate(j, ipv6, &err);
+    json_decref(j);
+    if (!want) {
+        if (rc != 0)
+            fail_msg("%s: %s", ipam, bt_err_msg(err));
+        return;
+    }
+    assert_int_equal(rc, -1);
+    assert_string_equal(bt_err_msg(err), want);
+}
+
+static void test_ipam_validate_create_config(void **state)
+{
+    (void)state;
+    validate_case("{\"Driver\":\"default\",\"Config\":[]}", false, NULL);
+    validate_case("{\"Config\":[{\"Subnet\":\"10.5.0.0/16\",\"IPRange\":\"10.5.1.0/24\","
+                  "\"Gateway\":\"10.5.0.1\",\"AuxiliaryAddresses\":{\"a\":\"10.5.0.9\"}}]}",
+                  false, NULL);
+    validate_case("{\"Config\":[{\"Subnet\":\"x\"}]}", false,
+                  "invalid network config:\ninvalid subnet x: invalid CIDR block notation");
+    validate_case("{\"Config\":[{\"Subnet\":\"10.0.0.1/8\"}]}", false,
+                  "invalid network config:\ninvalid subnet 10.0.0.1/8: it should be 10.0.0.0/8");
+    /* notation is checked for IPv6 always, the rest only with IPv6 enabled */
+    validate_case("{\"Config\":[{\"Subnet\":\"fd00::1/64\",\"Gateway\":\"10.0.0.1\"}]}", false,
+                  NULL);
+    validate_case("{\"Config\":[{\"Subnet\":\"fd00::/129\"}]}", false,
+                  "invalid network config:\ninvalid subnet fd00::/129: invalid CIDR block "
+                  "notation");
+    validate_case("{\"Config\":[{\"Subnet\":\"fd00::1/64\",\"Gateway\":\"10.0.0.1\"}]}", true,
+                  "invalid network config:\n* invalid subnet fd00::1/64: it should be fd00::/64\n"
+                  "* invalid gateway 10.0.0.1: parent subnet is an IPv6 block");
+    validate_case("{\"Config\":[{\"Subnet\":\"10.0.0.0/08\"}]}", false,
+                  "invalid network config:\ninvalid subnet 10.0.0.0/08: invalid CIDR block "
+                  "notation");
+    /* every reason of every subnet, in order */
+    validate_case("{\"Config\":[{\"Subnet\":\"10.0.0.0/16\",\"IPRange\":\"10.1.0.1/8\","
+                  "\"Gateway\":\"11.0.0.1\",\"AuxiliaryAddresses\":{\"a\":\"10.0.0.9\","
+                  "\"b\":\"x\"}},{\"Subnet\":\"y\"},{\"Subnet\":\"10.9.0.0/24\",\"IPRange\":"
+                  "\"fd00::/64\"}]}",
+                  false,
+                  "invalid network config:\n"
+                  "* invalid ip-range 10.1.0.1/8: CIDR block is bigger than its parent subnet "
+                  "10.0.0.0/16\n"
+                  "* invalid ip-range 10.1.0.1/8: it should be 10.0.0.0/8\n"
+                  "* invalid gateway 11.0.0.1: parent subnet 10.0.0.0/16 doesn't contain this "
+                  "address\n"
+                  "* invalid auxiliary address b: invalid address\n"
+                  "* invalid subnet y: invalid CIDR block notation\n"
+                  "* invalid ip-range fd00::/64: parent subnet is an IPv4 block");
+    validate_case("{\"Config\":[{\"Subnet\":\"10.0.0.0/16\",\"IPRange\":\"10.2.0.0/24\"}]}", false,
+                  "invalid network config:\ninvalid ip-range 10.2.0.0/24: parent subnet "
+                  "10.0.0.0/16 doesn't contain ip-range");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -227,6 +287,7 @@ int main(void)
             cmocka_unit_test(test_ipam_cidr_overlap),
             cmocka_unit_test(test_ipam_full_slash_30),
             cmocka_unit_test(test_ipam_large_subnet),
+            cmocka_unit_test(test_ipam_validate_create_config),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

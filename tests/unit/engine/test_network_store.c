@@ -5,12 +5,14 @@
  * that persists across a reopen, reconcile, published ports (real sockets on 127.0.0.1) and
  * the names the DNS server answers.
  */
+#include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -89,6 +91,7 @@ static json_t *attach(struct net_store *s, const char *net, const char *ctr, con
 
 #define CTR_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaweba"
 #define CTR_B "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbdbbb"
+#define CTR_C "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc"
 
 static void test_network_store_predefined(void **state)
 {
@@ -128,7 +131,13 @@ static void test_network_store_create_errors(void **state)
     bt_autoptr(json_t) overlap = parse("{\"Config\":[{\"Subnet\":\"10.9.0.128/25\"}]}");
     struct net_create_req ov = {.name = "other", .ipam = overlap};
     assert_null(net_create(f->s, &ov, &err));
-    assert_string_equal(bt_err_msg(err), "Pool overlaps with other one on this address space");
+    assert_string_equal(bt_err_msg(err), "invalid pool request: Pool overlaps with other one on "
+                                         "this address space");
+    bt_err_clear(&err);
+    bt_autoptr(json_t) ipam_x = parse("{\"Driver\":\"x\",\"Config\":[]}");
+    struct net_create_req ix = {.name = "other", .ipam = ipam_x};
+    assert_null(net_create(f->s, &ix, &err));
+    assert_string_equal(bt_err_msg(err), "plugin \"x\" not found");
     bt_err_clear(&err);
     struct net_create_req drv = {.name = "x", .driver = "overlay2000"};
     assert_null(net_create(f->s, &drv, &err));
@@ -291,6 +300,131 @@ static void test_network_store_ports(void **state)
     assert_string_equal(bt_err_msg(err), "invalid proto: sctpx");
 }
 
+/* the host port of key in the answer of a publish */
+static int host_port(const json_t *ports, const char *key)
+{
+    return atoi(bt_json_get_str(json_array_get(json_object_get(ports, key), 0), "HostPort", "0"));
+}
+
+static json_t *publish(struct net_store *s, const char *ctr, const char *bindings)
+{
+    bt_autoptr(json_t) b = parse(bindings);
+    struct net_publish_req r = {.ctr_id = ctr,
+                                .ctr_name = "c",
+                                .endpoint_id = "ep",
+                                .ctr_ip = "172.17.0.2",
+                                .bindings = b};
+    bt_autoerr bt_err *err = NULL;
+    json_t *ports = net_ports_publish(s, &r, &err);
+    if (!ports)
+        fail_msg("publish %s: %s", bindings, bt_err_msg(err));
+    return ports;
+}
+
+/* Ports without a host port come from the ephemeral range in order, as dockerd's portallocator
+ * gives them: from the range's start, then after the last one given (not a released one again
+ * at once), past ports another program holds, and per address, protocol and host range. */
+static void test_network_store_ephemeral_ports_in_order(void **state)
+{
+    struct fixture *f = *state;
+    struct net_store_opts o = {
+            .dir = f->dir, .no_host_changes = true, .ephemeral_lo = 47311, .ephemeral_hi = 47314};
+    bt_autoerr bt_err *err = NULL;
+    struct net_store *s = net_store_open(&o, &err);
+    if (!s)
+        fail_msg("open: %s", bt_err_msg(err));
+    bt_autoptr(json_t) a = publish(s, CTR_A,
+                                   "{\"80/tcp\":[{\"HostIp\":\"127.0.0.1\",\"HostPort\":\"\"}],"
+                                   "\"81/tcp\":[{\"HostIp\":\"127.0.0.1\",\"HostPort\":\"\"}]}");
+    assert_int_equal(host_port(a, "80/tcp"), 47311);
+    assert_int_equal(host_port(a, "81/tcp"), 47312);
+    net_ports_release(s, CTR_A);
+    const char *one = "{\"80/tcp\":[{\"HostIp\":\"127.0.0.1\",\"HostPort\":\"\"}]}";
+    bt_autoptr(json_t) b = publish(s, CTR_B, one);
+    assert_int_equal(host_port(b, "80/tcp"), 47313);
+    /* 47314 is another program's: passed over, the search wraps to the start */
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(47314)};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    bt_autoptr(json_t) c = publish(s, CTR_A, one);
+    assert_int_equal(host_port(c, "80/tcp"), 47311);
+    close(fd);
+    /* udp, another address and a host range of their own start afresh */
+    bt_autoptr(json_t) d = publish(s, CTR_C,
+                                   "{\"53/udp\":[{\"HostIp\":\"127.0.0.1\",\"HostPort\":\"\"}],"
+                                   "\"90/tcp\":[{\"HostIp\":\"127.0.0.2\",\"HostPort\":\"\"}],"
+                                   "\"91/tcp\":[{\"HostIp\":\"127.0.0.1\",\"HostPort\":"
+                                   "\"47320-47322\"}]}");
+    assert_int_equal(host_port(d, "53/udp"), 47311);
+    assert_int_equal(host_port(d, "90/tcp"), 47311);
+    assert_int_equal(host_port(d, "91/tcp"), 47320);
+    net_store_close(s);
+}
+
+static void check_case(struct net_store *s, const char *net, const char *cfg, const char *want)
+{
+    bt_autoptr(json_t) c = parse(cfg);
+    bt_autoerr bt_err *err = NULL;
+    int rc = net_endpoint_check(s, net, c, &err);
+    if (!want) {
+        if (rc != 0)
+            fail_msg("%s %s: %s", net, cfg, bt_err_msg(err));
+        return;
+    }
+    assert_int_equal(rc, -1);
+    assert_int_equal(bt_err_code(err), BT_E_INVALID);
+    assert_string_equal(bt_err_msg(err), want);
+}
+
+/* A create's or connect's endpoint settings, refused as dockerd 28's validateEndpointSettings
+ * words it */
+static void test_network_store_endpoint_checks(void **state)
+{
+    struct fixture *f = *state;
+    bt_autofree char *id = create(f->s, "front", "{\"Config\":[{\"Subnet\":\"10.77.0.0/24\"}]}");
+    bt_autofree char *id2 = create(f->s, "auto", NULL);
+    check_case(f->s, "front",
+               "{\"IPAMConfig\":{\"IPv4Address\":\"10.77.0.9\"},\"Aliases\":[\"a\"],"
+               "\"MacAddress\":\"02:42:0a:4d:00:09\"}",
+               NULL);
+    check_case(f->s, "front", "{\"IPAMConfig\":null,\"Aliases\":null}", NULL);
+    check_case(f->s, "nosuch", "{\"IPAMConfig\":{\"IPv4Address\":\"10.1.2.3\"}}", NULL);
+    check_case(f->s, "front", "{\"IPAMConfig\":{\"IPv4Address\":\"10.9.0.3\"}}",
+               "invalid endpoint settings:\nno configured subnet or ip-range contain the IP "
+               "address 10.9.0.3");
+    check_case(f->s, "auto", "{\"IPAMConfig\":{\"IPv4Address\":\"172.18.0.9\"}}",
+               "invalid endpoint settings:\nuser specified IP address is supported only when "
+               "connecting to networks with user configured subnets");
+    check_case(f->s, "front", "{\"IPAMConfig\":{\"IPv6Address\":\"fd00::3\"}}",
+               "invalid endpoint settings:\nuser specified IP address is supported only when "
+               "connecting to networks with user configured subnets");
+    check_case(f->s, "default", "{\"IPAMConfig\":{\"IPv4Address\":\"172.17.0.9\"}}",
+               "invalid endpoint settings:\nuser specified IP address is supported on user "
+               "defined networks only");
+    check_case(f->s, "bridge", "{\"Aliases\":[\"x\"]}",
+               "invalid endpoint settings:\nnetwork-scoped alias is supported only for "
+               "containers in user defined networks");
+    /* several reasons, joined as dockerd's multierror does */
+    check_case(f->s, "bridge",
+               "{\"IPAMConfig\":{\"IPv4Address\":\"x\",\"LinkLocalIPs\":["
+               "\"169.254.1.1\",\"::\"]}}",
+               "invalid endpoint settings:\n* user specified IP address is supported on user "
+               "defined networks only\n* invalid IPv4 address: x\n* invalid link-local IP "
+               "address: ::\n* no configured subnet or ip-range contain the IP address x");
+    check_case(f->s, "front",
+               "{\"IPAMConfig\":{\"IPv4Address\":\"::ffff:10.77.0.4\","
+               "\"IPv6Address\":\"::ffff:1.2.3.4\"}}",
+               "invalid endpoint settings:\n* invalid IPv6 address: ::ffff:1.2.3.4\n* user "
+               "specified IP address is supported only when connecting to networks with user "
+               "configured subnets");
+    check_case(f->s, "bridge", "{\"IPAMConfig\":{\"IPv4Address\":\"x\"},\"MacAddress\":\"zz\"}",
+               "invalid MAC address zz");
+    char *two[] = {"a\nb", "c"};
+    bt_autofree char *joined = net_join_errors(two, 2);
+    assert_string_equal(joined, "* a\n\tb\n* c");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -299,6 +433,9 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_network_store_endpoints_persist, setup, teardown),
             cmocka_unit_test_setup_teardown(test_network_store_user_network_rules, setup, teardown),
             cmocka_unit_test_setup_teardown(test_network_store_ports, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_network_store_ephemeral_ports_in_order, setup,
+                                            teardown),
+            cmocka_unit_test_setup_teardown(test_network_store_endpoint_checks, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
