@@ -637,6 +637,7 @@ def test_network_prune_as_docker_does(pair):
         ["network", "prune", "--filter", "nope"],
         ["network", "prune", "-f", "--filter", "until=x"],
         ["network", "ls", "--format", "{{.Name}}"],
+        ["network", "prune", "-f", "--filter", "until=1h", "--filter", "until=2h"],
     ], requests=body_text)
     assert got[0] == ((0, PRUNE_QUESTION, ""), [])
     assert got[1][0] == (0, "", "")  # keep-a is younger than an hour
@@ -644,8 +645,9 @@ def test_network_prune_as_docker_does(pair):
     assert got[2][0] == (0, "Deleted Networks:\nn1\nn2\n\n", "")
     assert got[3][0] == (0, PRUNE_QUESTION + "Deleted Networks:\nkeep-a\n\n", "")
     assert got[4][0] == (0, "", "")
-    assert got[7][0] == (1, "", DAEMON + "invalid filter 'until=x'\n")
+    assert got[7][0] == (1, "", DAEMON + "failed to parse value as time or duration: \"x\"\n")
     assert got[8][0][1] == "bridge\nbusy\nhost\nnone\n"
+    assert got[9][0] == (1, "", DAEMON + "more than one until filter specified\n")
 
 
 # ---- port ----
