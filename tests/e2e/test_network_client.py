@@ -552,8 +552,8 @@ def test_network_rm_as_docker_does(pair):
     rc, out, err = got[0][0]
     assert (rc, out) == (1, "n1\nn2\n")
     assert re.fullmatch(DAEMON + r"network nosuch not found\n" + DAEMON + r"error while "
-                        r"removing network: network busy id <ID\d+> has active endpoints\n"
-                        r"exit status 1\n", err), err
+                        r"removing network: network busy has active endpoints \(name:\"web\" "
+                        r"id:\"<id\d+>\"\)\nexit status 1\n", err), err
     assert [r[:2] for r in got[0][1]][:2] == [("GET", "/v1.41/networks/n1"),
                                               ("DELETE", "/v1.41/networks/n1")]
     assert got[1][0] == (0, "", "")  # n1 went with the first rm: -f takes that too
@@ -568,6 +568,7 @@ def test_network_connect_disconnect_send_what_docker_sends(pair):
     pair.setup("network", "create", "--subnet", "10.0.0.0/24", "n1")
     pair.setup("run", "-d", "--name", "xx", "--network", "n1", "busybox", "sleep", "300")
     pair.setup("run", "-d", "--name", "web", "busybox", "sleep", "300")
+    pair.setup("create", "--name", "idle", "busybox", "sleep", "300")
     got = pair.both([
         ["network", "connect", "--alias", "a1", "--alias", "a2,a3", "--ip", "10.0.0.3",
          "--link", "xx:y", "n1", "web"],
@@ -594,6 +595,7 @@ def test_network_connect_disconnect_send_what_docker_sends(pair):
         ["network", "disconnect", "n1", "web"],
         ["network", "disconnect", "n1", "nosuch"],
         ["network", "disconnect", "n1"],
+        ["network", "disconnect", "n1", "idle"],
     ], requests=body_text)
     assert got[0][0] == (0, "", "")
     body = json.loads(got[0][1][0][3])
@@ -616,6 +618,9 @@ def test_network_connect_disconnect_send_what_docker_sends(pair):
     assert json.loads(got[16][1][0][3]) == {"Container": "web", "Force": True}
     assert re.fullmatch(DAEMON + r"container <ID\d+> is not connected to network n1\n",
                         got[17][0][2])
+    # dockerd words it apart for a container that is not running
+    assert re.fullmatch(DAEMON + r"container <ID\d+> is not connected to the network n1\n",
+                        got[20][0][2])
 
 
 # ---- network prune ----

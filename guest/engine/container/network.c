@@ -746,11 +746,13 @@ int ctr_net_disconnect(struct ctr_manager *m, struct ctr *c, const char *network
         goto out;
     }
     if (!json_object_get(nets, key)) {
+        /* dockerd's two wordings: a running container's, and a stopped one's */
+        bool running = c->status == CTR_RUNNING || c->status == CTR_PAUSED;
         if (!name)
             bt_err_set(err, BT_E_NOT_FOUND, "network %s not found", network);
         else
-            bt_err_set(err, BT_E_FORBIDDEN, "container %s is not connected to network %s", c->id,
-                       network);
+            bt_err_set(err, BT_E_FORBIDDEN, "container %s is not connected to %snetwork %s", c->id,
+                       running ? "" : "the ", name);
         goto out;
     }
     if ((c->status == CTR_RUNNING || c->status == CTR_PAUSED) && m->networks)
