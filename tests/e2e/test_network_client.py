@@ -954,7 +954,8 @@ def test_published_ports_on_berthd_as_docker_shows_them(pair):
                             "0.0.0.0:18001->8001/tcp\n")
     rc, out, err = got[5][0]
     assert rc == 125 and re.fullmatch(r"<ID\d+>\n", out)
-    assert re.fullmatch(r"<prog>: " + DAEMON + r"driver failed programming external "
+    assert re.fullmatch(r"<prog>: " + DAEMON + r"failed to set up container networking: "
+                        r"driver failed programming external "
                         r"connectivity on endpoint qq \(<ID\d+>\): Bind for 127\.0\.0\.1:18080 "
                         r"failed: port is already allocated\n\nRun '<prog> run --help' for "
                         r"more information\n", err), err

@@ -271,8 +271,9 @@ static int publish(struct ctr *c, bt_err **err)
                                     .bindings = bt_json_get_obj(hc, "PortBindings"),
                                     .publish_all = bt_json_get_bool(hc, "PublishAllPorts", false)};
         ports = net_ports_publish(c->m->networks, &r, err);
+        /* dockerd 28 programs the ports in allocateNetwork, whose errors it wraps so */
         if (!ports)
-            return -1;
+            return bt_err_wrap(err, "failed to set up container networking");
     }
     json_object_set_new(bt_json_get_obj(c->rec, "NetworkSettings"), "Ports", ports);
     return 0;
