@@ -75,6 +75,59 @@ static const struct fmt_type container_types[] = {
         {NULL, NULL},
 };
 
+/* network.EndpointSettings as the docker CLI 28 decodes it, for templates: its members in its
+ * struct's order, those the engine left out (GwPriority and DNSNames are younger than API
+ * 1.41) as Go's zero values; IPAMConfig's members are omitempty. */
+static json_t *endpoint_typed(const json_t *ep)
+{
+    static const struct {
+        const char *name;
+        char zero; /* n: null, s: "", i: 0 */
+    } members[] = {{"IPAMConfig", 'n'},        {"Links", 'n'},
+                   {"Aliases", 'n'},           {"MacAddress", 's'},
+                   {"DriverOpts", 'n'},        {"GwPriority", 'i'},
+                   {"NetworkID", 's'},         {"EndpointID", 's'},
+                   {"Gateway", 's'},           {"IPAddress", 's'},
+                   {"IPPrefixLen", 'i'},       {"IPv6Gateway", 's'},
+                   {"GlobalIPv6Address", 's'}, {"GlobalIPv6PrefixLen", 'i'},
+                   {"DNSNames", 'n'}};
+    json_t *out = json_object();
+    for (size_t i = 0; i < sizeof(members) / sizeof(members[0]); i++) {
+        json_t *v = json_object_get(ep, members[i].name);
+        if (v && strcmp(members[i].name, "IPAMConfig") == 0 && json_is_object(v)) {
+            json_t *ipam = json_object();
+            static const char *const keys[] = {"IPv4Address", "IPv6Address", "LinkLocalIPs"};
+            for (size_t k = 0; k < 3; k++) {
+                json_t *m = json_object_get(v, keys[k]);
+                if ((json_is_string(m) && *json_string_value(m)) || json_array_size(m))
+                    json_object_set(ipam, keys[k], m);
+            }
+            json_object_set_new(out, members[i].name, ipam);
+        } else if (v) {
+            json_object_set(out, members[i].name, v);
+        } else {
+            json_object_set_new(out, members[i].name,
+                                members[i].zero == 's'   ? json_string("")
+                                : members[i].zero == 'i' ? json_integer(0)
+                                                         : json_null());
+        }
+    }
+    return out;
+}
+
+/* The container as the docker CLI's container.InspectResponse holds it, where that differs
+ * from the engine's JSON. */
+static json_t *container_typed(const json_t *doc)
+{
+    json_t *out = json_deep_copy(doc);
+    json_t *nets = bt_json_get_path(out, "NetworkSettings.Networks");
+    const char *k;
+    json_t *v;
+    json_object_foreach (nets, k, v)
+        json_object_set_new(nets, k, endpoint_typed(v));
+    return out;
+}
+
 static const struct fmt_type image_types[] = {
         {"", "image.InspectResponse"},
         {"RepoTags", "[]string"},
@@ -158,6 +211,7 @@ static int get_as(struct cl_client *c, const struct object_type *ot, const char 
         return -1;
     out->typed = out->doc;
     if (strcmp(ot->name, "container") == 0) {
+        out->typed = container_typed(out->doc);
         out->types = container_types;
     } else if (strcmp(ot->name, "image") == 0) {
         out->types = image_types;

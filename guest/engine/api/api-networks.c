@@ -9,6 +9,7 @@
 #include "guest/engine/container/container.h"
 #include "guest/engine/network/network.h"
 #include "shared/base/cleanup.h"
+#include "shared/base/strbuf.h"
 #include "shared/json/json.h"
 
 #define NETWORKS(call) (api_ctx(call)->networks)
@@ -206,7 +207,11 @@ static int parse_until(const char *s, int64_t *out, bt_err **err)
         *out = t;
         return 0;
     }
-    return bt_err_set(err, BT_E_INVALID, "invalid filter 'until=%s'", s);
+    /* dockerd's timetypes.GetTimestamp, which words it with Go's %q */
+    bt_autostrbuf struct bt_strbuf q = BT_STRBUF_INIT;
+    bt_strbuf_go_quote(&q, s, strlen(s));
+    return bt_err_set(err, BT_E_INVALID, "failed to parse value as time or duration: %s",
+                      bt_strbuf_str(&q));
 }
 
 void api_network_prune(struct api_call *call)
@@ -220,6 +225,11 @@ void api_network_prune(struct api_call *call)
     }
     int64_t until = 0;
     json_t *u = api_filters_get(f, "until");
+    if (json_array_size(u) > 1) {
+        bt_err_set(&err, BT_E_INVALID, "more than one until filter specified");
+        api_reply_error(call, err);
+        return;
+    }
     if (json_array_size(u) &&
         parse_until(json_string_value(json_array_get(u, 0)), &until, &err) < 0) {
         api_reply_error(call, err);

@@ -271,8 +271,9 @@ static int publish(struct ctr *c, bt_err **err)
                                     .bindings = bt_json_get_obj(hc, "PortBindings"),
                                     .publish_all = bt_json_get_bool(hc, "PublishAllPorts", false)};
         ports = net_ports_publish(c->m->networks, &r, err);
+        /* dockerd 28 programs the ports in allocateNetwork, whose errors it wraps so */
         if (!ports)
-            return -1;
+            return bt_err_wrap(err, "failed to set up container networking");
     }
     json_object_set_new(bt_json_get_obj(c->rec, "NetworkSettings"), "Ports", ports);
     return 0;
@@ -746,11 +747,13 @@ int ctr_net_disconnect(struct ctr_manager *m, struct ctr *c, const char *network
         goto out;
     }
     if (!json_object_get(nets, key)) {
+        /* dockerd's two wordings: a running container's, and a stopped one's */
+        bool running = c->status == CTR_RUNNING || c->status == CTR_PAUSED;
         if (!name)
             bt_err_set(err, BT_E_NOT_FOUND, "network %s not found", network);
         else
-            bt_err_set(err, BT_E_FORBIDDEN, "container %s is not connected to network %s", c->id,
-                       network);
+            bt_err_set(err, BT_E_FORBIDDEN, "container %s is not connected to %snetwork %s", c->id,
+                       running ? "" : "the ", name);
         goto out;
     }
     if ((c->status == CTR_RUNNING || c->status == CTR_PAUSED) && m->networks)

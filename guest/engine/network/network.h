@@ -67,7 +67,8 @@ json_t *net_list(struct net_store *s);
 int net_resolve(struct net_store *s, const char *ref, char **name, char **id, bt_err **err);
 
 /* Remove a user-defined network: `NAME is a pre-defined network and cannot be removed`,
- * `error while removing network: network NAME id ID has active endpoints` (BT_E_FORBIDDEN). */
+ * `error while removing network: network NAME has active endpoints (name:"web" id:"1a2b3c4d5e6f")`
+ * (BT_E_FORBIDDEN). */
 int net_remove(struct net_store *s, const char *ref, bt_err **err);
 
 /* ---- endpoints ---- */

@@ -664,9 +664,14 @@ int net_remove(struct net_store *s, const char *ref, bt_err **err)
         goto out;
     }
     if (n->neps) {
+        /* libnetwork's ActiveEndpointsError, each endpoint by name and short id */
+        bt_autostrbuf struct bt_strbuf eps = BT_STRBUF_INIT;
+        for (size_t i = 0; i < n->neps; i++)
+            bt_strbuf_appendf(&eps, "%sname:\"%s\" id:\"%.12s\"", i ? ", " : "", n->eps[i].ctr_name,
+                              n->eps[i].endpoint_id);
         bt_err_set(err, BT_E_FORBIDDEN,
-                   "error while removing network: network %s id %s has active endpoints", n->name,
-                   n->id);
+                   "error while removing network: network %s has active endpoints (%s)", n->name,
+                   bt_strbuf_str(&eps));
         goto out;
     }
     path = record_path(s, n->id);

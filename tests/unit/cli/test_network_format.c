@@ -129,6 +129,15 @@ static void test_network_format_ls_as_docker_prints_it(void **state)
     bt_autofree char *full = ls(nets, "{{.ID}}", false);
     assert_non_null(strstr(full, "1f0a8a7e3b2c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6"
                                  "\n"));
+    /* drivers and flags berthd does not serve print as the engine says */
+    bt_autoptr(json_t) other = json_array();
+    json_t *mv = json_deep_copy(n1);
+    json_object_update_new(mv,
+                           json_pack("{s:s, s:s, s:b, s:b, s:b}", "Name", "mv", "Driver", "macvlan",
+                                     "EnableIPv6", 1, "Internal", 1, "ConfigOnly", 1));
+    json_array_append_new(other, mv);
+    bt_autofree char *mvrow = ls(other, "{{.Name}} {{.Driver}} {{.IPv6}} {{.Internal}}", true);
+    assert_string_equal(mvrow, "mv macvlan true true\n");
     bt_autofree char *nope = ls(nets, "{{.Nope}}", true);
     assert_string_equal(nope, "template parsing error: template: :1:2: executing \"\" at <.Nope>: "
                               "can't evaluate field Nope in type *network.networkContext");
@@ -151,6 +160,16 @@ static void test_network_format_inspect_templates_see_go_types(void **state)
                         "172.18.0.2/16 }] map[a:<1> b:2] 2025-01-02 03:04:05.123456789 +0000 UTC "
                         "{\"Driver\":\"default\",\"Options\":null,\"Config\":[{\"Subnet\":"
                         "\"172.18.0.0/16\",\"Gateway\":\"172.18.0.1\"}]} {} [] map[]\n");
+    /* a configuration network and one made from it */
+    bt_autoptr(json_t) cfg = json_deep_copy(n1);
+    json_object_update_new(cfg, json_pack("{s:b, s:{s:s}, s:s}", "ConfigOnly", 1, "ConfigFrom",
+                                          "Network", "base", "Driver", "null"));
+    bt_autoptr(json_t) cfg_typed = berth_network_typed(cfg);
+    bt_autoptr(fmt_template) ct = fmt_template_parse(
+            "{{.ConfigOnly}} {{.ConfigFrom}} {{.ConfigFrom.Network}} {{json .ConfigFrom}}", &err);
+    bt_autostrbuf struct bt_strbuf cout = BT_STRBUF_INIT;
+    assert_int_equal(berth_inspect_exec(ct, cfg_typed, berth_network_types, cfg, &cout, &err), 0);
+    assert_string_equal(bt_strbuf_str(&cout), "true {base} base {\"Network\":\"base\"}\n");
     /* a member network.Inspect lacks: the raw map's error, as docker's fallback gives it */
     bt_autoptr(fmt_template) nope = fmt_template_parse("{{.Nope}}", &err);
     bt_strbuf_reset(&out);
@@ -315,6 +334,33 @@ static void test_network_format_create_body(void **state)
             NULL);
 }
 
+/* The flags of networks berthd does not make (config-only, config-from, ingress, swarm scope)
+ * and the operator's ones: what docker network create sends for them (the e2e tests cannot
+ * compare these on a real engine). */
+static void test_network_format_create_body_operator_flags(void **state)
+{
+    bool yes = true;
+    bt_autoptr(json_t) subnets = strs("10.7.0.0/16");
+    struct berth_network_create o = {.name = "n4",
+                                     .driver = "macvlan",
+                                     .scope = "swarm",
+                                     .ipam_driver = "default",
+                                     .config_from = "other",
+                                     .internal = true,
+                                     .attachable = true,
+                                     .ingress = true,
+                                     .config_only = true,
+                                     .ipv6 = &yes,
+                                     .subnets = subnets};
+    create_case(&o,
+                "{\"Driver\":\"macvlan\",\"Scope\":\"swarm\",\"EnableIPv6\":true,\"IPAM\":{"
+                "\"Driver\":\"default\",\"Options\":{},\"Config\":[{\"Subnet\":\"10.7.0.0/16\"}]},"
+                "\"Internal\":true,\"Attachable\":true,\"Ingress\":true,\"ConfigOnly\":true,"
+                "\"ConfigFrom\":{\"Network\":\"other\"},\"Options\":{},\"Labels\":{},\"Name\":"
+                "\"n4\",\"CheckDuplicate\":true}",
+                NULL);
+}
+
 /* docker network create's refusals, each with the flags that earned it */
 static void test_network_format_create_errors(void **state)
 {
@@ -399,6 +445,7 @@ int main(void)
             cmocka_unit_test(test_network_format_ps_ports_column),
             cmocka_unit_test(test_network_format_port_lines),
             cmocka_unit_test(test_network_format_create_body),
+            cmocka_unit_test(test_network_format_create_body_operator_flags),
             cmocka_unit_test(test_network_format_create_errors),
             cmocka_unit_test(test_network_format_go_times),
     };

@@ -235,7 +235,8 @@ static void test_network_store_user_network_rules(void **state)
     assert_int_equal(net_dns_lookup(f->s, b_ip, "nosuch", ip, 4), 0);
     /* a network with endpoints cannot go */
     assert_int_equal(net_remove(f->s, "back", &err), -1);
-    assert_non_null(strstr(bt_err_msg(err), "has active endpoints"));
+    assert_non_null(strstr(bt_err_msg(err), "error while removing network: network back has "
+                                            "active endpoints (name:\""));
     bt_err_clear(&err);
     char ifname[16];
     net_endpoint_free_ifname(f->s, CTR_A, ifname);
