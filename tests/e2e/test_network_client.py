@@ -715,19 +715,22 @@ def test_ps_ports_and_names_as_docker_shows_them(pair):
     assert got[0][0][1].splitlines()[2].endswith("  db")
 
 
-@pytest.mark.xfail(strict=True, reason="berthd accepts ps's publish, expose and network "
-                   "filters but ignores them (guest/engine/api/api-containers.c)")
 def test_ps_filters_on_ports_and_networks(pair):
+    """dockerd's list filters: publish is a container port with a binding (80, not the host's
+    8080), expose one of Config.ExposedPorts, network a network by name or ID."""
     pair.setup("network", "create", "n1")
     pair.setup("run", "-d", "--name", "db", "-p", "8080:80", "--expose", "84", "busybox",
                "sleep", "300")
     pair.setup("run", "-d", "--name", "web", "--network", "n1", "busybox", "sleep", "300")
     got = pair.both([
+        ["ps", "--filter", "publish=80", "--format", "{{.Names}}"],
         ["ps", "--filter", "publish=8080", "--format", "{{.Names}}"],
+        ["ps", "--filter", "publish=70-90/tcp", "--format", "{{.Names}}"],
         ["ps", "--filter", "expose=84/tcp", "--format", "{{.Names}}"],
+        ["ps", "--filter", "expose=84/udp", "--format", "{{.Names}}"],
         ["ps", "--filter", "network=n1", "--format", "{{.Names}}"],
     ])
-    assert [g[0][1] for g in got] == ["db\n", "db\n", "web\n"]
+    assert [g[0][1] for g in got] == ["db\n", "", "db\n", "db\n", "", "web\n"]
 
 
 # ---- run and create: the network and port flags ----

@@ -285,6 +285,64 @@ static bool match_exited(const json_t *vals, const json_t *state)
     return match_any(vals, code);
 }
 
+/* "80", "80/udp", "8000-8080/tcp" against a set of port keys ("80/tcp"), as dockerd's
+ * portOp reads a publish or expose filter (tcp when no protocol is given). */
+static bool port_filter_hits(const char *want, const json_t *ports)
+{
+    char *end = NULL;
+    long lo = strtol(want, &end, 10), hi = lo;
+    if (*end == '-')
+        hi = strtol(end + 1, &end, 10);
+    const char *proto = *end == '/' ? end + 1 : "tcp";
+    if (lo <= 0 || hi < lo || hi > 65535 || (*end && *end != '/'))
+        return false;
+    const char *k;
+    json_t *v;
+    json_object_foreach ((json_t *)ports, k, v) {
+        const char *slash = strchr(k, '/');
+        long port = strtol(k, NULL, 10);
+        if (port >= lo && port <= hi && strcmp(slash ? slash + 1 : "tcp", proto) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* publish: the container ports of HostConfig.PortBindings; expose: Config.ExposedPorts's;
+ * network: a network the container is on, by name or ID (dockerd's list filters). */
+static bool match_ports_and_networks(const json_t *f, const json_t *snap)
+{
+    static const struct {
+        const char *key, *path;
+    } sets[] = {{"publish", "HostConfig.PortBindings"}, {"expose", "Config.ExposedPorts"}};
+    for (size_t s = 0; s < 2; s++) {
+        json_t *vals = api_filters_get(f, sets[s].key);
+        bool hit = !json_array_size(vals);
+        size_t i;
+        json_t *v;
+        json_array_foreach (vals, i, v)
+            hit = hit ||
+                  port_filter_hits(json_string_value(v), bt_json_get_path(snap, sets[s].path));
+        if (!hit)
+            return false;
+    }
+    json_t *nets = api_filters_get(f, "network");
+    if (!json_array_size(nets))
+        return true;
+    const char *name;
+    json_t *ep;
+    json_object_foreach (bt_json_get_path(snap, "NetworkSettings.Networks"), name, ep) {
+        size_t i;
+        json_t *v;
+        json_array_foreach (nets, i, v) {
+            const char *want = json_string_value(v);
+            const char *id = bt_json_get_str(ep, "NetworkID", "");
+            if (strcmp(want, name) == 0 || (*id && strncmp(id, want, strlen(want)) == 0))
+                return true;
+        }
+    }
+    return false;
+}
+
 static const char *const ps_filters[] = {
         "id",      "name",   "label",  "status",    "exited",  "ancestor", "before", "since",
         "network", "volume", "health", "isolation", "is-task", "publish",  "expose", NULL};
@@ -362,7 +420,7 @@ void api_container_list(struct api_call *call)
             !match_id(api_filters_get(f, "id"), bt_json_get_str(s, "Id", "")) ||
             !match_name(f, bt_json_get_str(s, "Name", "")) ||
             !api_filters_match_labels(f, "label", bt_json_get_obj(cfg, "Labels")) ||
-            !match_exited(api_filters_get(f, "exited"), state) ||
+            !match_exited(api_filters_get(f, "exited"), state) || !match_ports_and_networks(f, s) ||
             !match_ancestor(call, api_filters_get(f, "ancestor"),
                             bt_json_get_str(s, "Image", "")) ||
             (before && strcmp(created, before) >= 0) || (since && strcmp(created, since) <= 0))
