@@ -91,8 +91,10 @@ bench_prepare_state() {
 	done >"$RUN_DIR/new-cgroups"
 }
 
-# bench_unshare SCRIPT ARGS...: run SCRIPT again inside the namespace, with
-# BERTH_BENCH_INNER=1.
+# bench_unshare [--net] SCRIPT ARGS...: run SCRIPT again inside the namespace,
+# with BERTH_BENCH_INNER=1. --net: in a new network namespace as well (only lo,
+# down), where the engines may make bridges and NAT rules without touching the
+# machine's own network (bench/ports/run).
 #
 # crun 1.8 refuses hybrid cgroups (v1 controllers plus the empty v2
 # hierarchy at /sys/fs/cgroup/unified): "cgroups in hybrid mode not
@@ -105,7 +107,12 @@ bench_prepare_state() {
 # no daemon outlives the run, even if the script is killed
 # (--kill-child takes the namespace down with unshare).
 bench_unshare() {
-	BERTH_BENCH_INNER=1 unshare --mount --propagation private \
+	local net=()
+	if [[ $1 == --net ]]; then
+		net=(--net)
+		shift
+	fi
+	BERTH_BENCH_INNER=1 unshare "${net[@]}" --mount --propagation private \
 		--pid --fork --kill-child --mount-proc -- "$@"
 }
 

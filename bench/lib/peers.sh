@@ -67,9 +67,14 @@ log_tail() {
 	tail -n 3 "$1" 2>/dev/null | tr '\n' ' ' | cut -c1-300 | sed 's/[[:space:]]*$//'
 }
 
-# Debian's dockerd with its own managed containerd, socket and state; no
-# bridge, no iptables, no ip_forward: it changes nothing on the host's network.
+# bench_start_dockerd [NETWORK_ARGS...]: Debian's dockerd with its own managed
+# containerd, socket and state. By default no bridge, no iptables, no
+# ip_forward: it changes nothing on the host's network. NETWORK_ARGS replace
+# those, for a run in a network namespace of its own (bench/ports/run).
+# shellcheck disable=SC2120 # the arguments are optional
 bench_start_dockerd() {
+	local net=(--bridge=none --iptables=false --ip-forward=false --ip-masq=false)
+	(($#)) && net=("$@")
 	local dir=$RUN_DIR/docker
 	mkdir -p "$dir" "$STATE_DIR/docker"
 	echo '{}' >"$STATE_DIR/docker/daemon.json"
@@ -81,7 +86,7 @@ bench_start_dockerd() {
 		--exec-root "$dir/exec" \
 		--pidfile "$dir/dockerd.pid" \
 		-H "unix://$RUN_DIR/docker.sock" \
-		--bridge=none --iptables=false --ip-forward=false --ip-masq=false \
+		"${net[@]}" \
 		--storage-driver=overlay2 \
 		--exec-opt native.cgroupdriver=cgroupfs \
 		--cgroup-parent=/berth-bench/docker \
@@ -181,9 +186,16 @@ bench_make_bundle() {
 	mkdir -p "$RUN_DIR/crun" "$RUN_DIR/runc"
 }
 
-# berthd, started the way the docker peer is. Any step that fails (not built
-# yet, does not serve /_ping, cannot import) skips Berth's column with why.
+# bench_start_berthd [NETWORK_ARGS...]: berthd, started the way the docker
+# peer is: by default with --bridge none, as dockerd's --bridge=none above: the
+# benchmarks run in the machine's own network namespace, where neither engine
+# may make bridges or rules. NETWORK_ARGS replace that, for a run in a network
+# namespace of its own (bench/ports/run). Any step that fails (not built yet,
+# does not serve /_ping, cannot import) skips Berth's column with why.
+# shellcheck disable=SC2120 # the arguments are optional
 bench_start_berthd() {
+	local net=(--bridge none)
+	(($#)) && net=("$@")
 	local berthd=${BERTHD:-$REPO_DIR/build/bin/berthd} dir=$RUN_DIR/berth
 	if [[ ! -x $berthd ]]; then
 		SKIP[berth]="no ${berthd#"$REPO_DIR"/} (build Berth first)"
@@ -192,14 +204,12 @@ bench_start_berthd() {
 	fi
 	mkdir -p "$dir" "$STATE_DIR/berth"
 	log "starting berthd ($berthd)"
-	# --bridge none, as dockerd's --bridge=none above: the benchmarks run in the machine's
-	# own network namespace, where neither engine may make bridges or rules.
 	"$berthd" \
 		--data-root "$STATE_DIR/berth/root" \
 		--exec-root "$dir/exec" \
 		--pidfile "$dir/berthd.pid" \
 		-H "unix://$RUN_DIR/berth.sock" \
-		--bridge none \
+		"${net[@]}" \
 		</dev/null >"$dir/berthd.log" 2>&1 9<&- &
 	DAEMON_PIDS[berthd]=$!
 	if ! wait_ping "$RUN_DIR/berth.sock" "${DAEMON_PIDS[berthd]}" 30; then
