@@ -193,6 +193,26 @@ def verdict(data, pick):
     return lines
 
 
+def counter_notes(out_dir):
+    """TCP's counters of trouble over the passes, per network namespace (run's tcp_counters)."""
+    phases = {}
+    for row in read_tsv(os.path.join(out_dir, "counters.tsv")):
+        where, phase = row[0], row[1]
+        values = dict(kv.split("=", 1) for kv in (row[2] if len(row) > 2 else "").split())
+        phases.setdefault(where, {})[phase] = values
+    parts = []
+    for where, ph in phases.items():
+        before, after = ph.get("before", {}), ph.get("after", {})
+        moved = ["%s %d" % (k, int(after[k]) - int(before.get(k, 0)))
+                 for k in sorted(after) if int(after[k]) != int(before.get(k, 0))]
+        parts.append("%s: %s" % ("the namespace (clients, docker-proxy)" if where == "namespace"
+                                 else where + "'s container", ", ".join(moved) or "none"))
+    if not parts:
+        return []
+    return ["- TCP's trouble counters over the passes (SYNs sent again, SYNs dropped against a "
+            "TIME_WAIT, accept queues overflowing): " + "; ".join(parts)]
+
+
 def notes(out_dir, meta, data):
     out = []
     loads = [float(r[1].split()[0]) for r in read_tsv(os.path.join(out_dir, "load.tsv"))]
@@ -211,6 +231,7 @@ def notes(out_dir, meta, data):
         lost = [int(a) - int(b) for a, b in zip(after, before)]
         out.append("- conntrack during the passes: %d drops, %d early drops, %d failed inserts "
                    "(TIME_WAIT kept %s s in the namespace)" % (*lost, meta.get("ct_time_wait")))
+    out += counter_notes(out_dir)
     for row in read_tsv(os.path.join(out_dir, "failures.tsv")):
         out.append("- failed: %s %s (run %s): %s" % (row[0], row[2], row[1],
                                                      row[3] if len(row) > 3 else "?"))
