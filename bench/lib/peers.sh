@@ -186,11 +186,16 @@ bench_make_bundle() {
 	mkdir -p "$RUN_DIR/crun" "$RUN_DIR/runc"
 }
 
-# bench_start_berthd [ARGS...]: berthd, started the way the docker peer is,
-# with ARGS added to its command line. Any step that fails (not built yet,
+# bench_start_berthd [NETWORK_ARGS...]: berthd, started the way the docker
+# peer is: by default with --bridge none, as dockerd's --bridge=none above: the
+# benchmarks run in the machine's own network namespace, where neither engine
+# may make bridges or rules. NETWORK_ARGS replace that, for a run in a network
+# namespace of its own (bench/ports/run). Any step that fails (not built yet,
 # does not serve /_ping, cannot import) skips Berth's column with why.
 # shellcheck disable=SC2120 # the arguments are optional
 bench_start_berthd() {
+	local net=(--bridge none)
+	(($#)) && net=("$@")
 	local berthd=${BERTHD:-$REPO_DIR/build/bin/berthd} dir=$RUN_DIR/berth
 	if [[ ! -x $berthd ]]; then
 		SKIP[berth]="no ${berthd#"$REPO_DIR"/} (build Berth first)"
@@ -199,16 +204,12 @@ bench_start_berthd() {
 	fi
 	mkdir -p "$dir" "$STATE_DIR/berth"
 	log "starting berthd ($berthd)"
-	# Without ARGS, --bridge none, as dockerd's --bridge=none above: the benchmarks run in the
-	# machine's own network namespace, where neither engine may make bridges or rules.
-	local args=("$@")
-	((${#args[@]})) || args=(--bridge none)
 	"$berthd" \
 		--data-root "$STATE_DIR/berth/root" \
 		--exec-root "$dir/exec" \
 		--pidfile "$dir/berthd.pid" \
 		-H "unix://$RUN_DIR/berth.sock" \
-		"${args[@]}" \
+		"${net[@]}" \
 		</dev/null >"$dir/berthd.log" 2>&1 9<&- &
 	DAEMON_PIDS[berthd]=$!
 	if ! wait_ping "$RUN_DIR/berth.sock" "${DAEMON_PIDS[berthd]}" 30; then

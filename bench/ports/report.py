@@ -12,6 +12,7 @@ OUT_DIR holds what bench/ports/run wrote:
   skips.tsv     engine or target <TAB> why it was not measured
   failures.tsv  target, run, mode, the client's error: measurements that failed
   load.tsv      run, the load averages when the pass began and when it ended
+  counters.tsv  namespace or engine, before/after, TCP's counters of trouble (NAME=VALUE ...)
   versions.txt  the engines' versions (printed as is)
 
 A target is ENGINE/PATH: loopback (the published port through 127.0.0.1), address (through
@@ -215,6 +216,9 @@ def counter_notes(out_dir):
 
 def notes(out_dir, meta, data):
     out = []
+    if meta.get("busy_before"):
+        out.append("- before the start, the machine's CPUs were %s%% busy (10 s of /proc/stat): "
+                   "the others' load" % meta["busy_before"])
     loads = [float(r[1].split()[0]) for r in read_tsv(os.path.join(out_dir, "load.tsv"))]
     if loads:
         out.append("- 1-minute load average at the start and end of each pass: %.2f to %.2f "
