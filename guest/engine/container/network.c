@@ -525,11 +525,13 @@ int ctr_net_up(struct ctr *c, bt_err **err)
 
 /* ---- exit ---- */
 
+/* What an exit takes from an endpoint: its address and device. The NetworkID stays, as
+ * dockerd keeps it: `ps --filter network=ID` finds stopped containers too. */
 static void clear_endpoint(json_t *ep)
 {
-    static const char *const keys[] = {"NetworkID",  "EndpointID",  "Gateway",
-                                       "IPAddress",  "IPv6Gateway", "GlobalIPv6Address",
-                                       "MacAddress", NULL};
+    static const char *const keys[] = {"EndpointID",  "Gateway",           "IPAddress",
+                                       "IPv6Gateway", "GlobalIPv6Address", "MacAddress",
+                                       NULL};
     for (size_t i = 0; keys[i]; i++)
         bt_json_set_str(ep, keys[i], "");
     bt_json_set_int(ep, "IPPrefixLen", 0);
