@@ -57,13 +57,15 @@ def read_tsv(path):
 
 
 def load(out_dir):
-    """(target, mode) -> {"rate": [...], "seconds": [...], "cpu": [...], "runq": [...], ...}"""
+    """(target, mode) -> {"rate": [...], "seconds": [...], "cpu": [...], "runq": [...], ...,
+    "by_run": {run: rate}}"""
     data = {}
     for row in read_tsv(os.path.join(out_dir, "results.tsv")):
-        target, _run, mode, seconds, rate, _unit, cpu, runq, p50, p99, _errors = row[:11]
+        target, run, mode, seconds, rate, _unit, cpu, runq, p50, p99, _errors = row[:11]
         d = data.setdefault((target, mode), {"rate": [], "seconds": [], "cpu": [], "runq": [],
-                                             "p50": [], "p99": []})
+                                             "p50": [], "p99": [], "by_run": {}})
         d["rate"].append(float(rate))
+        d["by_run"][int(run)] = float(rate)
         d["seconds"].append(float(seconds))
         d["cpu"].append(float(cpu))
         d["runq"].append(float(runq))
@@ -161,36 +163,76 @@ def spread_table(data):
     return table(["target"] + list(MODES), rows)
 
 
-def verdict(data, pick):
+def paired(data, a, b, mode):
+    """a's rate over b's in each pass that measured both: two targets measured a minute apart
+    at most, so a change in the machine's load between passes falls on both."""
+    da, db = data.get((a, mode)), data.get((b, mode))
+    if not da or not db:
+        return []
+    return [da["by_run"][r] / db["by_run"][r] for r in sorted(da["by_run"]) if r in db["by_run"]]
+
+
+def ratio(data, a, b, mode, view):
+    """a's rate over b's: the median of the per-pass ratios ("paired"), or of the medians
+    ("medians"), or of the best runs ("best"); None where either is missing."""
+    if view == "paired":
+        rs = paired(data, a, b, mode)
+        return med(rs) if rs else None
+    pick = med if view == "medians" else max
+    ra, rb = rate(data, a, mode, pick), rate(data, b, mode, pick)
+    return ra / rb if ra is not None and rb else None
+
+
+def paired_table(data):
+    """Per-pass ratios: each published path over its engine's direct path, and Berth over
+    each peer on the same path; the median of the passes, and the lowest and highest."""
+    pairs = [("%s %s / direct" % (e, p), e + "/" + p, e + "/direct")
+             for e in engines_in(data) for p in PUBLISHED]
+    if "berth" in engines_in(data):
+        pairs += [("berth / %s, %s" % (peer, p), "berth/" + p, peer + "/" + p)
+                  for peer in ENGINES[1:] if peer in engines_in(data) for p in PATHS]
+    rows = []
+    for name, a, b in pairs:
+        row = [name]
+        for m in MODES:
+            rs = paired(data, a, b, m)
+            row.append("%.2f× (%.2f–%.2f)" % (med(rs), min(rs), max(rs)) if rs else "–")
+        rows.append(row)
+    return table(["ratio"] + list(MODES), rows) if rows else None
+
+
+def verdict(data, view):
     """Berth's published paths against its direct path, and against the peers."""
     if "berth" not in engines_in(data):
         return ["- Berth not measured (see the notes)"]
     lines = []
     for p in PUBLISHED:
-        far, behind, ahead = [], [], []
+        near, far, behind, ahead = [], [], [], []
         for m in MODES:
-            b = rate(data, "berth/" + p, m, pick)
-            direct = rate(data, "berth/direct", m, pick)
-            if b is None:
+            r = ratio(data, "berth/" + p, "berth/direct", m, view)
+            if r is None:
                 far.append("%s not measured" % m)
                 continue
-            if direct and b / direct < TARGET:
-                far.append("%s %.2f× of direct" % (m, b / direct))
+            (near if r >= TARGET else far).append("%s %.2f×" % (m, r))
             for peer in ENGINES[1:]:
-                o = rate(data, peer + "/" + p, m, pick)
-                if o is None:
-                    continue
-                (ahead if b > o else behind).append("%s %s %.2f×" % (m, peer, b / o))
-        lines.append("- berth %s: %s; %s" % (
-            p,
-            "within 10%% of direct in both measures (stream %s, crr %s)" % tuple(
-                "%.2f×" % (rate(data, "berth/" + p, m, pick) / rate(data, "berth/direct", m, pick))
-                if rate(data, "berth/direct", m, pick) and rate(data, "berth/" + p, m, pick)
-                else "–" for m in MODES)
-            if not far else "not within 10% of direct: " + ", ".join(far),
-            "ahead of both peers (" + ", ".join(ahead) + ")" if not behind
-            else "behind a peer in " + ", ".join(behind)
-            + ("; ahead in " + ", ".join(ahead) if ahead else "")))
+                o = ratio(data, "berth/" + p, peer + "/" + p, m, view)
+                if o is not None:
+                    (ahead if o > 1 else behind).append("%s %s %.2f×" % (m, peer, o))
+        if not far:
+            against_direct = "within 10%% of direct in both measures (%s)" % ", ".join(near)
+        else:
+            against_direct = "not within 10%% of direct: %s" % ", ".join(far)
+            if near:
+                against_direct += " (within: %s)" % ", ".join(near)
+        if not ahead and not behind:
+            against_peers = "no peer measured"
+        elif not behind:
+            against_peers = "ahead of both peers (%s)" % ", ".join(ahead)
+        else:
+            against_peers = "not ahead of a peer in %s" % ", ".join(behind)
+            if ahead:
+                against_peers += "; ahead in %s" % ", ".join(ahead)
+        lines.append("- berth %s: %s; %s" % (p, against_direct, against_peers))
     return lines
 
 
@@ -272,6 +314,15 @@ def main():
         print()
         print(rates_table(data, mode, max))
         print()
+    pt = paired_table(data)
+    if pt:
+        print("Ratios within each pass (median of the passes, lowest–highest): a path over the "
+              "same engine's direct path, Berth's rate over a peer's on the same path (> 1: "
+              "Berth faster). Targets of one pass are measured a minute apart at most, so these "
+              "move less with the machine's load than ratios of medians.")
+        print()
+        print(pt)
+        print()
     for name, pick in (("medians", med), ("best runs", max)):
         peers = peers_table(data, pick)
         if peers:
@@ -283,11 +334,13 @@ def main():
     print("Spread: (highest - lowest) / median of the runs.")
     print()
     print(spread_table(data))
-    for name, pick in (("medians", med), ("best runs", max)):
+    views = (("ratios within each pass", "paired"), ("medians", "medians"),
+             ("best runs", "best"))
+    for name, view in views:
         print()
         print("Against the target (%s): within 10%% of direct, ahead of both peers." % name)
         print()
-        print("\n".join(verdict(data, pick)))
+        print("\n".join(verdict(data, view)))
     print()
     print("\n".join(notes(out_dir, meta, data)))
     versions = os.path.join(out_dir, "versions.txt")
