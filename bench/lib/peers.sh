@@ -67,6 +67,20 @@ log_tail() {
 	tail -n 3 "$1" 2>/dev/null | tr '\n' ' ' | cut -c1-300 | sed 's/[[:space:]]*$//'
 }
 
+# bench_buildkit_cli: sets BUILDKIT_CLI to Debian's docker CLI (docker.io, 20.10), whose
+# built-in BuildKit client (DOCKER_BUILDKIT=1, no buildx plugin needed) drives the BuildKit
+# inside the bench's dockerd: the "buildkit" peer of the build cases. The docker CLI 28 first
+# on PATH has no BuildKit of its own without buildx.
+bench_buildkit_cli() {
+	BUILDKIT_CLI=/usr/bin/docker
+	if [[ -n ${SKIP[docker]:-} ]]; then
+		SKIP[buildkit]="no dockerd: ${SKIP[docker]}"
+	elif ! [[ -x $BUILDKIT_CLI ]] || [[ $("$BUILDKIT_CLI" --version) != "Docker version 20.10."* ]]; then
+		SKIP[buildkit]="$BUILDKIT_CLI is not Debian's docker CLI 20.10 (the one with BuildKit built in)"
+	fi
+	[[ -z ${SKIP[buildkit]:-} ]] || log "buildkit: ${SKIP[buildkit]}"
+}
+
 # bench_start_dockerd [NETWORK_ARGS...]: Debian's dockerd with its own managed
 # containerd, socket and state. By default no bridge, no iptables, no
 # ip_forward: it changes nothing on the host's network. NETWORK_ARGS replace

@@ -18,7 +18,7 @@ import json
 import os
 import sys
 
-RUNNERS = ["berth", "docker", "podman", "crun", "runc"]
+RUNNERS = ["berth", "docker", "buildkit", "podman", "crun", "runc"]
 PEERS = RUNNERS[1:]
 
 

@@ -91,7 +91,7 @@ static void walk_match(struct copy *c, const char *dir, const char *rel, const c
             bt_strv_push(&names, e->d_name);
     closedir(d);
     size_t n = bt_strv_len(names);
-    qsort(names, n, sizeof(char *), (int (*)(const void *, const void *))strcmp);
+    qsort(names, n, sizeof(char *), bt_strp_cmp);
     for (size_t i = 0; i < n; i++) {
         bt_autofree char *path = bt_xasprintf("%s/%s", dir, names[i]);
         bt_autofree char *sub = *rel ? bt_xasprintf("%s/%s", rel, names[i]) : bt_xstrdup(names[i]);

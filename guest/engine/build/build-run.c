@@ -259,6 +259,8 @@ int build_run_step(struct build *b, const struct bt_df_inst *x, bt_err **err)
                 .container_config = cc,
                 .created_by = bt_strbuf_str(&sb),
                 .author = b->st.maintainer,
+                /* removed next (--rm, --force-rm): its layer needs no copy */
+                .consume = b->opts.rm || b->opts.force_rm,
         };
         char *id = ctr_commit(b->deps.containers, c, &co, err);
         if (!id) {

@@ -317,7 +317,7 @@ static void warn_unused_args(struct build *b)
     size_t n = bt_strv_len(left);
     if (!n)
         return;
-    qsort(left, n, sizeof(char *), (int (*)(const void *, const void *))strcmp);
+    qsort(left, n, sizeof(char *), bt_strp_cmp);
     bt_autostrbuf struct bt_strbuf sb = BT_STRBUF_INIT;
     bt_strbuf_append(&sb, "[Warning] One or more build-args [");
     for (size_t i = 0; i < n; i++)

@@ -61,6 +61,9 @@ static char *commit_build_step(struct ctr_manager *m, struct ctr *c,
             .created_by = o->created_by,
             .repo = o->repo,
             .tag = o->tag,
+            /* stopped: its root file system is unmounted (the runtime mounted it in the
+             * container's mount namespace, gone with it) */
+            .consume_upper = o->consume && c->status == CTR_EXITED,
     };
     return image_commit(m->images, &io, err);
 }

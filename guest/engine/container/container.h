@@ -133,6 +133,10 @@ struct ctr_commit_opts {
     bool build_step;
     const json_t *container_config;
     const char *created_by;
+    /* A build step whose container is removed right after (--rm): its read-write layer becomes
+     * the new layer as it is (image_commit_opts.consume_upper). Refused for a running
+     * container. */
+    bool consume;
 };
 
 /* docker commit: the container's changes as a new image (image_commit()), its config the

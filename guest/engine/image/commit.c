@@ -7,9 +7,11 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "guest/engine/image/image-internal.h"
@@ -17,7 +19,9 @@
 #include "shared/base/cleanup.h"
 #include "shared/base/mem.h"
 #include "shared/base/fd.h"
+#include "shared/base/log.h"
 #include "shared/base/path.h"
+#include "shared/fs/file.h"
 #include "shared/json/json.h"
 
 /* Whether a path of the upper directory is only a mount point the runtime made: an empty
@@ -87,8 +91,10 @@ static int skip_mount_points(const struct bt_tar_entry *e, void *ctx, bt_err **e
     return is_mount_point(e->name, &st, w->skip) ? 1 : 0;
 }
 
-/* Pack the upper directory into path as a layer tar (overlay whiteouts as OCI ones). */
-static int pack_upper(const struct walk *w, const char *path, bt_err **err)
+/* Pack the upper directory into path as a layer tar (overlay whiteouts as OCI ones); digest and
+ * size are those of the tar. */
+static int pack_upper(const struct walk *w, const char *path, char *digest, int64_t *size,
+                      bt_err **err)
 {
     bt_autoclose int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0)
@@ -121,8 +127,86 @@ static int pack_upper(const struct walk *w, const char *path, bt_err **err)
     }
     free(names);
     if (rc == 0)
-        rc = bt_tar_writer_finish(tw, NULL, NULL, err);
+        rc = bt_tar_writer_finish(tw, digest, size, err);
     return rc;
+}
+
+/* One entry of an upper directory made into what unpacking its tar gives: no overlayfs
+ * bookkeeping but the opaque mark of directories (the tar's .wh..wh..opq), and the tar's times
+ * (atime = mtime, whole seconds). */
+static int adopt_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+    (void)type;
+    char list[4096];
+    ssize_t n = llistxattr(path, list, sizeof(list));
+    if (n < 0 && errno != ENOTSUP)
+        return -1;
+    for (ssize_t i = 0; i < n; i += (ssize_t)strlen(list + i) + 1) {
+        const char *key = list + i;
+        if (strncmp(key, "trusted.overlay.", 16) != 0)
+            continue;
+        if (S_ISDIR(st->st_mode) && strcmp(key, "trusted.overlay.opaque") == 0) {
+            char v[2];
+            if (lgetxattr(path, key, v, sizeof(v)) == 1 && v[0] == 'y')
+                continue;
+        }
+        if (lremovexattr(path, key) < 0)
+            return -1;
+    }
+    if (ftw->level == 0) /* the layer's top: as the store makes it */
+        return chmod(path, 0755);
+    struct timespec ts[2] = {{.tv_sec = st->st_mtime}, {.tv_sec = st->st_mtime}};
+    return utimensat(AT_FDCWD, path, ts, AT_SYMLINK_NOFOLLOW);
+}
+
+/* Make the upper directory what unpacking the tar pack_upper() made of it would give, so that
+ * it can be the layer's diff itself: the mount points the tar leaves out removed, then each
+ * entry as adopt_entry() says. */
+static int adopt_upper(const struct walk *w, bt_err **err)
+{
+    for (size_t i = 0; w->skip && w->skip[i]; i++) {
+        const char *rel = w->skip[i][0] == '/' ? w->skip[i] + 1 : w->skip[i];
+        if (!*rel)
+            continue;
+        bt_autofree char *p = bt_xasprintf("%s/%s", w->upper, rel);
+        struct stat st, parent;
+        if (lstat(p, &st) < 0 || !is_mount_point(rel, &st, w->skip))
+            continue;
+        /* the directory keeps the time the tar has for it */
+        bt_autofree char *dir = bt_path_dirname(p);
+        if (lstat(dir, &parent) < 0)
+            return bt_err_errno(err, errno, "stat \"%s\"", dir);
+        if (S_ISDIR(st.st_mode) ? bt_rm_rf(p, err) < 0 : unlink(p) < 0)
+            return err && *err ? -1 : bt_err_errno(err, errno, "remove \"%s\"", p);
+        struct timespec ts[2] = {parent.st_mtim, parent.st_mtim};
+        if (utimensat(AT_FDCWD, dir, ts, AT_SYMLINK_NOFOLLOW) < 0)
+            return bt_err_errno(err, errno, "set the times of \"%s\"", dir);
+    }
+    /* depth first: a directory's time is set after its entries are done */
+    if (nftw(w->upper, adopt_entry, 16, FTW_PHYS | FTW_DEPTH) != 0)
+        return bt_err_errno(err, errno, "adopt \"%s\" as a layer", w->upper);
+    return 0;
+}
+
+/* Stage the layer packed at path from the upper directory: with consume, the directory itself
+ * becomes the layer's diff (adopt_upper()); else, or when that cannot be done, the tar is
+ * unpacked as any layer is. */
+static int stage_upper(struct image_store *s, const struct walk *w, const char *path, bool consume,
+                       struct staged_layer *st, bt_err **err)
+{
+    char digest[BT_DIGEST_STR_SIZE];
+    int64_t size = 0;
+    if (pack_upper(w, path, digest, &size, err) < 0)
+        return -1;
+    if (consume) {
+        bt_autoerr bt_err *e = NULL;
+        if (adopt_upper(w, &e) == 0 &&
+            layer_stage_tree(s, path, digest, size, w->upper, st, &e) == 0)
+            return 0;
+        bt_warn("commit: unpacking the layer instead of adopting %s: %s", w->upper, bt_err_msg(e));
+        staged_layer_clear(st);
+    }
+    return layer_stage(s, path, MEDIA_LAYER_TAR, st, err);
 }
 
 /* The child config dockerd's NewChildImage writes, keys in image.Image's (sorted) order. */
@@ -211,9 +295,7 @@ char *image_commit(struct image_store *s, const struct image_commit_opts *o, bt_
     int rc = dir ? 0 : -1;
     bt_autofree char *path = dir ? bt_xasprintf("%s/layer.tar", dir) : NULL;
     if (rc == 0 && changed)
-        rc = pack_upper(&w, path, err) == 0 && layer_stage(s, path, MEDIA_LAYER_TAR, &st, err) == 0
-                     ? 0
-                     : -1;
+        rc = stage_upper(s, &w, path, o->consume_upper, &st, err);
     if (rc == 0) {
         bt_autofree char *config = child_config(base, o, changed ? st.diff_id : NULL);
         store_lock(s);

@@ -181,6 +181,12 @@ void staged_layer_clear(struct staged_layer *st);
  * guessed from the first bytes. */
 int layer_stage(struct image_store *s, const char *path, const char *media_type,
                 struct staged_layer *out, bt_err **err);
+/* Stage a layer whose tar (at path, plain, of the given digest and size, hard-linked or copied
+ * as the blob) was packed from the directory tree: the tree itself, already in the form
+ * unpacking the tar would give, is renamed to be the layer's diff instead of unpacking the tar
+ * again. Fails (EXDEV and the like) with tree left where it was. */
+int layer_stage_tree(struct image_store *s, const char *path, const char *digest, int64_t size,
+                     const char *tree, struct staged_layer *out, bt_err **err);
 /* Put a staged layer into the store on top of parent (held by the caller; "" for none), unless
  * its chain is there already. Either way the caller gets one hold on the chain. */
 struct layer *layer_commit_locked(struct image_store *s, const char *parent,

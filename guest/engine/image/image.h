@@ -178,6 +178,11 @@ struct image_commit_opts {
     const char *author, *comment;
     const char *created_by; /* the history entry's created_by */
     const char *repo, *tag; /* optional: tag the image repo[:tag] */
+    /* The caller gives upper_dir away (a build step's container, stopped and about to be
+     * removed, its root file system unmounted): it becomes the new layer's diff as it is,
+     * instead of the layer's tar being unpacked again. The directory is gone (or changed) after
+     * the call, whatever the result. */
+    bool consume_upper;
 };
 
 /* docker commit (and a build step): the container's changes as a new layer on top of base

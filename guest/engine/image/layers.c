@@ -322,6 +322,36 @@ int layer_stage(struct image_store *s, const char *path, const char *media_type,
     return 0;
 }
 
+int layer_stage_tree(struct image_store *s, const char *path, const char *digest, int64_t size,
+                     const char *tree, struct staged_layer *out, bt_err **err)
+{
+    memset(out, 0, sizeof(*out));
+    out->dir = store_mkdtemp(s, "stage", err);
+    if (!out->dir)
+        return -1;
+    out->blob = bt_xasprintf("%s/blob", out->dir);
+    if (link(path, out->blob) < 0) {
+        bt_autoclose int in = open(path, O_RDONLY | O_CLOEXEC);
+        if (in < 0)
+            return bt_err_errno(err, errno, "open \"%s\"", path);
+        if (blob_copy_fd(in, out->blob, NULL, NULL, err) < 0)
+            return -1;
+    }
+    bt_autoclose int fd = open(out->blob, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return bt_err_errno(err, errno, "open \"%s\"", out->blob);
+    if (fchmod(fd, 0644) < 0 || fsync(fd) < 0)
+        return bt_err_errno(err, errno, "sync \"%s\"", out->blob);
+    bt_autofree char *diff = bt_xasprintf("%s/diff", out->dir);
+    if (rename(tree, diff) < 0)
+        return bt_err_errno(err, errno, "rename \"%s\" to \"%s\"", tree, diff);
+    snprintf(out->blob_digest, sizeof(out->blob_digest), "%s", digest);
+    snprintf(out->diff_id, sizeof(out->diff_id), "%s", digest);
+    out->size = size;
+    out->media_type = bt_xstrdup(MEDIA_LAYER_TAR);
+    return 0;
+}
+
 static void new_link_name(struct image_store *s, char out[LINK_LEN + 1])
 {
     static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
