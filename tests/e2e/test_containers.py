@@ -277,6 +277,38 @@ def test_kill_with_signals(docker, names):
     assert r.returncode != 0
 
 
+def test_attach_to_a_stopped_container_survives_the_clients_half_close(shared_engine, names):
+    """docker start -a attaches first and, having no stdin, shuts its writing side at once;
+    the engine must still hand the connection to the start that follows, however late."""
+    import socket
+    n = names()
+    assert shared_engine.docker("create", "--name", n, "busybox", "echo", "late").returncode == 0
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(shared_engine.sock)
+    s.sendall(("POST /v1.41/containers/%s/attach?stream=1&stdout=1&stderr=1 HTTP/1.1\r\n"
+               "Host: x\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nContent-Length: 0\r\n\r\n"
+               % n).encode())
+    head = b""
+    while b"\r\n\r\n" not in head:
+        chunk = s.recv(4096)
+        assert chunk, head
+        head += chunk
+    assert head.startswith(b"HTTP/1.1 101"), head
+    s.shutdown(socket.SHUT_WR)
+    time.sleep(1.2)  # past the engine's half-second look at waiting clients
+    assert shared_engine.docker("start", n).returncode == 0
+    s.settimeout(20)
+    out = head.split(b"\r\n\r\n", 1)[1]
+    while True:
+        chunk = s.recv(4096)
+        if not chunk:
+            break
+        out += chunk
+    s.close()
+    # stdcopy framing: stream 1, then the size, then the bytes
+    assert out == b"\x01\x00\x00\x00\x00\x00\x00\x05late\n", out
+
+
 def test_restart_and_start_attach(docker, names):
     n = names()
     docker("run", "--name", n, "busybox", "sh", "-c", "echo run")

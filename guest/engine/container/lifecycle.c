@@ -177,12 +177,15 @@ void ctr_attach_serve(struct ctr_manager *m, struct ctr *c, struct ctr_attach *h
         a->done = true;
     pthread_cond_broadcast(&c->cond);
     /* A stopped container's clients wait here for its start (which hands them over). One
-     * that goes away meanwhile is noticed by polling its socket. */
+     * that goes away meanwhile is noticed by polling its socket: a hang-up, not the end of its
+     * input, which a client without stdin (docker start -a) sends at once by shutting its
+     * writing side; taking that for a departure lost the output of the start it was about to
+     * make. A TCP client that closes is seen at the next start (or removal). */
     while (!a->done) {
         ctr_timed_wait(c, 500);
         if (a->sock >= 0) {
-            struct pollfd p = {.fd = sock, .events = POLLRDHUP};
-            if (poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR)))
+            struct pollfd p = {.fd = sock, .events = 0};
+            if (poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLERR)))
                 break;
         }
     }

@@ -191,8 +191,8 @@ static int adopt_upper(const struct walk *w, bt_err **err)
 /* Stage the layer packed at path from the upper directory: with consume, the directory itself
  * becomes the layer's diff (adopt_upper()); else, or when that cannot be done, the tar is
  * unpacked as any layer is. */
-static int stage_upper(struct image_store *s, const struct walk *w, const char *path,
-                       bool consume, struct staged_layer *st, bt_err **err)
+static int stage_upper(struct image_store *s, const struct walk *w, const char *path, bool consume,
+                       struct staged_layer *st, bt_err **err)
 {
     char digest[BT_DIGEST_STR_SIZE];
     int64_t size = 0;
@@ -200,10 +200,10 @@ static int stage_upper(struct image_store *s, const struct walk *w, const char *
         return -1;
     if (consume) {
         bt_autoerr bt_err *e = NULL;
-        if (adopt_upper(w, &e) == 0 && layer_stage_tree(s, path, digest, size, w->upper, st, &e) == 0)
+        if (adopt_upper(w, &e) == 0 &&
+            layer_stage_tree(s, path, digest, size, w->upper, st, &e) == 0)
             return 0;
-        bt_warn("commit: unpacking the layer instead of adopting %s: %s", w->upper,
-                    bt_err_msg(e));
+        bt_warn("commit: unpacking the layer instead of adopting %s: %s", w->upper, bt_err_msg(e));
         staged_layer_clear(st);
     }
     return layer_stage(s, path, MEDIA_LAYER_TAR, st, err);

@@ -216,10 +216,9 @@ static int describe_entry(const char *path, const struct stat *st, int type, str
     if (ftw->level == 0)
         return 0;
     bt_autostrbuf struct bt_strbuf line = BT_STRBUF_INIT;
-    bt_strbuf_appendf(&line, "%s %o %u:%u %lld %u:%u", path + describe_skip,
-                      st->st_mode, st->st_uid, st->st_gid,
-                      S_ISDIR(st->st_mode) ? 0LL : (long long)st->st_size, major(st->st_rdev),
-                      minor(st->st_rdev));
+    bt_strbuf_appendf(&line, "%s %o %u:%u %lld %u:%u", path + describe_skip, st->st_mode,
+                      st->st_uid, st->st_gid, S_ISDIR(st->st_mode) ? 0LL : (long long)st->st_size,
+                      major(st->st_rdev), minor(st->st_rdev));
     /* a whiteout's times are nobody's: unpacking leaves them at its making */
     if (!S_ISCHR(st->st_mode))
         bt_strbuf_appendf(&line, " m%lld.%09ld a%lld.%09ld", (long long)st->st_mtim.tv_sec,
@@ -283,17 +282,17 @@ static char *changed_container(struct fixture *f, const char *name)
     bt_autofree char *etc = bt_xasprintf("%s/etc", mg);
     bt_autofree char *hosts = bt_xasprintf("%s/etc/hosts", mg);
     bt_autofree char *mnt = bt_xasprintf("%s/mnt", mg);
-    assert_int_equal(unlink(a), 0);                                  /* a whiteout */
-    assert_int_equal(bt_rm_rf(dir, NULL), 0);                        /* an opaque directory */
+    assert_int_equal(unlink(a), 0);           /* a whiteout */
+    assert_int_equal(bt_rm_rf(dir, NULL), 0); /* an opaque directory */
     assert_int_equal(mkdir(dir, 0750), 0);
     assert_int_equal(bt_file_write_atomic(y, "y", 1, 0644, NULL), 0);
-    bt_autoclose int kfd = open(k, O_WRONLY | O_APPEND);             /* a copy-up */
+    bt_autoclose int kfd = open(k, O_WRONLY | O_APPEND); /* a copy-up */
     assert_true(kfd >= 0 && write(kfd, "+", 1) == 1);
     assert_int_equal(bt_file_write_atomic(n, "new", 3, 0640, NULL), 0);
     assert_int_equal(link(n, h), 0);
     assert_int_equal(symlink("n", l), 0);
     assert_int_equal(lsetxattr(n, "user.note", "v", 1, 0), 0);
-    assert_int_equal(mkdir(etc, 0755), 0);                           /* mount points */
+    assert_int_equal(mkdir(etc, 0755), 0); /* mount points */
     assert_int_equal(bt_file_write_atomic(hosts, "", 0, 0644, NULL), 0);
     assert_int_equal(mkdir(mnt, 0755), 0);
     assert_int_equal(umount2(mg, MNT_DETACH), 0);
@@ -327,7 +326,10 @@ static void test_image_commit_adopts_the_upper_as_the_unpacked_layer(void **stat
     struct fixture *f = *state;
     if (!f->ok)
         skip();
-    struct tent l1[] = {{"a", 'f', "a"}, {"dir", 'd'}, {"dir/x", 'f', "x"}, {"keep", 'd'},
+    struct tent l1[] = {{"a", 'f', "a"},
+                        {"dir", 'd'},
+                        {"dir/x", 'f', "x"},
+                        {"keep", 'd'},
                         {"keep/k", 'f', "k"}};
     struct tent l1b[] = {{"other", 'f', "o"}};
     struct bt_strbuf layers[2] = {BT_STRBUF_INIT, BT_STRBUF_INIT};
