@@ -107,7 +107,7 @@ int reg_challenge_parse(const char *header, struct reg_challenge *out, bt_err **
 {
     memset(out, 0, sizeof(*out));
     /* net/http hands distribution the value without its leading white space */
-    const char *s = skip_space(header);
+    const char *s = skip_space(header ? header : "");
     size_t n = token_len(s);
     if (!n)
         return bt_err_set(err, BT_E_INVALID, "invalid WWW-Authenticate header: no auth scheme");

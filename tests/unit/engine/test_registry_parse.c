@@ -121,6 +121,8 @@ static void test_registry_parse_challenge_errors(void **state)
         assert_null(c.scheme);
         reg_challenge_clear(&c);
     }
+    struct reg_challenge c;
+    assert_int_equal(reg_challenge_parse(NULL, &c, NULL), -1);
 }
 
 /* ---- token answers ---- */
