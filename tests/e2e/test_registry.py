@@ -174,32 +174,87 @@ def test_basic_auth_login_push_pull(reg_engine, tmp_path):
     assert image_id(eng, "127.0.0.1:5000/private/bb") == image_id(eng, "busybox")
 
 
-def test_tls_registry_with_a_ca_in_certs_d(reg_engine):
-    """A registry that is not insecure (an address of the namespace's own, not loopback) is
-    reached with TLS, verified against the CA under --registry-certs-dir/<host:port>/."""
-    eng = reg_engine
-    ns = eng.sb.netns
-    for cmd in (["link", "add", "breg0", "type", "veth", "peer", "name", "breg1"],
-                ["addr", "add", "10.99.0.1/24", "dev", "breg0"],
-                ["link", "set", "breg1", "up"],
-                ["link", "set", "breg0", "up"]):
-        harness.subprocess.run(["ip", "-n", ns] + cmd, check=True)
-    pki = harness.PKI(eng.sb.path("pki"))
-    cert, key = pki.issue("registry", server=True, ips=("10.99.0.1",))
-    reg = Registry(eng.sb, port=5443, tls=(cert, key), addr="10.99.0.1")
-    assert eng.docker("tag", "busybox", "10.99.0.1:5443/tls/bb").returncode == 0
-    r = eng.docker("push", "10.99.0.1:5443/tls/bb")
-    assert r.returncode == 1
-    assert "10.99.0.1:5443" in r.stderr and "x509" in r.stderr, r.stderr
-    os.makedirs(os.path.join(eng.certs_dir, "10.99.0.1:5443"))
-    shutil.copy(pki.ca, os.path.join(eng.certs_dir, "10.99.0.1:5443", "ca.crt"))
-    r = eng.docker("push", "10.99.0.1:5443/tls/bb")
-    assert r.returncode == 0, r.stderr + reg.log()
-    assert eng.docker("rmi", "10.99.0.1:5443/tls/bb").returncode == 0
-    r = eng.docker("pull", "10.99.0.1:5443/tls/bb")
-    assert r.returncode == 0, r.stderr
-    assert image_id(eng, "10.99.0.1:5443/tls/bb") == image_id(eng, "busybox")
+@pytest.fixture
+def other_host(reg_engine):
+    """A second network namespace, 10.99.0.2, joined to the engine's (10.99.0.1) by a veth
+    pair: a registry there is at an address that is neither loopback nor the engine's own."""
+    ns = reg_engine.sb.netns + "-reg"
+    run = harness.subprocess.run
+    run(["ip", "netns", "add", ns], check=True)
+    try:
+        for cmd in (["ip", "-n", reg_engine.sb.netns, "link", "add", "breg0", "type", "veth",
+                     "peer", "name", "breg1", "netns", ns],
+                    ["ip", "-n", reg_engine.sb.netns, "addr", "add", "10.99.0.1/24", "dev",
+                     "breg0"],
+                    ["ip", "-n", reg_engine.sb.netns, "link", "set", "breg0", "up"],
+                    ["ip", "-n", ns, "addr", "add", "10.99.0.2/24", "dev", "breg1"],
+                    ["ip", "-n", ns, "link", "set", "breg1", "up"],
+                    ["ip", "-n", ns, "link", "set", "lo", "up"]):
+            run(cmd, check=True)
+        yield ns
+    finally:
+        run(["ip", "netns", "del", ns])
 
+
+class OtherSandbox:
+    """What Registry needs of a sandbox, for a registry in the other_host namespace."""
+
+    def __init__(self, sb, ns):
+        self.sb = sb
+        self.netns = ns
+
+    def path(self, *parts):
+        return self.sb.path(*parts)
+
+    def wrap(self, argv):
+        return ["nsenter", "--net=/run/netns/%s" % self.netns, "--"] + list(argv)
+
+    def run(self, argv, **kw):
+        kw.setdefault("capture_output", True)
+        kw.setdefault("text", True)
+        return harness.subprocess.run(self.wrap(argv), **kw)
+
+    def start(self, argv, log_name=None):
+        # the sandbox starts it in the engine's namespace; nsenter takes it on into ours
+        return self.sb.start(["nsenter", "--net=/run/netns/%s" % self.netns, "--"] + argv,
+                             log_name=log_name)
+
+
+def test_tls_registry_with_a_ca_in_certs_d(reg_engine, other_host):
+    """A registry that is not insecure is reached with TLS, verified against the CA under
+    --registry-certs-dir/<host:port>/; without it the push fails naming the registry."""
+    eng = reg_engine
+    pki = harness.PKI(eng.sb.path("pki"))
+    cert, key = pki.issue("registry", server=True, ips=("10.99.0.2",))
+    reg = Registry(OtherSandbox(eng.sb, other_host), port=5443, tls=(cert, key),
+                   addr="10.99.0.2")
+    assert eng.docker("tag", "busybox", "10.99.0.2:5443/tls/bb").returncode == 0
+    r = eng.docker("push", "10.99.0.2:5443/tls/bb")
+    assert r.returncode == 1
+    assert "10.99.0.2:5443" in r.stderr and "x509" in r.stderr, r.stderr
+    os.makedirs(os.path.join(eng.certs_dir, "10.99.0.2:5443"))
+    shutil.copy(pki.ca, os.path.join(eng.certs_dir, "10.99.0.2:5443", "ca.crt"))
+    r = eng.docker("push", "10.99.0.2:5443/tls/bb")
+    assert r.returncode == 0, r.stderr + reg.log()
+    assert eng.docker("rmi", "10.99.0.2:5443/tls/bb").returncode == 0
+    r = eng.docker("pull", "10.99.0.2:5443/tls/bb")
+    assert r.returncode == 0, r.stderr
+    assert image_id(eng, "10.99.0.2:5443/tls/bb") == image_id(eng, "busybox")
+
+
+def test_the_engines_own_address_is_an_insecure_registry(reg_engine, other_host):
+    """The Toolbox habit: a registry on the VM's own address (here 10.99.0.1, the engine
+    namespace's), plain HTTP, with no --insecure-registry; another address is not insecure."""
+    eng = reg_engine
+    Registry(eng.sb, port=5000, addr="10.99.0.1")
+    assert eng.docker("tag", "busybox", "10.99.0.1:5000/own").returncode == 0
+    r = eng.docker("push", "10.99.0.1:5000/own")
+    assert r.returncode == 0, r.stderr
+    Registry(OtherSandbox(eng.sb, other_host), port=5000, addr="10.99.0.2")
+    assert eng.docker("tag", "busybox", "10.99.0.2:5000/other").returncode == 0
+    r = eng.docker("push", "10.99.0.2:5000/other")
+    assert r.returncode == 1
+    assert 'Get "https://10.99.0.2:5000/v2/"' in r.stderr, r.stderr
 
 class TokenServer:
     """tests/e2e/data/token_server.py on 127.0.0.1:port in the sandbox's namespace, signing with

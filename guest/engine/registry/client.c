@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Sessions with a registry: endpoints, TLS, the auth handshake, requests (libcurl). */
 #include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,12 +93,38 @@ static bool in_cidr(const char *ip, const char *cidr)
     return (a.s_addr & mask) == (n.s_addr & mask);
 }
 
+/* Whether ip is an address of this machine (the VM's own 192.168.99.100, say). */
+static bool is_own_address(const char *ip)
+{
+    unsigned char want[16];
+    int fam = inet_pton(AF_INET, ip, want) == 1    ? AF_INET
+              : inet_pton(AF_INET6, ip, want) == 1 ? AF_INET6
+                                                   : 0;
+    struct ifaddrs *list = NULL;
+    if (!fam || getifaddrs(&list) < 0)
+        return false;
+    bool found = false;
+    for (struct ifaddrs *i = list; i && !found; i = i->ifa_next) {
+        if (!i->ifa_addr || i->ifa_addr->sa_family != fam)
+            continue;
+        if (fam == AF_INET)
+            found = memcmp(&((struct sockaddr_in *)i->ifa_addr)->sin_addr, want, 4) == 0;
+        else
+            found = memcmp(&((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr, want, 16) == 0;
+    }
+    freeifaddrs(list);
+    return found;
+}
+
 /* dockerd's isSecureIndex, less the mirror logic: loopback, localhost, the insecure list
- * (hosts with or without port, CIDRs of the host's address). */
+ * (hosts with or without port, CIDRs of the host's address); and, beyond dockerd, the engine's
+ * own addresses, so that the Toolbox habit `docker push 192.168.99.100:5000/img` (a registry
+ * container on the VM) works without daemon configuration. */
 static bool is_insecure(const struct registry *r, const char *host)
 {
     bt_autofree char *h = host_only(host);
-    if (strcmp(h, "localhost") == 0 || in_cidr(h, "127.0.0.0/8") || strcmp(h, "::1") == 0)
+    if (strcmp(h, "localhost") == 0 || in_cidr(h, "127.0.0.0/8") || strcmp(h, "::1") == 0 ||
+        is_own_address(h))
         return true;
     for (size_t i = 0; r->insecure[i]; i++) {
         const char *e = r->insecure[i];
