@@ -311,12 +311,13 @@ def test_token_auth_login_push_pull(reg_engine):
 class Proxy:
     """tests/e2e/data/registry_proxy.py on 127.0.0.1:port in front of the registry."""
 
-    def __init__(self, sb, port, upstream, mode):
+    def __init__(self, sb, port, upstream, mode, creds=None):
         self.log_path = sb.path("proxy-%d.requests" % port)
         open(self.log_path, "w").close()
         script = os.path.join(harness.SOURCE_DIR, "tests", "e2e", "data", "registry_proxy.py")
         self.proc = sb.start(["/usr/bin/python3", script, str(port), str(upstream), mode,
-                              self.log_path], log_name="proxy-%d.log" % port)
+                              self.log_path] + ([creds] if creds else []),
+                             log_name="proxy-%d.log" % port)
         wait_port(sb, "127.0.0.1", port)
 
     def requests(self):
@@ -440,3 +441,24 @@ def test_all_tags_and_cross_repository_mounts(reg_engine):
     assert "1: Pulling from multi" in r.stdout and "2: Pulling from multi" in r.stdout, r.stdout
     r = eng.docker("images", "--format", "{{.Repository}}:{{.Tag}}", "127.0.0.1:5000/multi")
     assert sorted(r.stdout.split()) == ["127.0.0.1:5000/multi:1", "127.0.0.1:5000/multi:2"]
+
+
+def test_blob_redirects_are_followed_without_the_registrys_credentials(reg_engine):
+    eng = reg_engine
+    Registry(eng.sb, htpasswd={"alice": "s3cret"})
+    r = eng.docker("login", "-u", "alice", "--password-stdin", "127.0.0.1:5000", input="s3cret")
+    assert r.returncode == 0, r.stderr
+    assert eng.docker("tag", "busybox", "127.0.0.1:5000/redir").returncode == 0
+    assert eng.docker("push", "127.0.0.1:5000/redir").returncode == 0
+    want = image_id(eng, "busybox")
+    assert eng.docker("rmi", "127.0.0.1:5000/redir", "busybox").returncode == 0
+    proxy = Proxy(eng.sb, 5010, 5000, "redirect", creds="alice:s3cret")
+    wait_port(eng.sb, "127.0.0.1", 5011)
+    r = eng.docker("login", "-u", "alice", "--password-stdin", "127.0.0.1:5010", input="s3cret")
+    assert r.returncode == 0, r.stderr
+    r = eng.docker("pull", "127.0.0.1:5010/redir")
+    assert r.returncode == 0, r.stderr
+    assert image_id(eng, "127.0.0.1:5010/redir") == want
+    followed = [l for l in proxy.requests() if l.endswith((" auth=no", " auth=yes"))]
+    assert followed, proxy.requests()
+    assert all(l.endswith(" auth=no") for l in followed), followed
