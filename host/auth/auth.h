@@ -102,6 +102,12 @@ char *auth_file_dump(const struct auth_file *f);
 
 /* ---- where credentials are looked up ---- */
 
+/* X-Registry-Config of a build (GetAllCredentials, then the client's json.Marshal of the map
+ * in base64url): every entry of files[0..n), an earlier file's winning for a key, keys sorted.
+ * Files that cannot be read or entries that do not decode are left out, as the docker CLI goes
+ * on without them. "e30=" when there are none. A new string. */
+char *auth_all_header(const char *const *files, size_t n);
+
 /* The docker CLI's config.json: $DOCKER_CONFIG/config.json, else $HOME/.docker/config.json
  * (the password database's home when HOME is unset). A new string. */
 char *auth_docker_config_file(void);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "host/auth/auth.h"
+#include "host/auth/auth-internal.h"
 #include "shared/base/base64.h"
 #include "shared/base/cleanup.h"
 #include "shared/base/mem.h"
@@ -361,4 +362,41 @@ int auth_resolve(const char *const *files, size_t n, const char *key, struct aut
         }
     }
     return 0;
+}
+
+char *auth_all_header(const char *const *files, size_t n)
+{
+    bt_autoptr(json_t) all = json_object(); /* key -> its AuthConfig JSON text */
+    for (size_t i = 0; i < n; i++) {
+        struct auth_file f;
+        if (!files[i] || auth_file_load(&f, files[i], NULL) < 0)
+            continue;
+        const char *key;
+        json_t *entry;
+        json_object_foreach (bt_json_get_obj(f.doc, "auths"), key, entry) {
+            struct auth_config a;
+            if (json_object_get(all, key) || entry_config(key, entry, &a, NULL) < 0)
+                continue;
+            bt_autofree char *text = auth_config_json(&a);
+            json_object_set_new(all, key, json_string(text));
+            auth_config_clear(&a);
+        }
+        auth_file_clear(&f);
+    }
+    /* json.Marshal of a map: keys sorted, each value the AuthConfig's own JSON */
+    bt_autoptr(json_t) by_key = sorted(all);
+    struct bt_strbuf sb = BT_STRBUF_INIT;
+    bt_strbuf_append_c(&sb, '{');
+    const char *key;
+    json_t *text;
+    json_object_foreach (by_key, key, text) {
+        if (sb.len > 1)
+            bt_strbuf_append_c(&sb, ',');
+        auth_json_string(&sb, key);
+        bt_strbuf_append_c(&sb, ':');
+        bt_strbuf_append(&sb, json_string_value(text));
+    }
+    bt_strbuf_append_c(&sb, '}');
+    bt_autofree char *json = bt_strbuf_steal(&sb);
+    return auth_b64url(json);
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "host/auth/auth.h"
+#include "host/auth/auth-internal.h"
 #include "shared/base/base64.h"
 #include "shared/base/cleanup.h"
 #include "shared/base/mem.h"
@@ -75,8 +76,7 @@ char *auth_hostname(const char *server)
     return bt_xstrndup(server, strcspn(server, "/"));
 }
 
-/* A string as Go's encoding/json writes it (HTML-safe, its default). */
-static void go_json_string(struct bt_strbuf *sb, const char *s)
+void auth_json_string(struct bt_strbuf *sb, const char *s)
 {
     static const char hex[] = "0123456789abcdef";
     size_t n = strlen(s);
@@ -158,18 +158,17 @@ char *auth_config_json(const struct auth_config *a)
                 bt_strbuf_append_c(&sb, ',');
             first = false;
             bt_strbuf_appendf(&sb, "\"%s\":", m[i].key);
-            go_json_string(&sb, m[i].value);
+            auth_json_string(&sb, m[i].value);
         }
     }
     bt_strbuf_append_c(&sb, '}');
     return bt_strbuf_steal(&sb);
 }
 
-char *auth_header(const struct auth_config *a)
+char *auth_b64url(const char *text)
 {
-    bt_autofree char *json = auth_config_json(a);
-    char *b64 = bt_base64_encode(json, strlen(json));
-    /* base64.URLEncoding: the standard alphabet with - and _ for + and /, padded */
+    char *b64 = bt_base64_encode(text, strlen(text));
+    /* the standard alphabet with - and _ for + and /, padded */
     for (char *p = b64; *p; p++) {
         if (*p == '+')
             *p = '-';
@@ -177,4 +176,10 @@ char *auth_header(const struct auth_config *a)
             *p = '_';
     }
     return b64;
+}
+
+char *auth_header(const struct auth_config *a)
+{
+    bt_autofree char *json = auth_config_json(a);
+    return auth_b64url(json);
 }

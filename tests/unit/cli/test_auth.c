@@ -300,6 +300,37 @@ static void test_auth_resolve_reads_berths_file_then_dockers(void **state)
     rmdir_all(dir);
 }
 
+static char *decode_url(const char *b64url)
+{
+    bt_autofree char *std = bt_xstrdup(b64url);
+    for (char *p = std; *p; p++)
+        *p = *p == '-' ? '+' : *p == '_' ? '/' : *p;
+    size_t len;
+    return bt_base64_decode(std, &len, NULL);
+}
+
+static void test_auth_all_header_is_a_builds_registry_config(void **state)
+{
+    bt_autofree char *dir = tmpdir();
+    bt_autofree char *own = bt_xasprintf("%s/berth.json", dir);
+    bt_autofree char *docker = bt_xasprintf("%s/docker.json", dir);
+    spit(own, "{\"auths\":{\"zz.example\":{\"auth\":\"Yjpi\"},\"bad\":{\"auth\":\"!\"}}}");
+    spit(docker, "{\"auths\":{\"zz.example\":{\"auth\":\"YTpi\",\"email\":\"e@x\"},"
+                 "\"https://index.docker.io/v1/\":{\"auth\":\"aHViOnNlY3JldA==\"},\"h\":{}}}");
+    const char *files[] = {own, docker, NULL};
+    bt_autofree char *h = auth_all_header(files, 3);
+    bt_autofree char *json = decode_url(h);
+    /* recorded from docker build with docker's file alone, zz.example then berth's */
+    assert_string_equal(json, "{\"h\":{\"serveraddress\":\"h\"},\"https://index.docker.io/v1/\":{"
+                              "\"username\":\"hub\",\"password\":\"secret\",\"serveraddress\":"
+                              "\"https://index.docker.io/v1/\"},\"zz.example\":{\"username\":"
+                              "\"b\",\"password\":\"b\",\"serveraddress\":\"zz.example\"}}");
+    const char *none[] = {NULL};
+    bt_autofree char *e = auth_all_header(none, 1);
+    assert_string_equal(e, "e30=");
+    rmdir_all(dir);
+}
+
 static void test_auth_docker_config_file_follows_docker_config(void **state)
 {
     setenv("DOCKER_CONFIG", "/x/y", 1);
@@ -322,6 +353,7 @@ int main(void)
             cmocka_unit_test(test_auth_file_reads_as_docker),
             cmocka_unit_test(test_auth_file_writes_through_a_symlink),
             cmocka_unit_test(test_auth_resolve_reads_berths_file_then_dockers),
+            cmocka_unit_test(test_auth_all_header_is_a_builds_registry_config),
             cmocka_unit_test(test_auth_docker_config_file_follows_docker_config),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
