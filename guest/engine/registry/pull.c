@@ -292,9 +292,10 @@ static int download(struct registry_pull *p, CURL *c, size_t i, bt_err **err)
         }
         reg_out_status(&p->out, st.id, "Download complete");
     }
-    reg_out_progress(&p->out, st.id, "Extracting", 0, d->size);
     if (image_pull_add_layer(p->ip, i, done, d->media_type, err) < 0)
         return -1;
+    /* one step, unpacked as it is read: its end is the progress there is to show */
+    reg_out_progress(&p->out, st.id, "Extracting", d->size, d->size);
     reg_out_status(&p->out, st.id, "Pull complete");
     return 0;
 }
