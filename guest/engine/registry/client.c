@@ -392,6 +392,15 @@ static int transport_error(CURL *c, const char *method, const char *url, CURLcod
         curl_free(port);
         curl_url_cleanup(u);
         why = dial;
+    } else if (rc == CURLE_COULDNT_RESOLVE_HOST) {
+        char *host = NULL;
+        CURLU *u = curl_url();
+        if (curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK)
+            curl_url_get(u, CURLUPART_HOST, &host, 0);
+        dial = bt_xasprintf("dial tcp: lookup %s: no such host", host ? host : "?");
+        curl_free(host);
+        curl_url_cleanup(u);
+        why = dial;
     } else if (rc == CURLE_PEER_FAILED_VERIFICATION)
         why = "tls: failed to verify certificate: x509: certificate signed by unknown authority";
     else if (rc == CURLE_OPERATION_TIMEDOUT)
