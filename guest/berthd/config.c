@@ -19,9 +19,23 @@
 #define DEFAULT_TLS_HOST "tcp://localhost:2376"
 
 /* Settings that may come from the file: the flag's long name is the file's key. */
-static const char *const file_keys[] = {"data-root", "exec-root", "hosts", "pidfile",   "log-level",
-                                        "log-file",  "debug",     "tls",   "tlsverify", "tlscacert",
-                                        "tlscert",   "tlskey",    NULL};
+static const char *const file_keys[] = {"data-root",
+                                        "exec-root",
+                                        "hosts",
+                                        "pidfile",
+                                        "log-level",
+                                        "log-file",
+                                        "debug",
+                                        "tls",
+                                        "tlsverify",
+                                        "tlscacert",
+                                        "tlscert",
+                                        "tlskey",
+                                        "insecure-registries",
+                                        "max-concurrent-downloads",
+                                        "max-concurrent-uploads",
+                                        "registry-certs-dir",
+                                        NULL};
 
 static bool known_key(const char *k)
 {
@@ -102,7 +116,10 @@ static int apply_file(struct daemon_config *c, struct bt_flag *flags, bool *from
             continue;
         }
         /* dockerd's daemon.json says "hosts" for the repeatable -H/--host */
-        const char *flag = strcmp(key, "hosts") == 0 ? "host" : key;
+        /* and "insecure-registries" for the repeatable --insecure-registry */
+        const char *flag = strcmp(key, "hosts") == 0                 ? "host"
+                           : strcmp(key, "insecure-registries") == 0 ? "insecure-registry"
+                                                                     : key;
         struct bt_flag *f = NULL;
         for (struct bt_flag *g = flags; g->name; g++)
             if (strcmp(g->name, flag) == 0)
@@ -117,6 +134,8 @@ static int apply_file(struct daemon_config *c, struct bt_flag *flags, bool *from
         }
         if (f->type == BT_FLAG_BOOL && json_is_boolean(val)) {
             *(bool *)f->value = json_is_true(val);
+        } else if (f->type == BT_FLAG_INT && json_is_integer(val)) {
+            *(int64_t *)f->value = json_integer_value(val);
         } else if (f->type == BT_FLAG_STRING && json_is_string(val)) {
             *(const char **)f->value = own(c, bt_xstrdup(json_string_value(val)));
         } else if (f->type == BT_FLAG_STRINGS && json_is_array(val)) {
@@ -191,6 +210,9 @@ int daemon_config_load(struct daemon_config *c, int argc, char **argv, bt_err **
     c->pidfile = "/run/berth.pid";
     c->log_level = "info";
     c->config_file = DEFAULT_CONFIG_FILE;
+    c->max_downloads = 3;
+    c->max_uploads = 5;
+    c->registry_certs_dir = "/etc/berth/certs.d";
     bt_autofree char *certs = cert_dir();
     c->tlscacert = own(c, bt_xasprintf("%s/ca.pem", certs));
     c->tlscert = own(c, bt_xasprintf("%s/cert.pem", certs));
@@ -238,6 +260,26 @@ int daemon_config_load(struct daemon_config *c, int argc, char **argv, bt_err **
              .type = BT_FLAG_STRING,
              .value = &c->bridge,
              .usage = "Attach containers to a network bridge (\"none\": no default bridge)"},
+            {.name = "insecure-registry",
+             .type = BT_FLAG_STRINGS,
+             .value = &c->insecure_registries,
+             .usage = "Enable insecure registry communication (host[:port] or CIDR)"},
+            {.name = "max-concurrent-downloads",
+             .type = BT_FLAG_INT,
+             .value = &c->max_downloads,
+             .usage = "Set the max concurrent downloads",
+             .def_text = "3"},
+            {.name = "max-concurrent-uploads",
+             .type = BT_FLAG_INT,
+             .value = &c->max_uploads,
+             .usage = "Set the max concurrent uploads",
+             .def_text = "5"},
+            {.name = "registry-certs-dir",
+             .type = BT_FLAG_STRING,
+             .value = &c->registry_certs_dir,
+             .usage = "Directory of per-registry TLS material (HOST:PORT/ca.crt, client.cert, "
+                      "client.key)",
+             .def_text = "/etc/berth/certs.d"},
             {.name = "config-file",
              .type = BT_FLAG_STRING,
              .value = &c->config_file,
@@ -304,6 +346,12 @@ int daemon_config_load(struct daemon_config *c, int argc, char **argv, bt_err **
     struct bt_flag *verify = bt_flags_find(&fs, "tlsverify");
     settle_tls(c, tls->changed || from_file[tls - flags],
                verify->changed || from_file[verify - flags]);
+    if (c->max_downloads < 1)
+        return bt_err_set(err, BT_E_INVALID, "invalid max concurrent downloads: %lld",
+                          (long long)c->max_downloads);
+    if (c->max_uploads < 1)
+        return bt_err_set(err, BT_E_INVALID, "invalid max concurrent uploads: %lld",
+                          (long long)c->max_uploads);
     if (!c->hosts) {
         c->hosts = bt_xzalloc(2 * sizeof(char *));
         c->hosts[0] = c->tls ? DEFAULT_TLS_HOST : DEFAULT_HOST;
@@ -313,6 +361,7 @@ int daemon_config_load(struct daemon_config *c, int argc, char **argv, bt_err **
 
 void daemon_config_free(struct daemon_config *c)
 {
+    free(c->insecure_registries);
     free(c->hosts);
     free(c->args);
     bt_strv_free(c->owned);

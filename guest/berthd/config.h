@@ -12,6 +12,7 @@
  * host is tcp://localhost:2376.
  */
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "shared/base/err.h"
 
@@ -25,6 +26,9 @@ struct daemon_config {
     const char *config_file;
     const char *bip;    /* the default bridge's address/prefix, or NULL (172.17.0.1/16) */
     const char *bridge; /* "none": no default bridge; otherwise NULL */
+    const char **insecure_registries; /* NULL-terminated, or NULL */
+    int64_t max_downloads, max_uploads;
+    const char *registry_certs_dir;
     bool debug;
     bool version;
     /* TLS for tcp:// hosts, settled as dockerd 28 does (see daemon_config_load): */

@@ -14,6 +14,7 @@
 #include "guest/berthd/config.h"
 #include "guest/berthd/dial-stdio.h"
 #include "guest/engine/api/api.h"
+#include "guest/engine/registry/registry.h"
 #include "guest/engine/daemon/daemon.h"
 #include "shared/base/cleanup.h"
 #include "shared/base/log.h"
@@ -59,10 +60,23 @@ static int serve(struct daemon *d, const struct daemon_config *c, const struct a
                                    .exec_root = d->exec_root,
                                    .debug = c->debug,
                                    .started = d->started};
+    bt_autofree char *reg_state = bt_xasprintf("%s/registry", d->data_root);
+    struct registry_opts ro = {.insecure = (char *const *)c->insecure_registries,
+                               .certs_dir = c->registry_certs_dir,
+                               .state_dir = reg_state,
+                               .max_downloads = (int)c->max_downloads,
+                               .max_uploads = (int)c->max_uploads};
+    bt_autoerr bt_err *rerr = NULL;
+    struct registry *registry = registry_new(&ro, &rerr);
+    if (!registry) {
+        bt_error("registry client: %s", bt_err_msg(rerr));
+        return 1;
+    }
     struct api_context ctx = {.images = d->images,
                               .containers = d->containers,
                               .volumes = d->volumes,
                               .networks = d->networks,
+                              .registry = registry,
                               .info = &info};
     struct api_server *server = api_server_new(&ctx, api_routes);
     if (tls)
@@ -72,6 +86,7 @@ static int serve(struct daemon *d, const struct daemon_config *c, const struct a
         if (api_server_listen(server, c->hosts[i], &err) < 0) {
             bt_error("failed to load listeners: %s", bt_err_msg(err));
             api_server_free(server);
+            registry_free(registry);
             return 1;
         }
     }
@@ -86,6 +101,7 @@ static int serve(struct daemon *d, const struct daemon_config *c, const struct a
         }
     }
     api_server_free(server);
+    registry_free(registry);
     /* Containers keep running: their monitors own them, and the next berthd adopts them. */
     bt_info("Daemon shutdown complete");
     return 0;

@@ -17,6 +17,7 @@
 #include "host/cli/cmds.h"
 #include "host/cli/commands.h"
 #include "host/cli/jsonmsg.h"
+#include "host/cli/registry.h"
 #include "host/cli/util.h"
 #include "host/format/units.h"
 #include "shared/base/cleanup.h"
@@ -303,9 +304,13 @@ static int run_build(struct berth_cli *cli, const struct build_flags *f, struct 
     b->progress = f->quiet ? NULL : cli->out;
     bt_autofree char *id = NULL;
     struct jsonmsg m = {.out = f->quiet ? quiet_out : cli->out, .aux = aux_id, .aux_arg = &id};
-    /* the registries' credentials (none: berth keeps no credential store yet), as docker's
-     * base64url of the JSON map */
-    static const char *const headers[] = {"X-Registry-Config: e30=", NULL};
+    /* every stored registry credential, for FROM's pulls (berth's file, then docker's) */
+    bt_autofree char *own = berth_config_file(cli);
+    bt_autofree char *docker = auth_docker_config_file();
+    const char *files[] = {own, docker};
+    bt_autofree char *creds = auth_all_header(files, 2);
+    bt_autofree char *config = bt_xasprintf("X-Registry-Config: %s", creds);
+    const char *const headers[] = {config, NULL};
     struct cl_request req = {.method = "POST",
                              .path = path,
                              .content_type = "application/x-tar",

@@ -56,6 +56,10 @@ int berth_cmd_network_inspect(struct berth_cli *cli, int argc, char **argv);
 int berth_cmd_network_ls(struct berth_cli *cli, int argc, char **argv);
 int berth_cmd_network_prune(struct berth_cli *cli, int argc, char **argv);
 int berth_cmd_network_rm(struct berth_cli *cli, int argc, char **argv);
+int berth_cmd_pull(struct berth_cli *cli, int argc, char **argv);
+int berth_cmd_push(struct berth_cli *cli, int argc, char **argv);
+int berth_cmd_login(struct berth_cli *cli, int argc, char **argv);
+int berth_cmd_logout(struct berth_cli *cli, int argc, char **argv);
 
 /* cmd-machine.c: `berth machine`'s commands, ending with a NULL name */
 extern const struct berth_cmd berth_machine_cmds[];

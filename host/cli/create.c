@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "host/cli/jsonmsg.h"
+#include "host/cli/registry.h"
 #include "host/cli/util.h"
 #include "host/copts/copts.h"
 #include "host/term/term.h"
@@ -17,31 +17,6 @@
 #include "shared/base/mem.h"
 #include "shared/json/json.h"
 #include "shared/reference/reference.h"
-
-int berth_pull(struct berth_cli *cli, struct cl_client *c, const char *image, const char *platform,
-               bool quiet, bt_err **err)
-{
-    bt_autoptr(bt_ref) ref = bt_ref_parse_docker(image, err);
-    if (!ref)
-        return -1;
-    bt_autofree char *name = bt_ref_name(ref); /* docker sends the full name */
-    bt_autofree char *en = berth_escape(name);
-    bt_autostrbuf struct bt_strbuf path = BT_STRBUF_INIT;
-    bt_strbuf_appendf(&path, "/images/create?fromImage=%s", en);
-    berth_query(&path, "tag", ref->digest ? ref->digest : ref->tag);
-    if (platform && *platform)
-        berth_query(&path, "platform", platform);
-    struct jsonmsg m = {.out = quiet ? NULL : cli->err};
-    struct cl_request req = {
-            .method = "POST", .path = bt_strbuf_str(&path), .sink = jsonmsg_sink, .sink_arg = &m};
-    struct cl_response resp;
-    if (cl_call(c, &req, &resp, err) < 0) {
-        jsonmsg_finish(&m, NULL);
-        return -1;
-    }
-    cl_response_clear(&resp);
-    return jsonmsg_finish(&m, err);
-}
 
 /* The docker CLI's localhostDNSWarning: the first --dns address on the loopback (they are
  * in Go's canonical form already), or NULL. */
@@ -100,8 +75,9 @@ char *berth_create(struct berth_cli *cli, struct cl_client *c, json_t *body,
             return NULL;
         }
     }
-    if (strcmp(o->pull, "always") == 0 && named &&
-        berth_pull(cli, c, image, o->platform, o->quiet, err) < 0)
+    /* the docker CLI's pullImage: ImageCreate, its progress on stderr, no second try */
+    struct berth_pull_opts po = {.platform = o->platform, .out = o->quiet ? NULL : cli->err};
+    if (strcmp(o->pull, "always") == 0 && named && berth_pull(cli, c, named, &po, err) < 0)
         goto fail;
     unsigned rows = 0, cols = 0;
     if (term_size(fileno(cli->out), &rows, &cols)) {
@@ -116,7 +92,7 @@ char *berth_create(struct berth_cli *cli, struct cl_client *c, json_t *body,
         bt_err_free(cerr);
         if (!o->quiet)
             fprintf(cli->err, "Unable to find image '%s' locally\n", familiar);
-        if (berth_pull(cli, c, image, o->platform, o->quiet, err) < 0 ||
+        if (berth_pull(cli, c, named, &po, err) < 0 ||
             create_once(c, body, bt_strbuf_str(&path), &resp, err) < 0)
             goto fail;
     }

@@ -18,7 +18,3 @@ struct berth_create_opts {
  * is missing is pulled ("Unable to find image 'x' locally") unless pull is "never". */
 char *berth_create(struct berth_cli *cli, struct cl_client *c, json_t *body,
                    const struct berth_create_opts *o, bt_err **err);
-
-/* POST /images/create?fromImage=... with the progress on stderr (unless quiet). */
-int berth_pull(struct berth_cli *cli, struct cl_client *c, const char *image, const char *platform,
-               bool quiet, bt_err **err);

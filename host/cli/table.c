@@ -34,6 +34,8 @@
 #define S_TOP     "Display the running processes of a container"
 #define S_TAG     "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE"
 #define S_PORT    "List port mappings or a specific mapping for the container"
+#define S_PULL    "Download an image from a registry"
+#define S_PUSH    "Upload an image to a registry"
 
 /* clang-format off */
 static const struct berth_cmd container_cmds[] = {
@@ -71,6 +73,8 @@ static const struct berth_cmd image_cmds[] = {
         CMD("load", S_LOAD, berth_cmd_load),
         CMD("ls", "List images", berth_cmd_images),
         CMD("prune", "Remove unused images", berth_cmd_image_prune),
+        CMD("pull", S_PULL, berth_cmd_pull),
+        CMD("push", S_PUSH, berth_cmd_push),
         CMD("rm", S_RMI, berth_cmd_rmi),
         CMD("save", S_SAVE, berth_cmd_save),
         CMD("tag", S_TAG, berth_cmd_tag),
@@ -115,7 +119,11 @@ const struct berth_cmd berth_commands[] = {
         {"exec", S_EXEC, berth_cmd_exec, BERTH_GROUP_COMMON, NULL},
         {"ps", "List containers", berth_cmd_ps, BERTH_GROUP_COMMON, NULL},
         {"build", S_BUILD, berth_cmd_build, BERTH_GROUP_COMMON, NULL},
+        {"pull", S_PULL, berth_cmd_pull, BERTH_GROUP_COMMON, NULL},
+        {"push", S_PUSH, berth_cmd_push, BERTH_GROUP_COMMON, NULL},
         {"images", "List images", berth_cmd_images, BERTH_GROUP_COMMON, NULL},
+        {"login", "Authenticate to a registry", berth_cmd_login, BERTH_GROUP_COMMON, NULL},
+        {"logout", "Log out from a registry", berth_cmd_logout, BERTH_GROUP_COMMON, NULL},
         {"version", "Show the Berth version information", berth_cmd_version, BERTH_GROUP_COMMON, NULL},
         {"info", "Display system-wide information", berth_cmd_info, BERTH_GROUP_COMMON, NULL},
         {"quickstart", "Create and start the default machine, then open a shell for it",

@@ -98,6 +98,8 @@ struct cl_request {
     /* "/containers/json?all=1": the client prefixes "/v<version>" */
     const char *path;
     const json_t *json; /* a JSON body, or: */
+    const char *body;   /* a body of body_len bytes as it is (a JSON body as Go encodes it), or: */
+    size_t body_len;
     const char *content_type;
     cl_source_fn source; /* a streamed body (chunked) */
     void *source_arg;

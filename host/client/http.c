@@ -295,17 +295,19 @@ static int exchange(struct cl_client *c, const struct cl_request *req, struct re
     bool reused = c->conn != NULL;
     if (ensure_conn(c, err) < 0)
         return -1;
-    bt_autofree char *body = req->json ? bt_json_dumps(req->json) : NULL;
+    bt_autofree char *json = req->json ? bt_json_dumps(req->json) : NULL;
+    const char *body = json ? json : req->body;
+    size_t body_len = json ? strlen(json) : req->body_len;
     char len[32] = "";
     if (body)
-        snprintf(len, sizeof(len), "%zu", strlen(body));
+        snprintf(len, sizeof(len), "%zu", body_len);
     else if (!req->source && strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0)
         snprintf(len, sizeof(len), "0");
     bt_autostrbuf struct bt_strbuf head = BT_STRBUF_INIT;
     request_head(c, req, body || (!req->source && len[0] == '0') ? len : NULL, hijack, &head);
     bool broken = false;
     if (cl_conn_write_all(c->conn, head.buf, head.len, NULL) < 0 ||
-        (body && cl_conn_write_all(c->conn, body, strlen(body), NULL) < 0))
+        (body && cl_conn_write_all(c->conn, body, body_len, NULL) < 0))
         broken = true;
     if (!broken && req->source && send_chunks(c->conn, req, &broken, err) < 0) {
         cl_conn_free(bt_steal_ptr(&c->conn));

@@ -47,6 +47,15 @@ bool term_size(int fd, unsigned *rows, unsigned *cols)
     return true;
 }
 
+bool term_width(int fd, unsigned *cols)
+{
+    struct winsize ws;
+    if (ioctl(fd, TIOCGWINSZ, &ws) < 0)
+        return false;
+    *cols = ws.ws_col;
+    return true;
+}
+
 int term_parse_keys(const char *spec, unsigned char *keys, size_t *n, bt_err **err)
 {
     *n = 0;

@@ -26,6 +26,9 @@ void term_restore(struct term_state *st);
 
 /* The size of the terminal on fd; false when fd is not a terminal. */
 bool term_size(int fd, unsigned *rows, unsigned *cols);
+/* The width alone, as moby/term's GetWinsize gives it: whatever the terminal says, 0 included
+ * (a pty nobody sized); false when fd is not a terminal. */
+bool term_width(int fd, unsigned *cols);
 
 #define TERM_MAX_KEYS 16
 

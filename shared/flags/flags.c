@@ -228,14 +228,16 @@ static int cmp_flags(const void *a, const void *b)
 
 void bt_flags_print_help(const struct bt_flagset *fs, FILE *out)
 {
-    fprintf(out, "Usage:  %s\n\n", fs->usage);
+    /* cobra's template: each section after the usage begins with a blank line; a command
+     * without options ends with its description (docker logout --help) */
+    fprintf(out, "Usage:  %s\n", fs->usage);
     if (fs->description)
-        fprintf(out, "%s\n\n", fs->description);
+        fprintf(out, "\n%s\n", fs->description);
     bool any = false;
     for (const struct bt_flag *f = fs->flags; f && f->name; f++)
         any = any || !f->hidden;
     if (any)
-        fprintf(out, "%s:\n", fs->options_title ? fs->options_title : "Options");
+        fprintf(out, "\n%s:\n", fs->options_title ? fs->options_title : "Options");
     bt_flags_print_options(fs, out);
 }
 

@@ -78,15 +78,16 @@ class PKI:
     def _openssl(self, *args):
         subprocess.run([openssl_cli()] + list(args), check=True, capture_output=True)
 
-    def issue(self, name, server=False):
-        """A certificate for a server on 127.0.0.1 and localhost (extendedKeyUsage serverAuth)
-        or a client (clientAuth), as dockerd's documentation makes them. Returns (cert, key)."""
+    def issue(self, name, server=False, ips=()):
+        """A certificate for a server on 127.0.0.1 and localhost (and ips; extendedKeyUsage
+        serverAuth) or a client (clientAuth), as dockerd's documentation makes them. Returns
+        (cert, key)."""
         cert, key, csr = (self.path("%s-%s.pem" % (name, k)) for k in ("cert", "key", "csr"))
         ext = self.path("%s.ext" % name)
         with open(ext, "w") as f:
             if server:
-                f.write("subjectAltName=IP:127.0.0.1,DNS:localhost\n"
-                        "extendedKeyUsage=serverAuth\n")
+                f.write("subjectAltName=IP:127.0.0.1,DNS:localhost%s\n"
+                        "extendedKeyUsage=serverAuth\n" % "".join(",IP:" + i for i in ips))
             else:
                 f.write("extendedKeyUsage=clientAuth\n")
         self._openssl("req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",

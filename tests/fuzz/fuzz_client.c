@@ -5,12 +5,13 @@
  *   0: an HTTP answer to a request (http-parser and the client's callbacks), collected;
  *   1: the same answer to a hijack (101 and the bytes after it);
  *   2: an attach/logs stream through the stdcopy demultiplexer;
- *   3: a JSON message stream (pull, load, import);
+ *   3: a JSON message stream (pull, load, import), drawn as on a terminal;
  *   4: a -H / DOCKER_HOST value;
  *   5: a --since/--until time.
  * Each either succeeds or fails with a message; none may touch memory it does not own.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -86,7 +87,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         break;
     }
     case 3: {
-        struct jsonmsg m = {.out = NULL};
+        /* shown as on a terminal (cursor movement, bars) when the stream's length is odd */
+        static FILE *null;
+        if (!null)
+            null = fopen("/dev/null", "w");
+        struct jsonmsg m = {.out = size % 2 ? null : NULL,
+                            .mode = JSONMSG_TERMINAL,
+                            .width = (int)(size % 256),
+                            .now_ns = (int64_t)size * 1000000007};
         jsonmsg_sink(&m, (const char *)data, size);
         jsonmsg_finish(&m, &err);
         break;

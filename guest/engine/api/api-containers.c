@@ -589,6 +589,7 @@ struct wait_job {
     struct ctr_manager *m;
     struct ctr *c;
     enum ctr_wait_condition cond;
+    uint64_t since;
     int fd;
 };
 
@@ -604,7 +605,7 @@ static void wait_producer(int fd, void *arg)
     int status = 0;
     bt_autoerr bt_err *err = NULL;
     json_t *body;
-    if (ctr_wait(j->m, j->c, j->cond, &status, wait_gone, j, &err) < 0)
+    if (ctr_wait(j->m, j->c, j->cond, j->since, &status, wait_gone, j, &err) < 0)
         body = json_pack("{s:{s:s}, s:i}", "Error", "Message", bt_err_msg(err), "StatusCode", 255);
     else
         body = json_pack("{s:n, s:i}", "Error", "StatusCode", status);
@@ -639,6 +640,8 @@ void api_container_wait(struct api_call *call)
     j->m = CTRS(call);
     j->c = bt_steal_ptr(&c);
     j->cond = wc;
+    /* counted from now, before the answer's headers let the client start the container */
+    j->since = ctr_exit_generation(j->c);
     /* the status line and headers go out at once: the docker CLI waits for them before it
      * starts the container */
     api_reply_stream(call, 200, "application/json", wait_producer, j);

@@ -277,12 +277,7 @@ void api_image_create(struct api_call *call)
     const char *from_image = api_query(call, "fromImage");
     const char *from_src = api_query(call, "fromSrc");
     if (from_image && *from_image) {
-        const char *tag = api_query(call, "tag");
-        bt_err_set(&err, BT_E_UNSUPPORTED,
-                   "image %s%s%s is not here, and this Berth engine cannot pull images yet: "
-                   "bring it with docker load or docker import",
-                   from_image, tag && *tag ? ":" : "", tag && *tag ? tag : "");
-        api_reply_error(call, err);
+        api_image_pull(call, from_image);
         return;
     }
     if (!from_src || strcmp(from_src, "-") != 0) {

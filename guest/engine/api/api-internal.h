@@ -62,6 +62,10 @@ void api_exec_inspect(struct api_call *call);
 
 /* images */
 void api_image_create(struct api_call *call);
+void api_image_pull(struct api_call *call, const char *from_image);
+void api_image_push(struct api_call *call);
+void api_auth(struct api_call *call);
+void api_image_search(struct api_call *call);
 void api_image_list(struct api_call *call);
 void api_image_inspect(struct api_call *call);
 void api_image_history(struct api_call *call);

@@ -29,6 +29,7 @@ struct api_context {
     struct ctr_manager *containers;
     struct vol_store *volumes;
     struct net_store *networks;
+    struct registry *registry;
     const struct api_daemon_info *info;
 };
 

@@ -64,10 +64,13 @@ const struct api_route api_routes[] = {
         R("GET", "/images/json", api_image_list),
         R("POST", "/images/prune", api_image_prune),
         R("GET", "/images/get", api_image_save),
+        R("GET", "/images/search", api_image_search),
         R("GET", "/images/{name*}/json", api_image_inspect),
         R("GET", "/images/{name*}/history", api_image_history),
         R("GET", "/images/{name*}/get", api_image_save_one),
         R("POST", "/images/{name*}/tag", api_image_tag),
+        R("POST", "/images/{name*}/push", api_image_push),
+        R("POST", "/auth", api_auth),
         R("DELETE", "/images/{name*}", api_image_delete),
         {NULL, NULL, NULL, 0},
 };

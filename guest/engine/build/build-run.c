@@ -100,7 +100,7 @@ static int run_container(struct build *b, struct ctr *c, int *status, bt_err **e
         pthread_join(t, NULL);
     }
     close(p[0]);
-    return ctr_wait(m, c, CTR_WAIT_NOT_RUNNING, status, NULL, NULL, err);
+    return ctr_wait(m, c, CTR_WAIT_NOT_RUNNING, 0, status, NULL, NULL, err);
 }
 
 static void remove_container(struct build *b, struct ctr *c)

@@ -108,10 +108,16 @@ enum ctr_wait_condition {
     CTR_WAIT_REMOVED,
 };
 
-/* Wait for the condition; *status gets the exit status. canceled(arg) is polled about twice
- * a second (a client that went away), and the wait then fails with BT_E_CANCELED. */
-int ctr_wait(struct ctr_manager *m, struct ctr *c, enum ctr_wait_condition cond, int *status,
-             bool (*canceled)(void *), void *arg, bt_err **err);
+/* How many times the container has exited: what a next-exit wait counts from. */
+uint64_t ctr_exit_generation(struct ctr *c);
+
+/* Wait for the condition; *status gets the exit status. For CTR_WAIT_NEXT_EXIT, the next exit
+ * after since (ctr_exit_generation() when the request came: taken later, an exit between the
+ * request and the wait would be missed and the wait never end, as docker run's did when its
+ * container exited before the waiting thread ran). canceled(arg) is polled about twice a
+ * second (a client that went away), and the wait then fails with BT_E_CANCELED. */
+int ctr_wait(struct ctr_manager *m, struct ctr *c, enum ctr_wait_condition cond, uint64_t since,
+             int *status, bool (*canceled)(void *), void *arg, bt_err **err);
 
 int ctr_remove(struct ctr_manager *m, struct ctr *c, bool force, bool volumes, bt_err **err);
 int ctr_rename(struct ctr_manager *m, struct ctr *c, const char *name, bt_err **err);

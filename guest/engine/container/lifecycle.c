@@ -536,11 +536,19 @@ int ctr_restart(struct ctr_manager *m, struct ctr *c, int timeout, bt_err **err)
 
 /* ---- wait ---- */
 
-int ctr_wait(struct ctr_manager *m, struct ctr *c, enum ctr_wait_condition cond, int *status,
-             bool (*canceled)(void *), void *arg, bt_err **err)
+uint64_t ctr_exit_generation(struct ctr *c)
 {
     pthread_mutex_lock(&c->lock);
     uint64_t gen = c->exit_gen;
+    pthread_mutex_unlock(&c->lock);
+    return gen;
+}
+
+int ctr_wait(struct ctr_manager *m, struct ctr *c, enum ctr_wait_condition cond, uint64_t since,
+             int *status, bool (*canceled)(void *), void *arg, bt_err **err)
+{
+    pthread_mutex_lock(&c->lock);
+    uint64_t gen = since;
     for (;;) {
         bool done = false;
         switch (cond) {

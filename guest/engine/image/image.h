@@ -285,6 +285,64 @@ typedef void (*image_load_report_fn)(const char *line, void *ctx);
 int image_load(struct image_store *s, int in_fd, image_load_report_fn report, void *ctx,
                bt_err **err);
 
+/* ---- pull and push: the store's side (the registry module does the network) ---- */
+
+struct image_pull;
+
+/* A pull of the image whose config is these bytes (verified by the caller against the
+ * manifest's config digest) and whose manifest has nlayers layers (the config's diff IDs must
+ * be as many). The layers the store has are held for the pull from here on. */
+struct image_pull *image_pull_begin(struct image_store *s, const char *config, size_t len,
+                                    size_t nlayers, bt_err **err);
+/* "sha256:<hex>" of the config: the image's ID */
+const char *image_pull_id(const struct image_pull *p);
+/* Whether layer i (bottom first) is in the store already: nothing to download. */
+bool image_pull_layer_present(const struct image_pull *p, size_t i);
+/* Unpack the downloaded blob of layer i (its digest checked by the caller) in tmp/ and check
+ * its diff ID against the config ("failed to register layer: invalid diffID for layer ...").
+ * Any order, from any thread. */
+int image_pull_add_layer(struct image_pull *p, size_t i, const char *path, const char *media_type,
+                         bt_err **err);
+/* Store it all: the layers bottom first, the image, then tag (a normalised reference, e.g.
+ * "127.0.0.1:5000/a:1"; optional) and digest_ref ("...@sha256:<manifest digest>"; optional).
+ * *updated: whether the image is new or the tag moved (dockerd's "Downloaded newer image" vs
+ * "Image is up to date"). Returns the image ID. */
+char *image_pull_commit(struct image_pull *p, const char *tag, const char *digest_ref,
+                        bool *updated, bt_err **err);
+/* Drop the pull's holds and whatever it unpacked and did not store. */
+void image_pull_free(struct image_pull *p);
+BT_DEFINE_AUTOPTR(image_pull, struct image_pull, image_pull_free);
+
+struct image_push_layer {
+    char diff_id[72];
+    char *blob; /* path of the blob as stored (read it, never change it) */
+    char *blob_digest;
+    char *media_type; /* of the stored blob: a plain tar, or compressed as it was received */
+    int64_t blob_size;
+};
+
+/* What a push of one image needs, its layers held until image_push_free(). */
+struct image_push {
+    struct image_store *s;
+    char *id;
+    char *config;
+    size_t len;
+    struct image_push_layer *layers; /* bottom first */
+    size_t n;
+    char *top; /* the chain held, "" for an image without layers */
+};
+
+/* The image `name` resolves to, for a push ("No such image: x"). */
+struct image_push *image_push_get(struct image_store *s, const char *name, bt_err **err);
+void image_push_free(struct image_push *p);
+BT_DEFINE_AUTOPTR(image_push, struct image_push, image_push_free);
+
+/* The tags (normalised, "host/path:tag", sorted) of repository `name` (normalised, no tag),
+ * each with the image it points at: what `docker push --all-tags` pushes. tags and ids are
+ * NULL-terminated, the caller frees both. */
+int image_repo_tags(struct image_store *s, const char *name, char ***tags, char ***ids,
+                    bt_err **err);
+
 /* ---- containers ---- */
 
 /* What mounting a container's root file system takes. The lowerdirs in `data` are short and

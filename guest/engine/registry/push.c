@@ -1,0 +1,446 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * docker push: for each tag, the layers (max_uploads at a time: a HEAD first, and "Layer
+ * already exists" when the registry has the blob; else an upload session, the blob in one
+ * PATCH, and the PUT that names its digest), then the config, then the manifest under the tag.
+ * Layers go as the store keeps them: a blob received compressed goes as it came, a layer made
+ * here (import, commit, build) as its plain tar, with the media type that says so.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "guest/engine/registry/registry-internal.h"
+#include "shared/base/cleanup.h"
+#include "shared/base/log.h"
+#include "shared/base/mem.h"
+#include "shared/json/json.h"
+
+#define MT_DOCKER_LAYER_TAR "application/vnd.docker.image.rootfs.diff.tar"
+
+struct registry_push {
+    struct registry *r;
+    struct image_store *s;
+    struct reg_session *sess;
+    char *name; /* normalised: "127.0.0.1:5000/a" */
+    char *path;
+    char **tags; /* normalised references */
+    struct reg_out out;
+    /* the image being pushed */
+    struct image_push *img;
+    struct reg_descriptor *descs; /* the layers as pushed */
+    pthread_mutex_t mu;
+    size_t next;
+    bt_err *err;
+};
+
+struct registry_push *registry_push_prepare(struct registry *r, struct image_store *s,
+                                            const char *name, const char *tag,
+                                            const struct reg_auth *auth, bt_err **err)
+{
+    bt_autoptr(bt_ref) ref = bt_ref_parse_docker(name, err);
+    if (!ref)
+        return NULL;
+    struct registry_push *p = bt_xzalloc(sizeof(*p));
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_mutex_init(&p->out.mu, NULL);
+    p->r = r;
+    p->s = s;
+    p->name = bt_ref_name(ref);
+    p->tags = bt_xzalloc(sizeof(char *));
+    bt_autofree char *familiar = bt_ref_familiar_name(ref);
+    bt_autofree char *host = NULL;
+    if (tag && *tag) {
+        bt_autofree char *t = bt_xasprintf("%s:%s", p->name, tag);
+        bt_autofree char *id = image_resolve(s, t, NULL);
+        if (!id) {
+            bt_err_set(err, BT_E_NOT_FOUND, "tag does not exist: %s:%s", familiar, tag);
+            goto fail;
+        }
+        bt_strv_push(&p->tags, t);
+    } else {
+        char **ids = NULL;
+        bt_strv_free(p->tags);
+        p->tags = NULL;
+        if (image_repo_tags(s, p->name, &p->tags, &ids, err) < 0)
+            goto fail;
+        bt_strv_free(ids);
+        if (!p->tags[0]) {
+            bt_err_set(err, BT_E_NOT_FOUND, "An image does not exist locally with the tag: %s",
+                       familiar);
+            goto fail;
+        }
+    }
+    reg_split_name(p->name, &host, &p->path);
+    p->sess = reg_session_open(r, host, p->path, "pull,push", auth, err);
+    if (!p->sess)
+        goto fail;
+    return p;
+fail:
+    registry_push_free(p);
+    return NULL;
+}
+
+static const char *short_of(const char *digest, char out[13])
+{
+    const char *hex = strchr(digest, ':');
+    snprintf(out, 13, "%.12s", hex ? hex + 1 : digest);
+    return out;
+}
+
+struct up {
+    struct registry_push *p;
+    char id[13];
+    int64_t last;
+};
+
+static void up_progress(void *arg, int64_t now, int64_t total)
+{
+    struct up *u = arg;
+    /* as dockerd's progress reader: not before the size is known, then every 512 kB */
+    if (total <= 0 || now <= 0 || (now - u->last < (512 << 10) && now != total) || u->last == now)
+        return;
+    u->last = now;
+    reg_out_progress(&u->p->out, u->id, "Pushing", now, total);
+}
+
+/* HEAD the blob; 1 when the registry has it. */
+static int blob_exists(struct registry_push *p, CURL *c, const char *digest, bt_err **err)
+{
+    bt_autofree char *url = bt_xasprintf("/v2/%s/blobs/%s", p->path, digest);
+    struct reg_req q = {.method = "HEAD", .url = url, .body_fd = -1, .out_fd = -1};
+    struct reg_resp resp = {0};
+    int rc = reg_do(p->sess, c, &q, &resp, err);
+    if (rc == 0)
+        rc = resp.status == 200 ? 1 : resp.status == 404 ? 0 : reg_status_error(&q, &resp, 0, err);
+    reg_resp_clear(&resp);
+    return rc;
+}
+
+static char *with_digest(const char *location, const char *digest)
+{
+    return bt_xasprintf("%s%sdigest=%s", location, strchr(location, '?') ? "&" : "?", digest);
+}
+
+/* An upload session, the data (fd, or mem when fd < 0), and the PUT with its digest. */
+static int upload(struct registry_push *p, CURL *c, const char *digest, int fd, const void *mem,
+                  int64_t size, struct up *u, const char *session, bt_err **err)
+{
+    struct reg_resp resp = {0};
+    bt_autofree char *loc = bt_xstrdup_or_null(session);
+    if (!loc) {
+        bt_autofree char *start = bt_xasprintf("/v2/%s/blobs/uploads/", p->path);
+        struct reg_req q = {.method = "POST", .url = start, .body_fd = -1, .out_fd = -1};
+        if (reg_do(p->sess, c, &q, &resp, err) < 0)
+            return -1;
+        if (resp.status != 202 || !resp.location) {
+            int rc = reg_status_error(&q, &resp, 0, err);
+            reg_resp_clear(&resp);
+            return rc;
+        }
+        loc = bt_xstrdup(resp.location);
+        reg_resp_clear(&resp);
+    }
+    if (strncmp(loc, "http", 4) != 0) {
+        char *abs = bt_xasprintf("%s%s", p->sess->base, loc);
+        free(loc);
+        loc = abs;
+    }
+    if (fd >= 0 && size > 0) {
+        /* the data as one chunk (PATCH), then the PUT that closes the upload */
+        struct reg_req pq = {.method = "PATCH",
+                             .url = loc,
+                             .content_type = "application/octet-stream",
+                             .body_fd = fd,
+                             .body_len = size,
+                             .out_fd = -1,
+                             .progress = up_progress,
+                             .progress_arg = u};
+        if (reg_do(p->sess, c, &pq, &resp, err) < 0)
+            return -1;
+        if (resp.status != 202) {
+            int rc = reg_status_error(&pq, &resp, 0, err);
+            reg_resp_clear(&resp);
+            return rc;
+        }
+        if (resp.location) {
+            free(loc);
+            loc = strncmp(resp.location, "http", 4) == 0
+                          ? bt_xstrdup(resp.location)
+                          : bt_xasprintf("%s%s", p->sess->base, resp.location);
+        }
+        reg_resp_clear(&resp);
+        mem = NULL;
+        size = 0;
+    }
+    bt_autofree char *put = with_digest(loc, digest);
+    struct reg_req fq = {.method = "PUT",
+                         .url = put,
+                         .content_type = "application/octet-stream",
+                         .data = mem,
+                         .len = (size_t)(mem ? size : 0),
+                         .body_fd = -1,
+                         .out_fd = -1};
+    if (reg_do(p->sess, c, &fq, &resp, err) < 0)
+        return -1;
+    int rc = resp.status == 201 ? 0 : reg_status_error(&fq, &resp, 0, err);
+    reg_resp_clear(&resp);
+    return rc;
+}
+
+static int push_layer(struct registry_push *p, CURL *c, size_t i, bt_err **err)
+{
+    struct image_push_layer *l = &p->img->layers[i];
+    struct reg_descriptor *d = &p->descs[i];
+    struct up u = {.p = p};
+    short_of(l->diff_id, u.id);
+    int have = blob_exists(p, c, d->digest, err);
+    if (have < 0)
+        return -1;
+    if (have) {
+        reg_source_add(p->r, d->digest, p->sess->host, p->path);
+        reg_out_status(&p->out, u.id, "Layer already exists");
+        return 0;
+    }
+    /* a repository of the same registry has it: ask for a mount (docker's "Mounted from") */
+    bt_autofree char *session = NULL;
+    bt_autostrv char **from = reg_sources_on(p->r, d->digest, p->sess->host, p->path);
+    for (size_t k = 0; from[k] && k < 3 && !session; k++) {
+        bt_autofree char *url =
+                bt_xasprintf("/v2/%s/blobs/uploads/?mount=%s&from=%s", p->path, d->digest, from[k]);
+        struct reg_req q = {.method = "POST", .url = url, .body_fd = -1, .out_fd = -1};
+        struct reg_resp resp = {0};
+        bt_autoerr bt_err *e = NULL;
+        if (reg_do(p->sess, c, &q, &resp, &e) == 0) {
+            if (resp.status == 201) {
+                reg_resp_clear(&resp);
+                reg_source_add(p->r, d->digest, p->sess->host, p->path);
+                bt_autofree char *msg = bt_xasprintf("Mounted from %s", from[k]);
+                reg_out_status(&p->out, u.id, msg);
+                return 0;
+            }
+            /* 202: no mount, but an upload session to use */
+            if (resp.status == 202 && resp.location)
+                session = strncmp(resp.location, "http", 4) == 0
+                                  ? bt_xstrdup(resp.location)
+                                  : bt_xasprintf("%s%s", p->sess->base, resp.location);
+        }
+        reg_resp_clear(&resp);
+    }
+    bt_autoclose int fd = open(l->blob, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return bt_err_errno(err, errno, "open layer %s", l->diff_id);
+    if (upload(p, c, d->digest, fd, NULL, d->size, &u, session, err) < 0)
+        return -1;
+    reg_source_add(p->r, d->digest, p->sess->host, p->path);
+    reg_out_status(&p->out, u.id, "Pushed");
+    return 0;
+}
+
+static void *worker(void *arg)
+{
+    struct registry_push *p = arg;
+    CURL *c = reg_curl();
+    for (;;) {
+        pthread_mutex_lock(&p->mu);
+        size_t i = p->next++;
+        bool stop = p->err != NULL || i >= p->img->n;
+        pthread_mutex_unlock(&p->mu);
+        if (stop)
+            break;
+        bt_err *e = NULL;
+        if (push_layer(p, c, i, &e) < 0) {
+            pthread_mutex_lock(&p->mu);
+            if (!p->err)
+                p->err = e;
+            else
+                bt_err_free(e);
+            pthread_mutex_unlock(&p->mu);
+        }
+    }
+    curl_easy_cleanup(c);
+    return NULL;
+}
+
+static void clear_descs(struct registry_push *p)
+{
+    for (size_t i = 0; p->img && p->descs && i < p->img->n; i++) {
+        free(p->descs[i].media_type);
+        free(p->descs[i].digest);
+        free(p->descs[i].urls);
+    }
+    free(p->descs);
+    p->descs = NULL;
+}
+
+static int push_tag(struct registry_push *p, const char *tag_ref, bt_err **err)
+{
+    p->img = image_push_get(p->s, tag_ref, err);
+    if (!p->img)
+        return -1;
+    p->descs = bt_xzalloc((p->img->n ? p->img->n : 1) * sizeof(*p->descs));
+    for (size_t i = 0; i < p->img->n; i++) {
+        struct image_push_layer *l = &p->img->layers[i];
+        struct stat st;
+        if (!l->blob || stat(l->blob, &st) < 0)
+            return bt_err_set(err, BT_E_CORRUPT, "layer %s of %s has no blob", l->diff_id,
+                              p->img->id);
+        bool plain = strcmp(l->media_type, "application/vnd.oci.image.layer.v1.tar") == 0;
+        p->descs[i].media_type = bt_xstrdup(plain                           ? MT_DOCKER_LAYER_TAR
+                                            : strstr(l->media_type, "zstd") ? l->media_type
+                                                                            : REG_MT_DOCKER_LAYER);
+        p->descs[i].digest = bt_xstrdup(l->blob_digest);
+        p->descs[i].size = st.st_size;
+        p->descs[i].urls = bt_xzalloc(sizeof(char *));
+    }
+    for (size_t i = p->img->n; i-- > 0;) {
+        char id[13];
+        reg_out_status(&p->out, short_of(p->img->layers[i].diff_id, id), "Preparing");
+    }
+    p->next = 0;
+    size_t nworkers = (size_t)p->r->max_uploads;
+    if (nworkers > p->img->n)
+        nworkers = p->img->n;
+    if (nworkers > 16)
+        nworkers = 16;
+    pthread_t th[16];
+    size_t started = 0;
+    for (; started < nworkers; started++)
+        if (pthread_create(&th[started], NULL, worker, p) != 0)
+            break;
+    if (nworkers && !started)
+        worker(p);
+    for (size_t i = 0; i < started; i++)
+        pthread_join(th[i], NULL);
+    if (p->err) {
+        bt_err_move(err, &p->err);
+        return -1;
+    }
+    /* the config, then the manifest */
+    CURL *c = reg_curl();
+    struct reg_descriptor cfg = {
+            .media_type = REG_MT_DOCKER_CONFIG, .digest = p->img->id, .size = (int64_t)p->img->len};
+    char *no_urls[] = {NULL};
+    cfg.urls = no_urls;
+    int rc = blob_exists(p, c, cfg.digest, err);
+    if (rc == 0) {
+        struct up u = {.p = p};
+        short_of(cfg.digest, u.id);
+        rc = upload(p, c, cfg.digest, -1, p->img->config, (int64_t)p->img->len, &u, NULL, err);
+    }
+    size_t mlen = 0;
+    bt_autofree char *manifest = NULL;
+    char mdigest[BT_DIGEST_STR_SIZE] = "";
+    const char *tag = strrchr(tag_ref, ':') + 1;
+    if (rc >= 0) {
+        manifest = reg_manifest_build(&cfg, p->descs, p->img->n, &mlen);
+        bt_sha256_digest(manifest, mlen, mdigest);
+        bt_autofree char *url = bt_xasprintf("/v2/%s/manifests/%s", p->path, tag);
+        struct reg_req q = {.method = "PUT",
+                            .url = url,
+                            .content_type = REG_MT_DOCKER_MANIFEST,
+                            .data = manifest,
+                            .len = mlen,
+                            .body_fd = -1,
+                            .out_fd = -1};
+        struct reg_resp resp = {0};
+        rc = reg_do(p->sess, c, &q, &resp, err);
+        if (rc == 0 && resp.status != 201)
+            rc = reg_status_error(&q, &resp, 0, err);
+        reg_resp_clear(&resp);
+    }
+    curl_easy_cleanup(c);
+    if (rc < 0)
+        return -1;
+    bt_autofree char *line = bt_xasprintf("%s: digest: %s size: %zu", tag, mdigest, mlen);
+    reg_out_status(&p->out, NULL, line);
+    json_t *aux = json_pack("{s:{}, s:{s:s, s:s, s:I}}", "progressDetail", "aux", "Tag", tag,
+                            "Digest", mdigest, "Size", (json_int_t)mlen);
+    reg_out_json(&p->out, aux);
+    bt_autofree char *dref = bt_xasprintf("%s@%s", p->name, mdigest);
+    bt_autoerr bt_err *e = NULL;
+    if (image_add_digest_ref(p->s, p->img->id, dref, &e) < 0)
+        bt_warn("push: record %s: %s", dref, bt_err_msg(e));
+    return 0;
+}
+
+int registry_push_run(struct registry_push *p, registry_msg_fn msg, void *ctx, bt_err **err)
+{
+    p->out.fn = msg;
+    p->out.ctx = ctx;
+    bt_autofree char *first = bt_xasprintf("The push refers to repository [%s]", p->name);
+    reg_out_status(&p->out, NULL, first);
+    for (size_t i = 0; p->tags[i]; i++) {
+        int rc = push_tag(p, p->tags[i], err);
+        clear_descs(p);
+        image_push_free(p->img);
+        p->img = NULL;
+        if (rc < 0)
+            return -1;
+    }
+    return 0;
+}
+
+void registry_push_free(struct registry_push *p)
+{
+    if (!p)
+        return;
+    clear_descs(p);
+    image_push_free(p->img);
+    reg_session_close(p->sess);
+    bt_err_free(p->err);
+    bt_strv_free(p->tags);
+    pthread_mutex_destroy(&p->mu);
+    pthread_mutex_destroy(&p->out.mu);
+    free(p->name);
+    free(p->path);
+    free(p);
+}
+
+/* ---- login ---- */
+
+int registry_login(struct registry *r, const struct reg_auth *auth, char **status,
+                   char **identity_token, bt_err **err)
+{
+    const char *server = auth && auth->server_address ? auth->server_address : "";
+    bt_autofree char *host = NULL;
+    if (!*server || strstr(server, "index.docker.io") || strcmp(server, "docker.io") == 0) {
+        host = bt_xstrdup("registry-1.docker.io");
+    } else {
+        const char *h = strstr(server, "://");
+        h = h ? h + 3 : server;
+        size_t n = strcspn(h, "/");
+        host = bt_xstrndup(h, n);
+    }
+    struct reg_session *s = reg_session_open(r, host, NULL, NULL, auth, err);
+    if (!s)
+        return -1;
+    CURL *c = reg_curl();
+    struct reg_req q = {
+            .method = "GET", .url = "/v2/", .body_fd = -1, .out_fd = -1, .max_body = 1 << 16};
+    struct reg_resp resp = {0};
+    int rc = reg_do(s, c, &q, &resp, err);
+    if (rc == 0 && resp.status != 200) {
+        if (resp.status == 401)
+            rc = bt_err_set(err, BT_E_UNAUTHORIZED,
+                            "login attempt to %s/v2/ failed with status: "
+                            "401 Unauthorized",
+                            s->base);
+        else
+            rc = bt_err_set(err, BT_E_UNAVAILABLE,
+                            "login attempt to %s/v2/ failed with status: %ld", s->base,
+                            resp.status);
+    }
+    reg_resp_clear(&resp);
+    curl_easy_cleanup(c);
+    reg_session_close(s);
+    if (rc < 0)
+        return -1;
+    *status = bt_xstrdup("Login Succeeded");
+    *identity_token = bt_xstrdup("");
+    return 0;
+}
