@@ -277,6 +277,21 @@ static void clear_descs(struct registry_push *p)
     p->descs = NULL;
 }
 
+/* The media type a stored layer blob goes with, from its first bytes (what it was called when
+ * it came in may have been anything: the bytes are what a puller decompresses): gzip and zstd
+ * as Docker's and OCI's types for those, anything else a plain tar. */
+static const char *layer_media_type(const char *path)
+{
+    unsigned char m[4] = {0};
+    bt_autoclose int fd = open(path, O_RDONLY | O_CLOEXEC);
+    ssize_t n = fd >= 0 ? read(fd, m, sizeof(m)) : -1;
+    if (n >= 2 && m[0] == 0x1f && m[1] == 0x8b)
+        return REG_MT_DOCKER_LAYER;
+    if (n == 4 && m[0] == 0x28 && m[1] == 0xb5 && m[2] == 0x2f && m[3] == 0xfd)
+        return REG_MT_OCI_LAYER_ZSTD;
+    return MT_DOCKER_LAYER_TAR;
+}
+
 static int push_tag(struct registry_push *p, const char *tag_ref, bt_err **err)
 {
     p->img = image_push_get(p->s, tag_ref, err);
@@ -289,10 +304,7 @@ static int push_tag(struct registry_push *p, const char *tag_ref, bt_err **err)
         if (!l->blob || stat(l->blob, &st) < 0)
             return bt_err_set(err, BT_E_CORRUPT, "layer %s of %s has no blob", l->diff_id,
                               p->img->id);
-        bool plain = strcmp(l->media_type, "application/vnd.oci.image.layer.v1.tar") == 0;
-        p->descs[i].media_type = bt_xstrdup(plain                           ? MT_DOCKER_LAYER_TAR
-                                            : strstr(l->media_type, "zstd") ? l->media_type
-                                                                            : REG_MT_DOCKER_LAYER);
+        p->descs[i].media_type = bt_xstrdup(layer_media_type(l->blob));
         p->descs[i].digest = bt_xstrdup(l->blob_digest);
         p->descs[i].size = st.st_size;
         p->descs[i].urls = bt_xzalloc(sizeof(char *));
