@@ -13,7 +13,9 @@ OUT_DIR holds what bench/registry/run wrote:
                  manifest media type, layers, layer bytes, layer media type(s)
   pulls.tsv      image <TAB> engine <TAB> blobs downloaded <TAB> bytes, in the check run
   transfers.tsv  case <TAB> engines timed <TAB> layers <TAB> the registry's counts over the
-                 timed runs (uploaded=, mounted=, downloaded=, bytes_down=)
+                 timed runs (uploaded=, mounted=, downloaded=, bytes_down=) <TAB> where the
+                 timed runs start and end in registry.log (byte offsets)
+  registry.log   the registry's output: its access log tells who sent which requests
   load.tsv       case <TAB> before|after <TAB> load average
   meta.txt       runs=, busy_before=, engines=
   versions.txt   printed as is
@@ -76,6 +78,31 @@ def load_results(out_dir, case):
             "max": r.get("max", max(times)),
         }
     return results
+
+
+# The clients' User-Agent, by the first word's name
+AGENTS = {"berth": "berth", "docker": "docker", "containers": "podman", "skopeo": "skopeo"}
+
+
+def requests_by_engine(log_path, start, end):
+    """engine -> {method: count} of the access log's lines between two byte offsets."""
+    counts = {}
+    if not os.path.exists(log_path):
+        return counts
+    with open(log_path, "rb") as f:
+        f.seek(start)
+        data = f.read(max(0, end - start)).decode("utf-8", "replace")
+    for line in data.splitlines():
+        # 127.0.0.1 - - [date] "METHOD PATH HTTP/1.1" STATUS BYTES "REFERER" "AGENT"
+        parts = line.split('"')
+        if len(parts) < 6 or not line.startswith("127.0.0.1 - - ["):
+            continue
+        method = parts[1].split(" ")[0]
+        agent = AGENTS.get(parts[5].split("/")[0])
+        if agent:
+            c = counts.setdefault(agent, {})
+            c[method] = c.get(method, 0) + 1
+    return counts
 
 
 def mbps(nbytes, seconds):
@@ -186,7 +213,8 @@ def main():
         who = "the registry's copy that every engine pulls (skopeo's push)" if who == "seed" \
             else "%s's push" % who
         notes.append("- `%s`, %s: %s layer(s), %s bytes, `%s`" % (image, who, nl, lbytes, ltypes))
-    for case, timed, layers, counts in read_tsv(os.path.join(out, "transfers.tsv"), 4):
+    transfers = read_tsv(os.path.join(out, "transfers.tsv"), 6)
+    for case, timed, layers, counts, _start, _end in transfers:
         kv = words_kv(counts)
         timed, layers = int(timed), int(layers)
         if case.endswith("-push"):
@@ -202,6 +230,17 @@ def main():
                          "plus configs), %.1f MB%s" %
                          (case, got, want, int(kv.get("bytes_down", 0)) / 1e6,
                           "" if got >= want else " **(short!)**"))
+    log_path = os.path.join(out, "registry.log")
+    for case, _timed, _layers, _counts, start, end in transfers:
+        counts = requests_by_engine(log_path, int(start), int(end))
+        parts = []
+        for e in engines:
+            if e in counts and runs:
+                c = counts[e]
+                parts.append("%s %d (%s)" % (e, round(sum(c.values()) / runs), ", ".join(
+                    "%d %s" % (round(n / runs), m) for m, n in sorted(c.items()))))
+        if parts:
+            notes.append("- `%s`, requests to the registry per run: %s" % (case, "; ".join(parts)))
     by_reason = {}
     for (case, engine), why in skips.items():
         by_reason.setdefault((engine, why), []).append(case)
