@@ -522,3 +522,17 @@ def test_pushed_layers_say_what_their_bytes_are(reg_engine, busybox_tar):
     assert eng.docker("rmi", "127.0.0.1:5000/gz").returncode == 0
     r = eng.docker("run", "--rm", "--network", "none", "127.0.0.1:5000/gz", "echo", "ok")
     assert r.returncode == 0 and r.stdout == "ok\n", r.stderr
+
+
+def test_uploads_are_monolithic_for_small_blobs_and_chunked_for_larger(reg_engine):
+    eng = reg_engine
+    Registry(eng.sb)
+    proxy = Proxy(eng.sb, 5004, 5000, "pass")
+    assert eng.docker("tag", "busybox", "127.0.0.1:5004/up").returncode == 0
+    r = eng.docker("push", "127.0.0.1:5004/up")
+    assert r.returncode == 0, r.stderr
+    seen = proxy.requests()
+    patches = [l for l in seen if l.startswith("PATCH /v2/up/blobs/uploads/")]
+    puts = [l for l in seen if l.startswith("PUT /v2/up/blobs/uploads/")]
+    # the 2 MB layer: a PATCH, then the PUT that names its digest; the config: one PUT
+    assert len(patches) == 1 and len(puts) == 2, seen
