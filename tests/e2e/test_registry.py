@@ -462,3 +462,77 @@ def test_blob_redirects_are_followed_without_the_registrys_credentials(reg_engin
     followed = [l for l in proxy.requests() if l.endswith((" auth=no", " auth=yes"))]
     assert followed, proxy.requests()
     assert all(l.endswith(" auth=no") for l in followed), followed
+
+
+def registry_manifest(sb, host, repo, tag):
+    """The manifest the registry holds (GET from inside the namespace)."""
+    code = ("import json, urllib.request; r = urllib.request.Request('http://%s/v2/%s/manifests/%s',"
+            " headers={'Accept': 'application/vnd.docker.distribution.manifest.v2+json'}); "
+            "print(urllib.request.urlopen(r).read().decode())" % (host, repo, tag))
+    r = sb.run(["/usr/bin/python3", "-c", code])
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout)
+
+
+def test_pushed_layers_say_what_their_bytes_are(reg_engine, busybox_tar):
+    """A layer goes as the store keeps it, with the media type of its bytes: a plain tar (made
+    here, or pulled as one) as ...diff.tar, a gzip'd one (imported as .tar.gz) as ...tar.gzip."""
+    import gzip
+    eng = reg_engine
+    Registry(eng.sb)
+    assert eng.docker("tag", "busybox", "127.0.0.1:5000/plain").returncode == 0
+    assert eng.docker("push", "127.0.0.1:5000/plain").returncode == 0
+    plain = "application/vnd.docker.image.rootfs.diff.tar"
+    m = registry_manifest(eng.sb, "127.0.0.1:5000", "plain", "latest")
+    assert [l["mediaType"] for l in m["layers"]] == [plain]
+    # pulled as a plain tar, pushed again elsewhere: still one
+    assert eng.docker("rmi", "127.0.0.1:5000/plain", "busybox").returncode == 0
+    assert eng.docker("pull", "127.0.0.1:5000/plain").returncode == 0
+    assert eng.docker("tag", "127.0.0.1:5000/plain", "127.0.0.1:5000/again").returncode == 0
+    assert eng.docker("push", "127.0.0.1:5000/again").returncode == 0
+    m = registry_manifest(eng.sb, "127.0.0.1:5000", "again", "latest")
+    assert [l["mediaType"] for l in m["layers"]] == [plain]
+    # a gzip'd layer: loaded from a docker-archive whose layer is gzip'd, kept as it came
+    import hashlib
+    import io
+    import tarfile
+    with open(busybox_tar, "rb") as f:
+        raw = f.read()
+    cfg = json.dumps({"architecture": "amd64", "os": "linux", "config": {},
+                      "rootfs": {"type": "layers",
+                                 "diff_ids": ["sha256:" + hashlib.sha256(raw).hexdigest()]}})
+    archive = eng.sb.path("gz-archive.tar")
+    with tarfile.open(archive, "w") as t:
+        for name, data in (("layer.tar.gz", gzip.compress(raw)), ("config.json", cfg.encode()),
+                           ("manifest.json", json.dumps([{
+                               "Config": "config.json", "RepoTags": ["127.0.0.1:5000/gz:latest"],
+                               "Layers": ["layer.tar.gz"]}]).encode())):
+            ti = tarfile.TarInfo(name)
+            ti.size = len(data)
+            t.addfile(ti, io.BytesIO(data))
+    # the same layer must not be in the store already (it would be kept as it is there)
+    assert eng.docker("rmi", "127.0.0.1:5000/plain", "127.0.0.1:5000/again").returncode == 0
+    assert eng.docker("images", "-aq").stdout == ""
+    r = eng.docker("load", "-i", archive)
+    assert r.returncode == 0, r.stderr
+    assert eng.docker("push", "127.0.0.1:5000/gz").returncode == 0
+    m = registry_manifest(eng.sb, "127.0.0.1:5000", "gz", "latest")
+    assert [l["mediaType"] for l in m["layers"]] == [
+        "application/vnd.docker.image.rootfs.diff.tar.gzip"]
+    assert eng.docker("rmi", "127.0.0.1:5000/gz").returncode == 0
+    r = eng.docker("run", "--rm", "--network", "none", "127.0.0.1:5000/gz", "echo", "ok")
+    assert r.returncode == 0 and r.stdout == "ok\n", r.stderr
+
+
+def test_uploads_are_monolithic_for_small_blobs_and_chunked_for_larger(reg_engine):
+    eng = reg_engine
+    Registry(eng.sb)
+    proxy = Proxy(eng.sb, 5004, 5000, "pass")
+    assert eng.docker("tag", "busybox", "127.0.0.1:5004/up").returncode == 0
+    r = eng.docker("push", "127.0.0.1:5004/up")
+    assert r.returncode == 0, r.stderr
+    seen = proxy.requests()
+    patches = [l for l in seen if l.startswith("PATCH /v2/up/blobs/uploads/")]
+    puts = [l for l in seen if l.startswith("PUT /v2/up/blobs/uploads/")]
+    # the 2 MB layer: a PATCH, then the PUT that names its digest; the config: one PUT
+    assert len(patches) == 1 and len(puts) == 2, seen

@@ -306,6 +306,10 @@ int layer_stage(struct image_store *s, const char *path, const char *media_type,
     bt_autoclose int fd = open(out->blob, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return bt_err_errno(err, errno, "open \"%s\"", out->blob);
+    /* start the blob's writeback now, so that the disk writes it while the layer is unpacked
+     * and the fsync below waits for little (a 100 MiB blob: about 0.1 s here); advisory, the
+     * fsync is what counts */
+    (void)sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
     struct bt_extract_opts opts = {
             .whiteouts = s->plain_whiteouts ? BT_WHITEOUT_KEEP : BT_WHITEOUT_OVERLAY,
             .stored_digest = out->blob_digest,

@@ -420,12 +420,16 @@ static int perform(struct reg_session *s, CURL *c, const struct reg_req *q, cons
     bt_autofree char *ctype =
             q->content_type ? bt_xasprintf("Content-Type: %s", q->content_type) : NULL;
     bt_autofree char *auth = authz ? bt_xasprintf("Authorization: %s", authz) : NULL;
+    bt_autofree char *range =
+            q->content_range ? bt_xasprintf("Content-Range: %s", q->content_range) : NULL;
     if (accept)
         h = curl_slist_append(h, accept);
     if (ctype)
         h = curl_slist_append(h, ctype);
     if (auth)
         h = curl_slist_append(h, auth);
+    if (range)
+        h = curl_slist_append(h, range);
     h = curl_slist_append(h, "Expect:");
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);

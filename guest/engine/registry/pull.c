@@ -286,7 +286,9 @@ static int download(struct registry_pull *p, CURL *c, size_t i, bt_err **err)
             return bt_err_set(err, BT_E_CORRUPT,
                               "filesystem layer verification failed for digest %s", d->digest);
         }
-        if (fsync(fd) < 0 || rename(part, done) < 0) {
+        /* no fsync here: the store syncs the blob when it stages the layer (a hard link of this
+         * file), and a download kept across a crash is hashed again before it is used */
+        if (rename(part, done) < 0) {
             unlink(part);
             return bt_err_errno(err, errno, "keep the download of %s", d->digest);
         }

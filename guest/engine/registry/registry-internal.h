@@ -37,7 +37,8 @@ struct reg_req {
     const char *url; /* absolute, or a path ("/v2/...") on the session's base */
     const char *accept;
     const char *content_type;
-    const void *data; /* a body in memory */
+    const char *content_range; /* "first-last" of a chunk (PATCH), or NULL */
+    const void *data;          /* a body in memory */
     size_t len;
     int body_fd; /* or a body read from a file (body_len bytes from body_off); -1 */
     int64_t body_off, body_len;

@@ -29,6 +29,7 @@
 #include "shared/archive/archive.h"
 #include "shared/base/cleanup.h"
 #include "shared/base/fd.h"
+#include "shared/crypto/digest.h"
 #include "shared/fs/file.h"
 
 struct fixture {
@@ -582,6 +583,36 @@ static void test_archive_gzip_digests_both_forms(void **state)
     assert_true(bt_path_exists(pw));
 }
 
+/* An uncompressed layer is hashed once for both digests; they must still cover every byte,
+ * what follows the tar's end included. */
+static void test_archive_plain_digests_cover_trailing_bytes(void **state)
+{
+    struct fixture *f = *state;
+    make_tree(f, "src");
+    char packed[BT_DIGEST_STR_SIZE], whole[BT_DIGEST_STR_SIZE];
+    pack(f, "src", "p.tar", BT_TAR_PLAIN, packed);
+    bt_autofree char *path = at(f, "p.tar");
+    bt_autoclose int wfd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+    assert_true(wfd >= 0);
+    static const char junk[3000] = "not a tar block";
+    assert_int_equal(write(wfd, junk, sizeof(junk)), (ssize_t)sizeof(junk));
+    bt_autoclose int fd = open(path, O_RDONLY | O_CLOEXEC);
+    assert_int_equal(bt_sha256_fd(fd, whole, NULL), 0);
+    assert_string_not_equal(whole, packed);
+    assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+    char stored[BT_DIGEST_STR_SIZE], diff[BT_DIGEST_STR_SIZE];
+    int64_t size = 0;
+    struct bt_extract_opts opts = {.stored_digest = stored, .diff_id = diff, .tar_size = &size};
+    bt_autoerr bt_err *err = NULL;
+    if (bt_tar_extract_fd(fd, f->dest, &opts, &err) < 0)
+        fail_msg("%s", bt_err_msg(err));
+    assert_string_equal(stored, whole);
+    assert_string_equal(diff, whole);
+    struct stat st;
+    assert_int_equal(fstat(fd, &st), 0);
+    assert_int_equal(size, st.st_size);
+}
+
 static int count_entry(const struct bt_tar_entry *e, void *ctx, bt_err **err)
 {
     (*(int *)ctx)++;
@@ -836,6 +867,7 @@ int main(void)
             T(test_archive_whiteout_cannot_delete_outside),
             T(test_archive_round_trip_keeps_metadata),
             T(test_archive_gzip_digests_both_forms),
+            T(test_archive_plain_digests_cover_trailing_bytes),
             T(test_archive_ownership),
             T(test_copy_tree),
             T(test_archive_on_entry_filter_skips),
