@@ -15,26 +15,30 @@ struct build_job {
     struct build *b;
 };
 
-static void write_msg(const json_t *msg, void *ctx)
+void api_stream_msg(const json_t *msg, void *fdp)
 {
-    int fd = *(int *)ctx;
+    int fd = *(int *)fdp;
     bt_autofree char *text = bt_json_dumps(msg);
     bt_autofree char *line = bt_xasprintf("%s\r\n", text);
     bt_autoerr bt_err *e = NULL;
     bt_fd_write_all(fd, line, strlen(line), &e);
 }
 
+void api_stream_error(int fd, const bt_err *err)
+{
+    json_t *msg = json_pack("{s:{s:s}, s:s}", "errorDetail", "message", bt_err_msg(err), "error",
+                            bt_err_msg(err));
+    api_stream_msg(msg, &fd);
+    json_decref(msg);
+}
+
 static void build_producer(int fd, void *arg)
 {
     struct build_job *j = arg;
     bt_autoerr bt_err *err = NULL;
-    bt_autofree char *id = build_exec(j->b, write_msg, &fd, &err);
-    if (!id) {
-        json_t *msg = json_pack("{s:{s:s}, s:s}", "errorDetail", "message", bt_err_msg(err),
-                                "error", bt_err_msg(err));
-        write_msg(msg, &fd);
-        json_decref(msg);
-    }
+    bt_autofree char *id = build_exec(j->b, api_stream_msg, &fd, &err);
+    if (!id)
+        api_stream_error(fd, err);
     build_free(j->b);
     free(j);
 }

@@ -63,6 +63,10 @@ void api_exec_inspect(struct api_call *call);
 /* images */
 void api_image_create(struct api_call *call);
 void api_image_pull(struct api_call *call, const char *from_image);
+/* A producer's JSON message on its stream (fdp: the int fd), a line ended by \r\n as dockerd's
+ * jsonmessage stream; and an error as the last one ({"errorDetail": ..., "error": ...}). */
+void api_stream_msg(const json_t *msg, void *fdp);
+void api_stream_error(int fd, const bt_err *err);
 void api_image_push(struct api_call *call);
 void api_auth(struct api_call *call);
 void api_image_search(struct api_call *call);

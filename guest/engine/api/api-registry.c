@@ -11,23 +11,6 @@
 #include "shared/json/json.h"
 #include "shared/reference/reference.h"
 
-static void write_msg(const json_t *msg, void *ctx)
-{
-    int fd = *(int *)ctx;
-    bt_autofree char *text = bt_json_dumps(msg);
-    bt_autofree char *line = bt_xasprintf("%s\r\n", text);
-    bt_autoerr bt_err *e = NULL;
-    bt_fd_write_all(fd, line, strlen(line), &e);
-}
-
-static void write_error(int fd, const bt_err *err)
-{
-    json_t *msg = json_pack("{s:{s:s}, s:s}", "errorDetail", "message", bt_err_msg(err), "error",
-                            bt_err_msg(err));
-    write_msg(msg, &fd);
-    json_decref(msg);
-}
-
 /* The client's credentials: X-Registry-Auth, or none. */
 static int request_auth(struct api_call *call, struct reg_auth *out, bt_err **err)
 {
@@ -39,9 +22,9 @@ static void pull_producer(int fd, void *arg)
 {
     struct registry_pull *p = arg;
     bt_autoerr bt_err *err = NULL;
-    bt_autofree char *id = registry_pull_run(p, write_msg, &fd, &err);
+    bt_autofree char *id = registry_pull_run(p, api_stream_msg, &fd, &err);
     if (!id)
-        write_error(fd, err);
+        api_stream_error(fd, err);
     registry_pull_free(p);
 }
 
@@ -61,11 +44,11 @@ static void pull_all_producer(int fd, void *arg)
     for (size_t i = 0; a->tags[i] && !err; i++) {
         struct registry_pull *p =
                 registry_pull_prepare(a->r, a->s, a->image, a->tags[i], &a->auth, &err);
-        bt_autofree char *id = p ? registry_pull_run(p, write_msg, &fd, &err) : NULL;
+        bt_autofree char *id = p ? registry_pull_run(p, api_stream_msg, &fd, &err) : NULL;
         registry_pull_free(p);
     }
     if (err)
-        write_error(fd, err);
+        api_stream_error(fd, err);
     reg_auth_clear(&a->auth);
     bt_strv_free(a->tags);
     free(a->image);
@@ -120,8 +103,8 @@ static void push_producer(int fd, void *arg)
 {
     struct registry_push *p = arg;
     bt_autoerr bt_err *err = NULL;
-    if (registry_push_run(p, write_msg, &fd, &err) < 0)
-        write_error(fd, err);
+    if (registry_push_run(p, api_stream_msg, &fd, &err) < 0)
+        api_stream_error(fd, err);
     registry_push_free(p);
 }
 

@@ -40,19 +40,8 @@ struct registry_pull {
     char manifest_digest[BT_DIGEST_STR_SIZE];
     struct reg_manifest m;
     struct image_pull *ip;
-    /* workers */
-    pthread_mutex_t mu;
-    size_t next;
-    bt_err *err;
     struct reg_out out;
 };
-
-static const char *layer_id(const struct reg_descriptor *d, char out[13])
-{
-    const char *hex = strchr(d->digest, ':');
-    snprintf(out, 13, "%.12s", hex ? hex + 1 : d->digest);
-    return out;
-}
 
 static int get_manifest(struct registry_pull *p, CURL *c, const char *ref, struct bt_strbuf *body,
                         char **ctype, char digest[BT_DIGEST_STR_SIZE], bt_err **err)
@@ -154,7 +143,6 @@ struct registry_pull *registry_pull_prepare(struct registry *r, struct image_sto
     bt_autofree char *ctype = NULL;
     bt_autofree char *host = NULL;
     struct registry_pull *p = bt_xzalloc(sizeof(*p));
-    pthread_mutex_init(&p->mu, NULL);
     pthread_mutex_init(&p->out.mu, NULL);
     p->r = r;
     p->s = s;
@@ -245,7 +233,7 @@ static int download(struct registry_pull *p, CURL *c, size_t i, bt_err **err)
 {
     const struct reg_descriptor *d = &p->m.layers[i];
     struct dl st = {.p = p, .i = i, .total = d->size};
-    layer_id(d, st.id);
+    reg_short_id(d->digest, st.id);
     bt_autofree char *dir = downloads_dir(p->r);
     if (!dir)
         dir = bt_xstrdup("/tmp");
@@ -302,31 +290,15 @@ static int download(struct registry_pull *p, CURL *c, size_t i, bt_err **err)
     return 0;
 }
 
-static void *worker(void *arg)
+static bool present(void *ctx, size_t i)
 {
-    struct registry_pull *p = arg;
-    CURL *c = reg_curl();
-    for (;;) {
-        pthread_mutex_lock(&p->mu);
-        while (p->next < p->m.nlayers && image_pull_layer_present(p->ip, p->next))
-            p->next++;
-        size_t i = p->next++;
-        bool stop = p->err != NULL || i >= p->m.nlayers;
-        pthread_mutex_unlock(&p->mu);
-        if (stop)
-            break;
-        bt_err *e = NULL;
-        if (download(p, c, i, &e) < 0) {
-            pthread_mutex_lock(&p->mu);
-            if (!p->err)
-                p->err = e;
-            else
-                bt_err_free(e);
-            pthread_mutex_unlock(&p->mu);
-        }
-    }
-    curl_easy_cleanup(c);
-    return NULL;
+    struct registry_pull *p = ctx;
+    return image_pull_layer_present(p->ip, i);
+}
+
+static int download_job(void *ctx, CURL *c, size_t i, bt_err **err)
+{
+    return download(ctx, c, i, err);
 }
 
 char *registry_pull_run(struct registry_pull *p, registry_msg_fn msg, void *ctx, bt_err **err)
@@ -338,35 +310,20 @@ char *registry_pull_run(struct registry_pull *p, registry_msg_fn msg, void *ctx,
     size_t missing = 0;
     for (size_t i = 0; i < p->m.nlayers; i++) {
         char id[13];
-        layer_id(&p->m.layers[i], id);
+        reg_short_id(p->m.layers[i].digest, id);
         bool present = image_pull_layer_present(p->ip, i);
         reg_out_status(&p->out, id, present ? "Already exists" : "Pulling fs layer");
         missing += !present;
     }
-    size_t nworkers = (size_t)p->r->max_downloads;
-    if (nworkers > missing)
-        nworkers = missing;
-    pthread_t th[16];
-    if (nworkers > 16)
-        nworkers = 16;
+    size_t nworkers = reg_workers(p->r->max_downloads, missing);
     for (size_t i = 0; i < p->m.nlayers && missing > nworkers; i++) {
         /* docker shows the ones beyond the first few as waiting */
         char id[13];
         if (!image_pull_layer_present(p->ip, i))
-            reg_out_status(&p->out, layer_id(&p->m.layers[i], id), "Waiting");
+            reg_out_status(&p->out, reg_short_id(p->m.layers[i].digest, id), "Waiting");
     }
-    size_t started = 0;
-    for (; started < nworkers; started++)
-        if (pthread_create(&th[started], NULL, worker, p) != 0)
-            break;
-    if (nworkers && !started)
-        worker(p);
-    for (size_t i = 0; i < started; i++)
-        pthread_join(th[i], NULL);
-    if (p->err) {
-        bt_err_move(err, &p->err);
+    if (reg_run_jobs(p->m.nlayers, nworkers, present, download_job, p, err) < 0)
         return NULL;
-    }
     bool updated = false;
     char *id = image_pull_commit(p->ip, p->tag_ref, p->digest_ref, &updated, err);
     if (!id)
@@ -395,8 +352,6 @@ void registry_pull_free(struct registry_pull *p)
     image_pull_free(p->ip);
     reg_manifest_clear(&p->m);
     reg_session_close(p->sess);
-    bt_err_free(p->err);
-    pthread_mutex_destroy(&p->mu);
     pthread_mutex_destroy(&p->out.mu);
     free(p->name);
     free(p->path);

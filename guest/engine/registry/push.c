@@ -36,9 +36,6 @@ struct registry_push {
     /* the image being pushed */
     struct image_push *img;
     struct reg_descriptor *descs; /* the layers as pushed */
-    pthread_mutex_t mu;
-    size_t next;
-    bt_err *err;
 };
 
 struct registry_push *registry_push_prepare(struct registry *r, struct image_store *s,
@@ -49,7 +46,6 @@ struct registry_push *registry_push_prepare(struct registry *r, struct image_sto
     if (!ref)
         return NULL;
     struct registry_push *p = bt_xzalloc(sizeof(*p));
-    pthread_mutex_init(&p->mu, NULL);
     pthread_mutex_init(&p->out.mu, NULL);
     p->r = r;
     p->s = s;
@@ -86,13 +82,6 @@ struct registry_push *registry_push_prepare(struct registry *r, struct image_sto
 fail:
     registry_push_free(p);
     return NULL;
-}
-
-static const char *short_of(const char *digest, char out[13])
-{
-    const char *hex = strchr(digest, ':');
-    snprintf(out, 13, "%.12s", hex ? hex + 1 : digest);
-    return out;
 }
 
 struct up {
@@ -154,11 +143,9 @@ static int upload(struct registry_push *p, CURL *c, const char *digest, int fd, 
         loc = bt_xstrdup(resp.location);
         reg_resp_clear(&resp);
     }
-    if (strncmp(loc, "http", 4) != 0) {
-        char *abs = bt_xasprintf("%s%s", p->sess->base, loc);
-        free(loc);
-        loc = abs;
-    }
+    char *abs = reg_abs_url(p->sess, loc);
+    free(loc);
+    loc = abs;
     /* Small blobs: the data in the PUT that closes the upload (the distribution spec's
      * monolithic upload, which containerd's pusher uses everywhere), rather than a PATCH and
      * an empty PUT: one request less for each blob, and the registry's requests are most of a
@@ -190,9 +177,7 @@ static int upload(struct registry_push *p, CURL *c, const char *digest, int fd, 
                 return rc;
             }
             if (resp.location) {
-                char *next = strncmp(resp.location, "http", 4) == 0
-                                     ? bt_xstrdup(resp.location)
-                                     : bt_xasprintf("%s%s", p->sess->base, resp.location);
+                char *next = reg_abs_url(p->sess, resp.location);
                 free(loc);
                 loc = next;
             }
@@ -225,7 +210,7 @@ static int push_layer(struct registry_push *p, CURL *c, size_t i, bt_err **err)
     struct image_push_layer *l = &p->img->layers[i];
     struct reg_descriptor *d = &p->descs[i];
     struct up u = {.p = p, .size = d->size};
-    short_of(l->diff_id, u.id);
+    reg_short_id(l->diff_id, u.id);
     int have = blob_exists(p, c, d->digest, err);
     if (have < 0)
         return -1;
@@ -253,9 +238,7 @@ static int push_layer(struct registry_push *p, CURL *c, size_t i, bt_err **err)
             }
             /* 202: no mount, but an upload session to use */
             if (resp.status == 202 && resp.location)
-                session = strncmp(resp.location, "http", 4) == 0
-                                  ? bt_xstrdup(resp.location)
-                                  : bt_xasprintf("%s%s", p->sess->base, resp.location);
+                session = reg_abs_url(p->sess, resp.location);
         }
         reg_resp_clear(&resp);
     }
@@ -269,29 +252,9 @@ static int push_layer(struct registry_push *p, CURL *c, size_t i, bt_err **err)
     return 0;
 }
 
-static void *worker(void *arg)
+static int push_job(void *ctx, CURL *c, size_t i, bt_err **err)
 {
-    struct registry_push *p = arg;
-    CURL *c = reg_curl();
-    for (;;) {
-        pthread_mutex_lock(&p->mu);
-        size_t i = p->next++;
-        bool stop = p->err != NULL || i >= p->img->n;
-        pthread_mutex_unlock(&p->mu);
-        if (stop)
-            break;
-        bt_err *e = NULL;
-        if (push_layer(p, c, i, &e) < 0) {
-            pthread_mutex_lock(&p->mu);
-            if (!p->err)
-                p->err = e;
-            else
-                bt_err_free(e);
-            pthread_mutex_unlock(&p->mu);
-        }
-    }
-    curl_easy_cleanup(c);
-    return NULL;
+    return push_layer(ctx, c, i, err);
 }
 
 static void clear_descs(struct registry_push *p)
@@ -339,27 +302,11 @@ static int push_tag(struct registry_push *p, const char *tag_ref, bt_err **err)
     }
     for (size_t i = p->img->n; i-- > 0;) {
         char id[13];
-        reg_out_status(&p->out, short_of(p->img->layers[i].diff_id, id), "Preparing");
+        reg_out_status(&p->out, reg_short_id(p->img->layers[i].diff_id, id), "Preparing");
     }
-    p->next = 0;
-    size_t nworkers = (size_t)p->r->max_uploads;
-    if (nworkers > p->img->n)
-        nworkers = p->img->n;
-    if (nworkers > 16)
-        nworkers = 16;
-    pthread_t th[16];
-    size_t started = 0;
-    for (; started < nworkers; started++)
-        if (pthread_create(&th[started], NULL, worker, p) != 0)
-            break;
-    if (nworkers && !started)
-        worker(p);
-    for (size_t i = 0; i < started; i++)
-        pthread_join(th[i], NULL);
-    if (p->err) {
-        bt_err_move(err, &p->err);
+    if (reg_run_jobs(p->img->n, reg_workers(p->r->max_uploads, p->img->n), NULL, push_job, p, err) <
+        0)
         return -1;
-    }
     /* the config, then the manifest */
     CURL *c = reg_curl();
     struct reg_descriptor cfg = {
@@ -369,7 +316,7 @@ static int push_tag(struct registry_push *p, const char *tag_ref, bt_err **err)
     int rc = blob_exists(p, c, cfg.digest, err);
     if (rc == 0) {
         struct up u = {.p = p};
-        short_of(cfg.digest, u.id);
+        reg_short_id(cfg.digest, u.id);
         rc = upload(p, c, cfg.digest, -1, p->img->config, (int64_t)p->img->len, &u, NULL, err);
     }
     size_t mlen = 0;
@@ -432,9 +379,7 @@ void registry_push_free(struct registry_push *p)
     clear_descs(p);
     image_push_free(p->img);
     reg_session_close(p->sess);
-    bt_err_free(p->err);
     bt_strv_free(p->tags);
-    pthread_mutex_destroy(&p->mu);
     pthread_mutex_destroy(&p->out.mu);
     free(p->name);
     free(p->path);

@@ -80,6 +80,20 @@ int reg_status_error(const struct reg_req *q, const struct reg_resp *resp, int c
  * repository path. */
 void reg_split_name(const char *name, char **host, char **path);
 
+/* ---- workers and small helpers (jobs.c) ---- */
+
+/* How many workers for todo jobs: max (at least 1), no more than todo, nor than 16. */
+size_t reg_workers(int max, size_t todo);
+/* job(ctx, curl, i) for each i in [0, n) that skip(ctx, i) (optional) does not pass over, on
+ * nworkers threads, each with a CURL handle of its own (on this thread when none starts). The
+ * first error stops the handing out of indexes and is the result. */
+int reg_run_jobs(size_t n, size_t nworkers, bool (*skip)(void *, size_t),
+                 int (*job)(void *, CURL *, size_t, bt_err **), void *ctx, bt_err **err);
+/* The first 12 hex digits of "sha256:<hex>": the id of docker's progress lines */
+const char *reg_short_id(const char *digest, char out[13]);
+/* A Location the registry answered, made absolute on the session's base */
+char *reg_abs_url(const struct reg_session *s, const char *location);
+
 /* ---- where blobs are (sources.c) ---- */
 
 /* Remember that repository host/path has the blob. */
