@@ -536,3 +536,86 @@ def test_uploads_are_monolithic_for_small_blobs_and_chunked_for_larger(reg_engin
     puts = [l for l in seen if l.startswith("PUT /v2/up/blobs/uploads/")]
     # the 2 MB layer: a PATCH, then the PUT that names its digest; the config: one PUT
     assert len(patches) == 1 and len(puts) == 2, seen
+
+
+def small_layers_archive(eng, ref, n):
+    """A docker-archive of an image of n layers of a few kB each (random bytes), tagged ref."""
+    import hashlib
+    import io
+    import tarfile
+
+    def tar_of(files):
+        buf = io.BytesIO()
+        with tarfile.open(fileobj=buf, mode="w") as t:
+            for name, data in files:
+                ti = tarfile.TarInfo(name)
+                ti.size = len(data)
+                t.addfile(ti, io.BytesIO(data))
+        return buf.getvalue()
+
+    layers = [tar_of([("f%d" % i, os.urandom(3000))]) for i in range(n)]
+    cfg = json.dumps({"architecture": "amd64", "os": "linux", "config": {"Cmd": ["/f0"]},
+                      "rootfs": {"type": "layers", "diff_ids": [
+                          "sha256:" + hashlib.sha256(l).hexdigest() for l in layers]}})
+    files = [("l%d.tar" % i, l) for i, l in enumerate(layers)] + [
+        ("config.json", cfg.encode()),
+        ("manifest.json", json.dumps([{"Config": "config.json", "RepoTags": [ref],
+                                       "Layers": ["l%d.tar" % i for i in range(n)]}]).encode())]
+    archive = eng.sb.path("small-%d.tar" % n)
+    with open(archive, "wb") as f:
+        f.write(tar_of(files))
+    return archive
+
+
+def test_small_blobs_are_pushed_without_a_head_and_found_again_by_a_mount(reg_engine):
+    """A blob under 1 MiB: a POST ?mount= from the repository itself asks whether the registry
+    has it and opens the upload when not, so a push is a POST and a PUT per blob; pushed again,
+    the same POSTs answer "Layer already exists" and nothing is uploaded."""
+    eng = reg_engine
+    Registry(eng.sb)
+    proxy = Proxy(eng.sb, 5005, 5000, "pass")
+    r = eng.docker("load", "-i", small_layers_archive(eng, "127.0.0.1:5005/small:1", 3))
+    assert r.returncode == 0, r.stderr
+    r = eng.docker("push", "127.0.0.1:5005/small:1")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.count(": Pushed") == 3, r.stdout
+    first = [l for l in proxy.requests() if "/blobs/" in l]
+    assert not [l for l in first if l.startswith("HEAD ")], first
+    posts = [l for l in first if l.startswith("POST /v2/small/blobs/uploads/?mount=sha256:")]
+    puts = [l for l in first if l.startswith("PUT /v2/small/blobs/uploads/")]
+    assert len(posts) == 4 and len(puts) == 4 and len(first) == 8, first  # 3 layers, config
+    assert all(l.endswith("&from=small") for l in posts), posts
+
+    r = eng.docker("push", "127.0.0.1:5005/small:1")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.count(": Layer already exists") == 3 and "Pushed" not in r.stdout, r.stdout
+    again = [l for l in proxy.requests() if "/blobs/" in l][len(first):]
+    assert len(again) == 4 and all(l.startswith("POST ") for l in again), again
+
+    want = image_id(eng, "127.0.0.1:5005/small:1")
+    assert eng.docker("rmi", "127.0.0.1:5005/small:1").returncode == 0
+    r = eng.docker("pull", "127.0.0.1:5000/small:1")
+    assert r.returncode == 0, r.stderr
+    assert image_id(eng, "127.0.0.1:5000/small:1") == want
+
+
+def test_a_registry_that_takes_no_mounts_still_gets_every_blob(reg_engine):
+    """A registry that ignores ?mount= answers it as a plain POST (202 and an upload): the
+    blobs are uploaded, each push works, and the image pulls back the same."""
+    eng = reg_engine
+    Registry(eng.sb)
+    proxy = Proxy(eng.sb, 5006, 5000, "nomount")
+    r = eng.docker("load", "-i", small_layers_archive(eng, "127.0.0.1:5006/nm:1", 2))
+    assert r.returncode == 0, r.stderr
+    for _ in range(2):
+        r = eng.docker("push", "127.0.0.1:5006/nm:1")
+        assert r.returncode == 0, r.stderr
+        # nothing tells the engine the registry has them: uploaded each time
+        assert r.stdout.count(": Pushed") == 2, r.stdout
+    puts = [l for l in proxy.requests() if l.startswith("PUT /v2/nm/blobs/uploads/")]
+    assert len(puts) == 6, proxy.requests()
+    want = image_id(eng, "127.0.0.1:5006/nm:1")
+    assert eng.docker("rmi", "127.0.0.1:5006/nm:1").returncode == 0
+    r = eng.docker("pull", "127.0.0.1:5006/nm:1")
+    assert r.returncode == 0, r.stderr
+    assert image_id(eng, "127.0.0.1:5006/nm:1") == want

@@ -9,6 +9,9 @@ Every request is forwarded to 127.0.0.1:UPSTREAM_PORT and its path appended to L
   redirect a blob GET is answered 307 to 127.0.0.1:PORT+1 (another origin), which serves it
            from the registry with USER:PASSWORD of its own; the log says whether the
            redirected request carried an Authorization header (it must not)
+  nomount  a registry that takes no cross-repository mounts: the query of a POST that opens
+           an upload is dropped, so ?mount= opens a plain upload (202)
+  anything else: passed as it is
 """
 import base64
 import http.client
@@ -42,6 +45,9 @@ def main():
                 self.send_header("Content-Length", "0")
                 self.end_headers()
                 return
+            path = self.path
+            if mode == "nomount" and self.command == "POST" and "/blobs/uploads/" in path:
+                path = path.split("?")[0]
             n = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(n) if n else None
             c = http.client.HTTPConnection("127.0.0.1", upstream, timeout=60)
@@ -51,7 +57,7 @@ def main():
                 if creds:
                     headers["Authorization"] = "Basic " + base64.b64encode(
                         creds.encode()).decode()
-            c.request(self.command, self.path, body=body, headers=headers)
+            c.request(self.command, path, body=body, headers=headers)
             r = c.getresponse()
             data = r.read()
             big = "/blobs/sha256:" in self.path and len(data) > 4096 and r.status == 200
