@@ -28,7 +28,7 @@ import os
 import statistics
 import sys
 
-ENGINES = ["berth", "docker", "podman", "skopeo"]
+ENGINES = ["berth", "docker", "podman", "skopeo", "floor"]
 # The issue's targets, as Berth's speed over docker's.
 TARGETS = {"pull": 2.0, "load": 2.0, "push": 3.0}
 
@@ -81,7 +81,8 @@ def load_results(out_dir, case):
 
 
 # The clients' User-Agent, by the first word's name
-AGENTS = {"berth": "berth", "docker": "docker", "containers": "podman", "skopeo": "skopeo"}
+AGENTS = {"berth": "berth", "docker": "docker", "containers": "podman", "skopeo": "skopeo",
+          "floor": "floor"}
 
 
 def requests_by_engine(log_path, start, end):
@@ -196,6 +197,14 @@ def main():
         if b and s and op in ("push", "pull"):
             x = s["median"] / b["median"]
             parts.append("%.2f× skopeo: %s" % (x, "ahead" if x > 1 else "behind"))
+        f = cell(case, "floor")
+        if f and d and op in TARGETS:
+            # No client pushes faster than the floor: docker's time over the floor's is the
+            # most any client could be ahead of docker against this registry.
+            parts.append("the floor (floor.py: the fewest requests) is %.2f× docker" %
+                         (d["median"] / f["median"]))
+        if f and b:
+            parts.append("Berth takes %.2f× the floor's time" % (b["median"] / f["median"]))
         if parts:
             notes.append("- `%s`: %s" % (case, "; ".join(parts)))
     if notes:
