@@ -92,3 +92,21 @@ void api_build(struct api_call *call)
         free(j);
     }
 }
+
+/* POST /build/prune (docker builder prune, and the last step of docker system prune). Berth's
+ * builder is the classic one: its cache is the images a build made, parents of the result,
+ * which image removal and `image prune` take, as with dockerd's classic builder. There is no
+ * cache apart from them (BuildKit's, which dockerd's /build/prune empties), so nothing is
+ * deleted; the filters are checked as dockerd checks them. */
+void api_build_prune(struct api_call *call)
+{
+    static const char *const keys[] = {"until",       "unused-for", "id",     "parent",  "type",
+                                       "description", "inuse",      "shared", "private", NULL};
+    bt_autoerr bt_err *err = NULL;
+    bt_autoptr(json_t) f = api_filters_parse(api_query(call, "filters"), keys, &err);
+    if (!f) {
+        api_reply_error(call, err);
+        return;
+    }
+    api_reply_json(call, 200, json_pack("{s:n, s:i}", "CachesDeleted", "SpaceReclaimed", 0));
+}

@@ -39,5 +39,6 @@ extern const struct api_route api_routes[];
 /* handlers, by area */
 void api_ping(struct api_call *call);
 void api_build(struct api_call *call);
+void api_build_prune(struct api_call *call);
 void api_version_handler(struct api_call *call);
 void api_info(struct api_call *call);

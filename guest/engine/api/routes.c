@@ -59,6 +59,7 @@ const struct api_route api_routes[] = {
         R("GET", "/exec/{id}/json", api_exec_inspect),
 
         RS("POST", "/build", api_build),
+        R("POST", "/build/prune", api_build_prune),
         RS("POST", "/images/create", api_image_create),
         RS("POST", "/images/load", api_image_load),
         R("GET", "/images/json", api_image_list),
