@@ -186,6 +186,31 @@ def test_no_new_privileges_and_unconfined_seccomp(docker):
     assert re.search(r"Seccomp:\s+0", r.stdout)
 
 
+def test_seccomp_profile_from_a_file(docker, tmp_path):
+    """--security-opt seccomp=FILE: the profile's rules hold (an errno of its own, a rule
+    left out for a container holding the capability its excludes name), and a profile the
+    runtime cannot take fails the run in dockerd's words."""
+    import json as _json
+    prof = tmp_path / "profile.json"
+    prof.write_text(_json.dumps({
+        "defaultAction": "SCMP_ACT_ALLOW",
+        "syscalls": [
+            {"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13},
+            {"names": ["chmod", "fchmodat"], "action": "SCMP_ACT_ERRNO",
+             "excludes": {"caps": ["CAP_FOWNER"]}}]}))
+    r = sh(docker, "mkdir /x; chmod 700 /tmp && echo chmod ok", "--security-opt",
+           "seccomp=%s" % prof)
+    assert "can't create directory '/x': Permission denied" in r.stderr, r.stderr
+    assert "chmod ok" in r.stdout, r.stdout + r.stderr
+    r = sh(docker, "chmod 700 /tmp && echo chmod ok", "--cap-drop", "FOWNER",
+           "--security-opt", "seccomp=%s" % prof)
+    assert "chmod ok" not in r.stdout and "Operation not permitted" in r.stderr, r.stderr
+    prof.write_text('{"defaultAction": "SCMP_ACT_ALLOW", "name": "x", "syscalls": ['
+                    '{"name": "a", "names": ["b"], "action": "SCMP_ACT_ALLOW"}]}')
+    r = sh(docker, "true", "--security-opt", "seccomp=%s" % prof)
+    assert r.returncode == 125 and "use either 'name' or 'names'" in r.stderr, r.stderr
+
+
 def test_non_root_user_has_no_effective_capabilities(docker):
     r = sh(docker, "id; grep -E 'CapEff|CapBnd' /proc/self/status", "-u", "nobody")
     assert r.stdout.startswith("uid=65534(nobody) gid=65534(nogroup)")

@@ -394,6 +394,30 @@ static void add_thermal_throttle(json_t *masked)
         closedir(d);
 }
 
+/* The container's seccomp profile as OCI's linux.seccomp: none for seccomp=unconfined, the
+ * profile `--security-opt seccomp=FILE` sent (the docker CLI sends the file's text), or
+ * moby's default. The last seccomp option given wins, as in dockerd. */
+static int seccomp_profile(const json_t *hc, const char *const *caps, json_t **out, bt_err **err)
+{
+    const char *chosen = NULL;
+    size_t i;
+    json_t *v;
+    json_array_foreach (bt_json_get_arr(hc, "SecurityOpt"), i, v) {
+        const char *s = json_string_value(v);
+        if (s && (strncmp(s, "seccomp=", 8) == 0 || strncmp(s, "seccomp:", 8) == 0))
+            chosen = s + 8;
+    }
+    *out = NULL;
+    if (chosen && strcmp(chosen, "unconfined") == 0)
+        return 0;
+    if (!chosen || strcmp(chosen, "builtin") == 0) {
+        *out = rt_docker_default_seccomp(caps);
+        return 0;
+    }
+    *out = rt_docker_seccomp_profile(chosen, caps, err);
+    return *out ? 0 : -1;
+}
+
 int oci_build(const struct oci_input *in, json_t **out, bt_err **err)
 {
     const json_t *cfg = in->config;
@@ -403,6 +427,9 @@ int oci_build(const struct oci_input *in, json_t **out, bt_err **err)
 
     bt_autostrv char **caps = NULL;
     if (oci_capabilities(hc, &caps, err) < 0)
+        return -1;
+    bt_autoptr(json_t) seccomp = NULL;
+    if (!priv && seccomp_profile(hc, (const char *const *)caps, &seccomp, err) < 0)
         return -1;
     json_t *capset = json_pack("{s:o}", "bounding", string_array(caps));
     /* dockerd's SetCapabilities: a non-root user gets only the bounding set, as execve would
@@ -462,17 +489,8 @@ int oci_build(const struct oci_input *in, json_t **out, bt_err **err)
         json_object_set_new(linux_, "maskedPaths", masked);
         json_object_set_new(linux_, "readonlyPaths",
                             string_array((char **)rt_docker_readonly_paths));
-        bool unconfined = false;
-        size_t i;
-        json_t *v;
-        json_array_foreach (bt_json_get_arr(hc, "SecurityOpt"), i, v) {
-            const char *s = json_string_value(v);
-            if (s && (strcmp(s, "seccomp=unconfined") == 0 || strcmp(s, "seccomp:unconfined") == 0))
-                unconfined = true;
-        }
-        if (!unconfined)
-            json_object_set_new(linux_, "seccomp",
-                                rt_docker_default_seccomp((const char *const *)caps));
+        if (seccomp)
+            json_object_set_new(linux_, "seccomp", bt_steal_ptr(&seccomp));
     }
 
     json_t *spec = json_object();

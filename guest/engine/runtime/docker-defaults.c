@@ -15,6 +15,7 @@
 #include <sys/utsname.h>
 
 #include "guest/engine/runtime/runtime-internal.h"
+#include "shared/base/cleanup.h"
 #include "shared/json/json.h"
 
 const char *const rt_docker_default_caps[] = {
@@ -602,6 +603,16 @@ static const char *const arch_map[] = {NULL};
 #error "rt_docker_default_seccomp: unknown architecture"
 #endif
 
+const char *rt_seccomp_go_arch(void)
+{
+    return NATIVE_ARCH;
+}
+
+const char *const *rt_seccomp_arch_map(void)
+{
+    return arch_map;
+}
+
 static bool in_list(const char *const *list, const char *s)
 {
     for (size_t i = 0; list && list[i]; i++) {
@@ -684,4 +695,195 @@ json_t *rt_docker_default_seccomp(const char *const *caps)
     }
     json_object_set_new(profile, "syscalls", syscalls);
     return profile;
+}
+
+/* ---- profiles in Docker's format (--security-opt seccomp=FILE) ---- */
+
+static int profile_error(bt_err **err, const char *what)
+{
+    return bt_err_set(err, BT_E_INVALID, "Decoding seccomp profile failed: %s", what);
+}
+
+/* A member that must be a list of strings when present; true when every item is. */
+static bool is_str_list(const json_t *v)
+{
+    size_t i;
+    const json_t *s;
+    if (!json_is_array(v))
+        return false;
+    json_array_foreach (v, i, s) {
+        if (!json_is_string(s))
+            return false;
+    }
+    return true;
+}
+
+static bool list_has(const json_t *list, const char *s)
+{
+    size_t i;
+    const json_t *v;
+    json_array_foreach (list, i, v) {
+        if (strcmp(json_string_value(v), s) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* Checks the "includes" or "excludes" filter f; 1 when it names this container (one of its
+ * arches is ours, one of its caps is held, the kernel is at least minKernel: moby's
+ * excludes), or for includes when all of it does (the arches hold ours, every cap is held,
+ * the kernel is new enough); -1 on a bad filter. An empty filter matches nothing for
+ * excludes and everything for includes. */
+static int filter_matches(const json_t *f, bool include, const char *const *caps, bt_err **err)
+{
+    if (!f || json_is_null(f))
+        return include ? 1 : 0;
+    const json_t *arches = json_object_get(f, "arches"), *fcaps = json_object_get(f, "caps");
+    const json_t *kernel = json_object_get(f, "minKernel");
+    if (!json_is_object(f) || (arches && !json_is_null(arches) && !is_str_list(arches)) ||
+        (fcaps && !json_is_null(fcaps) && !is_str_list(fcaps)) ||
+        (kernel && !json_is_null(kernel) && !json_is_string(kernel)))
+        return profile_error(err, include ? "bad \"includes\"" : "bad \"excludes\"");
+    size_t narches = json_is_array(arches) ? json_array_size(arches) : 0;
+    size_t ncaps = json_is_array(fcaps) ? json_array_size(fcaps) : 0;
+    const char *k = json_is_string(kernel) ? json_string_value(kernel) : "";
+    if (!include) {
+        if (narches && list_has(arches, NATIVE_ARCH))
+            return 1;
+        for (size_t i = 0; i < ncaps; i++) {
+            if (has_cap(caps, json_string_value(json_array_get(fcaps, i))))
+                return 1;
+        }
+        return *k && kernel_at_least(k) ? 1 : 0;
+    }
+    if (narches && !list_has(arches, NATIVE_ARCH))
+        return 0;
+    for (size_t i = 0; i < ncaps; i++) {
+        if (!has_cap(caps, json_string_value(json_array_get(fcaps, i))))
+            return 0;
+    }
+    return *k && !kernel_at_least(k) ? 0 : 1;
+}
+
+/* The OCI rule of one of the profile's "syscalls", or NULL (and *skip) when its filters leave
+ * it out for this container. */
+static json_t *profile_rule(const json_t *call, const char *const *caps, bool *skip, bt_err **err)
+{
+    *skip = false;
+    if (!json_is_object(call)) {
+        profile_error(err, "a syscall rule is not an object");
+        return NULL;
+    }
+    const json_t *name = json_object_get(call, "name"), *names = json_object_get(call, "names");
+    const json_t *action = json_object_get(call, "action"), *args = json_object_get(call, "args");
+    const json_t *eret = json_object_get(call, "errnoRet");
+    bool has_names = names && !json_is_null(names) && json_array_size(names) > 0;
+    if (name && json_is_string(name) && *json_string_value(name) && has_names) {
+        bt_err_set(err, BT_E_INVALID, "use either 'name' or 'names'");
+        return NULL;
+    }
+    if ((names && !json_is_null(names) && !is_str_list(names)) ||
+        (name && !json_is_null(name) && !json_is_string(name)) || !json_is_string(action) ||
+        (args && !json_is_null(args) && !json_is_array(args)) ||
+        (eret && !json_is_null(eret) && !json_is_integer(eret))) {
+        profile_error(err, "bad syscall rule");
+        return NULL;
+    }
+    int exc = filter_matches(json_object_get(call, "excludes"), false, caps, err);
+    int inc = exc < 0 ? -1 : filter_matches(json_object_get(call, "includes"), true, caps, err);
+    if (exc < 0 || inc < 0)
+        return NULL;
+    if (exc == 1 || inc == 0) {
+        *skip = true;
+        return NULL;
+    }
+    json_t *o = json_object();
+    json_object_set_new(o, "names",
+                        has_names ? json_deep_copy(names)
+                                  : json_pack("[s]", json_string_value(name)));
+    json_object_set(o, "action", (json_t *)action);
+    if (eret && json_is_integer(eret))
+        json_object_set(o, "errnoRet", (json_t *)eret);
+    if (args && json_is_array(args) && json_array_size(args))
+        json_object_set_new(o, "args", json_deep_copy(args));
+    return o;
+}
+
+/* The architectures: the profile's "architectures", or from its "archMap" the entry of this
+ * machine's architecture with its sub-architectures (moby's). */
+static json_t *profile_arches(const json_t *p, bt_err **err)
+{
+    const json_t *list = json_object_get(p, "architectures"), *map = json_object_get(p, "archMap");
+    bool has_list = list && !json_is_null(list), has_map = map && !json_is_null(map);
+    if ((has_list && !is_str_list(list)) || (has_map && !json_is_array(map))) {
+        profile_error(err, "bad \"architectures\" or \"archMap\"");
+        return NULL;
+    }
+    if (has_list && json_array_size(list) && has_map && json_array_size(map)) {
+        bt_err_set(err, BT_E_INVALID,
+                   "both 'architectures' and 'archMap' are specified in the seccomp profile, "
+                   "use either 'architectures' or 'archMap'");
+        return NULL;
+    }
+    if (has_list)
+        return json_deep_copy(list);
+    json_t *out = json_array();
+    size_t i;
+    const json_t *m;
+    json_array_foreach (has_map ? map : NULL, i, m) {
+        const json_t *arch = json_object_get(m, "architecture");
+        const json_t *subs = json_object_get(m, "subArchitectures");
+        if (!json_is_object(m) || !json_is_string(arch) ||
+            (subs && !json_is_null(subs) && !is_str_list(subs))) {
+            json_decref(out);
+            profile_error(err, "bad \"archMap\" entry");
+            return NULL;
+        }
+        if (!arch_map[0] || strcmp(json_string_value(arch), arch_map[0]) != 0)
+            continue;
+        json_array_append(out, (json_t *)arch);
+        if (json_is_array(subs))
+            json_array_extend(out, (json_t *)subs);
+    }
+    return out;
+}
+
+json_t *rt_docker_seccomp_profile(const char *text, const char *const *caps, bt_err **err)
+{
+    json_error_t je;
+    bt_autoptr(json_t) p = json_loads(text, 0, &je);
+    if (!p || !json_is_object(p)) {
+        profile_error(err, p ? "not a JSON object" : je.text);
+        return NULL;
+    }
+    const json_t *def = json_object_get(p, "defaultAction");
+    const json_t *def_errno = json_object_get(p, "defaultErrnoRet");
+    const json_t *calls = json_object_get(p, "syscalls");
+    if (!json_is_string(def) || !*json_string_value(def) ||
+        (def_errno && !json_is_null(def_errno) && !json_is_integer(def_errno)) ||
+        (calls && !json_is_null(calls) && !json_is_array(calls))) {
+        profile_error(err, "a profile needs a \"defaultAction\" and a list of \"syscalls\"");
+        return NULL;
+    }
+    json_t *arches = profile_arches(p, err);
+    if (!arches)
+        return NULL;
+    bt_autoptr(json_t) out = json_object();
+    json_object_set(out, "defaultAction", (json_t *)def);
+    if (json_is_integer(def_errno))
+        json_object_set(out, "defaultErrnoRet", (json_t *)def_errno);
+    json_object_set_new(out, "architectures", arches);
+    json_t *rules = json_array();
+    json_object_set_new(out, "syscalls", rules);
+    size_t i;
+    const json_t *call;
+    json_array_foreach (json_is_array(calls) ? calls : NULL, i, call) {
+        bool skip;
+        json_t *r = profile_rule(call, caps, &skip, err);
+        if (!r && !skip)
+            return NULL;
+        if (r)
+            json_array_append_new(rules, r);
+    }
+    return bt_steal_ptr(&out);
 }

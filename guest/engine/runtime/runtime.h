@@ -143,3 +143,17 @@ extern const char *const rt_docker_readonly_paths[]; /* /proc/bus, /proc/sys, ..
  * "CAP_SYS_ADMIN", NULL-terminated), on this machine's architecture and kernel. New
  * reference; never NULL. */
 json_t *rt_docker_default_seccomp(const char *const *caps);
+
+/* This build's architecture in moby's (Go's) words ("amd64"), and the seccomp architectures
+ * moby's default archMap gives it, the native one first (NULL-terminated). */
+const char *rt_seccomp_go_arch(void);
+const char *const *rt_seccomp_arch_map(void);
+
+/* The OCI "linux.seccomp" object of a profile in Docker's format, as `docker run
+ * --security-opt seccomp=FILE` sends it (the file's text): "defaultAction",
+ * "defaultErrnoRet", "architectures" or "archMap", "syscalls" with "names" (or the older
+ * "name"), "action", "errnoRet", "args" and "includes"/"excludes" ("caps", "arches",
+ * "minKernel"), resolved as moby does for a container whose bounding set is caps and for this
+ * machine's architecture and kernel. Errors in dockerd's words ("Decoding seccomp profile
+ * failed: ..."). New reference. */
+json_t *rt_docker_seccomp_profile(const char *text, const char *const *caps, bt_err **err);

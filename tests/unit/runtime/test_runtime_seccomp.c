@@ -224,6 +224,105 @@ static void test_runtime_seccomp_cache_hits_only_the_same_profile(void **state)
     assert_int_equal(bt_rm_rf(base, &err), 0);
 }
 
+/* A profile in Docker's format, as --security-opt seccomp=FILE sends it. */
+static json_t *rules_named(const json_t *profile, const char *name)
+{
+    size_t i;
+    json_t *r;
+    json_array_foreach (json_object_get(profile, "syscalls"), i, r) {
+        size_t j;
+        json_t *n;
+        json_array_foreach (json_object_get(r, "names"), j, n) {
+            if (strcmp(json_string_value(n), name) == 0)
+                return r;
+        }
+    }
+    return NULL;
+}
+
+static void test_runtime_seccomp_docker_profile_resolves_filters(void **state)
+{
+    (void)state;
+    const char *text =
+            "{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"defaultErrnoRet\": 1,"
+            " \"archMap\": [{\"architecture\": \"SCMP_ARCH_X86_64\","
+            "   \"subArchitectures\": [\"SCMP_ARCH_X86\"]},"
+            "  {\"architecture\": \"SCMP_ARCH_AARCH64\", \"subArchitectures\": []}],"
+            " \"syscalls\": ["
+            "  {\"names\": [\"mkdir\"], \"action\": \"SCMP_ACT_ERRNO\", \"errnoRet\": 13},"
+            "  {\"name\": \"rmdir\", \"action\": \"SCMP_ACT_ERRNO\"},"
+            "  {\"names\": [\"chmod\"], \"action\": \"SCMP_ACT_ERRNO\","
+            "   \"excludes\": {\"caps\": [\"CAP_FOWNER\"]}},"
+            "  {\"names\": [\"mount\"], \"action\": \"SCMP_ACT_ALLOW\","
+            "   \"includes\": {\"caps\": [\"CAP_SYS_ADMIN\"]}},"
+            "  {\"names\": [\"personality\"], \"action\": \"SCMP_ACT_ALLOW\","
+            "   \"args\": [{\"index\": 0, \"value\": 8, \"op\": \"SCMP_CMP_EQ\"}],"
+            "   \"includes\": {\"minKernel\": \"2.6\"}},"
+            "  {\"names\": [\"ioperm\"], \"action\": \"SCMP_ACT_ALLOW\","
+            "   \"includes\": {\"minKernel\": \"99.0\"}}]}";
+    const char *fowner[] = {"CAP_FOWNER", NULL};
+    const char *admin[] = {"CAP_SYS_ADMIN", NULL};
+    bt_autoerr bt_err *err = NULL;
+    bt_autoptr(json_t) p = rt_docker_seccomp_profile(text, fowner, &err);
+    assert_non_null(p);
+    assert_string_equal(bt_json_get_str(p, "defaultAction", ""), "SCMP_ACT_ALLOW");
+    assert_int_equal(bt_json_get_int(p, "defaultErrnoRet", 0), 1);
+    json_t *arches = json_object_get(p, "architectures");
+#if defined(__x86_64__)
+    assert_int_equal(json_array_size(arches), 2);
+    assert_string_equal(json_string_value(json_array_get(arches, 0)), "SCMP_ARCH_X86_64");
+#endif
+    assert_int_equal(bt_json_get_int(rules_named(p, "mkdir"), "errnoRet", 0), 13);
+    assert_non_null(rules_named(p, "rmdir")); /* the older "name" */
+    assert_null(rules_named(p, "chmod"));     /* excluded: the container holds CAP_FOWNER */
+    assert_null(rules_named(p, "mount"));     /* included only with CAP_SYS_ADMIN */
+    assert_null(rules_named(p, "ioperm"));    /* needs a kernel 99.0 */
+    json_t *pers = rules_named(p, "personality");
+    assert_non_null(pers);
+    assert_int_equal(json_array_size(json_object_get(pers, "args")), 1);
+    /* the runtime takes what comes out */
+    bt_autoptr(rt_seccomp) parsed = rt_seccomp_parse(p, "linux.seccomp", &err);
+    assert_non_null(parsed);
+
+    bt_autoptr(json_t) q = rt_docker_seccomp_profile(text, admin, &err);
+    assert_non_null(q);
+    assert_non_null(rules_named(q, "chmod"));
+    assert_non_null(rules_named(q, "mount"));
+}
+
+static void test_runtime_seccomp_docker_profile_errors_in_dockerds_words(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text, *want;
+    } cases[] = {
+            {"{\"defaultAction\":", "Decoding seccomp profile failed: "},
+            {"[]", "Decoding seccomp profile failed: not a JSON object"},
+            {"{\"syscalls\": []}", "Decoding seccomp profile failed: a profile needs"},
+            {"{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"architectures\": [\"SCMP_ARCH_X86\"],"
+             " \"archMap\": [{\"architecture\": \"SCMP_ARCH_X86_64\"}]}",
+             "both 'architectures' and 'archMap' are specified in the seccomp profile, use either "
+             "'architectures' or 'archMap'"},
+            {"{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [{\"name\": \"a\","
+             " \"names\": [\"b\"], \"action\": \"SCMP_ACT_ALLOW\"}]}",
+             "use either 'name' or 'names'"},
+            {"{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [{\"names\": [1],"
+             " \"action\": \"SCMP_ACT_ALLOW\"}]}",
+             "Decoding seccomp profile failed: bad syscall rule"},
+            {"{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [{\"names\": [\"x\"],"
+             " \"action\": \"SCMP_ACT_ALLOW\", \"includes\": {\"caps\": \"CAP_X\"}}]}",
+             "Decoding seccomp profile failed: bad \"includes\""},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        bt_autoerr bt_err *err = NULL;
+        bt_autoptr(json_t) p = rt_docker_seccomp_profile(cases[i].text, NULL, &err);
+        assert_null(p);
+        assert_non_null(err);
+        if (strncmp(bt_err_msg(err), cases[i].want, strlen(cases[i].want)) != 0)
+            fail_msg("case %zu: \"%s\", want \"%s...\"", i, bt_err_msg(err), cases[i].want);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -231,6 +330,8 @@ int main(void)
             cmocka_unit_test(test_runtime_seccomp_docker_default_follows_caps),
             cmocka_unit_test(test_runtime_seccomp_profile_parses),
             cmocka_unit_test(test_runtime_seccomp_cache_hits_only_the_same_profile),
+            cmocka_unit_test(test_runtime_seccomp_docker_profile_resolves_filters),
+            cmocka_unit_test(test_runtime_seccomp_docker_profile_errors_in_dockerds_words),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
