@@ -124,18 +124,46 @@ int64_t ctr_health_next_delay(const struct ctr_health_config *h, const json_t *h
     return h->interval_ns;
 }
 
+/* The output as a JSON string: invalid UTF-8 (which jansson refuses) becomes U+FFFD, as Go's
+ * encoder writes it; with more than 4096 bytes, the first 4096 and "..." */
+static json_t *output_string(const char *output, size_t len)
+{
+    bool cut = len > CTR_HEALTH_OUTPUT_MAX;
+    size_t keep = cut ? CTR_HEALTH_OUTPUT_MAX : len;
+    bt_autofree char *text = bt_xzalloc(keep * 3 + 4);
+    memcpy(text, output ? output : "", keep);
+    size_t n = keep;
+    if (cut) {
+        memcpy(text + n, "...", 3);
+        n += 3;
+    }
+    json_t *s = json_stringn(text, n);
+    if (s)
+        return s;
+    size_t o = 0;
+    for (size_t i = 0; i < keep; i++) {
+        unsigned char ch = (unsigned char)output[i];
+        if (ch < 0x80) {
+            text[o++] = (char)ch;
+        } else {
+            memcpy(text + o, "\xEF\xBF\xBD", 3);
+            o += 3;
+        }
+    }
+    if (cut) {
+        memcpy(text + o, "...", 3);
+        o += 3;
+    }
+    return json_stringn(text, o);
+}
+
 static json_t *log_entry(int exit_code, const char *output, size_t len, int64_t start_ns,
                          int64_t end_ns)
 {
     bt_autofree char *start = ctr_time_rfc3339(start_ns);
     bt_autofree char *end = ctr_time_rfc3339(end_ns);
-    bool cut = len > CTR_HEALTH_OUTPUT_MAX;
-    bt_autofree char *text = bt_xzalloc((cut ? CTR_HEALTH_OUTPUT_MAX : len) + 4);
-    memcpy(text, output ? output : "", cut ? CTR_HEALTH_OUTPUT_MAX : len);
-    if (cut)
-        strcat(text, "...");
-    return json_pack("{s:s, s:s, s:i, s:s%}", "Start", start, "End", end, "ExitCode", exit_code,
-                     "Output", text, strlen(text));
+    return json_pack("{s:s, s:s, s:i, s:o}", "Start", start, "End", end, "ExitCode", exit_code,
+                     "Output", output_string(output, len));
 }
 
 const char *ctr_health_record(json_t *health, const struct ctr_health_config *h, int exit_code,
