@@ -149,3 +149,23 @@ def test_dockerpy_state_health(shared_engine):
         c.remove(force=True)
     finally:
         client.close()
+
+
+def test_image_healthcheck_and_override(shared_engine, tmp_path):
+    d = shared_engine.docker
+    (tmp_path / "Dockerfile").write_text(
+        "FROM busybox\n"
+        "HEALTHCHECK --interval=300ms --retries=1 CMD test -e /tmp/ok\n"
+        "CMD [\"sh\", \"-c\", \"touch /tmp/ok; sleep 300\"]\n")
+    r = d("build", "-t", "hc-image", str(tmp_path), timeout=120)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert d("run", "-d", "--name", "hc-img", "hc-image").returncode == 0
+    wait_status(d, "hc-img", "healthy", timeout=10)
+    # the container's own --health-cmd wins over the image's; --no-healthcheck turns it off
+    assert d("run", "-d", "--name", "hc-img2", "--health-cmd", "exit 1", "hc-image").returncode == 0
+    wait_status(d, "hc-img2", "unhealthy", timeout=10)
+    assert d("run", "-d", "--name", "hc-img3", "--no-healthcheck", "hc-image").returncode == 0
+    time.sleep(1)
+    assert health(d, "hc-img3") is None
+    assert d("rm", "-f", "hc-img", "hc-img2", "hc-img3").returncode == 0
+    assert d("rmi", "hc-image").returncode == 0

@@ -157,3 +157,14 @@ def test_policies_after_berthd_restarts(engine, busybox_tar):
     # killed (137) while berthd was away: on-failure restarts it too
     assert status("of") == "running"
     assert d("rm", "-f", "al", "us", "usstop", "alstop", "no", "of").returncode == 0
+
+
+def test_policy_checked_at_create(shared_engine):
+    d = shared_engine.docker
+    r = d("create", "--restart", "sometimes", "busybox", "true")
+    assert r.returncode != 0
+    assert ("invalid restart policy: unknown policy 'sometimes'; use one of 'no', 'always', "
+            "'on-failure', or 'unless-stopped'") in r.stderr
+    r = d("create", "--restart", "on-failure:-1", "busybox", "true")
+    assert r.returncode != 0
+    assert "maximum retry count cannot be negative" in r.stderr

@@ -24,6 +24,34 @@ struct ctr_restart_policy ctr_restart_policy_of(const json_t *host_config)
     return p;
 }
 
+int ctr_restart_policy_check(const json_t *host_config, bt_err **err)
+{
+    const json_t *rp = bt_json_get_obj(host_config, "RestartPolicy");
+    const char *name = bt_json_get_str(rp, "Name", "");
+    int64_t max = bt_json_get_int(rp, "MaximumRetryCount", 0);
+    if (strcmp(name, "always") == 0 || strcmp(name, "unless-stopped") == 0 ||
+        strcmp(name, "no") == 0) {
+        if (max != 0)
+            return bt_err_set(err, BT_E_INVALID,
+                              "invalid restart policy: maximum retry count can only be used "
+                              "with 'on-failure'%s",
+                              max < 0 ? " and cannot be negative" : "");
+    } else if (strcmp(name, "on-failure") == 0) {
+        if (max < 0)
+            return bt_err_set(err, BT_E_INVALID,
+                              "invalid restart policy: maximum retry count cannot be negative");
+    } else if (*name) {
+        return bt_err_set(err, BT_E_INVALID,
+                          "invalid restart policy: unknown policy '%s'; use one of 'no', "
+                          "'always', 'on-failure', or 'unless-stopped'",
+                          name);
+    }
+    if (bt_json_get_bool(host_config, "AutoRemove", false) && *name && strcmp(name, "no") != 0)
+        return bt_err_set(err, BT_E_INVALID,
+                          "can't create 'AutoRemove' container with restart policy");
+    return 0;
+}
+
 int64_t ctr_restart_backoff(int64_t prev_ms, int64_t ran_ms)
 {
     if (ran_ms >= CTR_RESTART_RESET_MS)
@@ -99,6 +127,22 @@ bool ctr_health_config_of(const json_t *config, struct ctr_health_config *h)
     h->start_interval_ns = duration_or(hc, "StartInterval", CTR_HEALTH_START_INTERVAL_NS);
     h->retries = duration_or(hc, "Retries", CTR_HEALTH_RETRIES);
     return true;
+}
+
+int ctr_health_config_check(const json_t *config, bt_err **err)
+{
+    const json_t *hc = bt_json_get_obj(config, "Healthcheck");
+    static const char *const durations[] = {"Interval", "Timeout", "StartPeriod", "StartInterval",
+                                            NULL};
+    for (size_t i = 0; hc && durations[i]; i++) {
+        int64_t v = bt_json_get_int(hc, durations[i], 0);
+        if (v != 0 && v < 1000000)
+            return bt_err_set(err, BT_E_INVALID, "%s in Healthcheck cannot be less than 1ms",
+                              durations[i]);
+    }
+    if (bt_json_get_int(hc, "Retries", 0) < 0)
+        return bt_err_set(err, BT_E_INVALID, "Retries in Healthcheck cannot be negative");
+    return 0;
 }
 
 void ctr_health_config_clear(struct ctr_health_config *h)

@@ -11,6 +11,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "shared/base/err.h"
+
 /* ---- restart policies (HostConfig.RestartPolicy) ---- */
 
 enum ctr_restart_kind {
@@ -32,6 +34,12 @@ struct ctr_restart_policy ctr_restart_policy_of(const json_t *host_config);
 #define CTR_RESTART_FIRST_MS 100LL
 #define CTR_RESTART_MAX_MS   60000LL
 #define CTR_RESTART_RESET_MS 10000LL
+
+/* dockerd's checks of a create's (or update's) HostConfig: a known name, a retry count only
+ * with on-failure and never negative, no AutoRemove with a policy. BT_E_INVALID in dockerd's
+ * words ("invalid restart policy: unknown policy 'x'; use one of 'no', 'always', 'on-failure',
+ * or 'unless-stopped'"). */
+int ctr_restart_policy_check(const json_t *host_config, bt_err **err);
 
 /* The next back-off delay: 100 ms at first, doubled at each restart, at most a minute; back
  * to 100 ms when the run that just ended lasted 10 s or more. prev_ms: the last delay (0: none
@@ -62,6 +70,10 @@ struct ctr_health_config {
  * fills nothing) when there is none: no Healthcheck, an empty Test, or Test ["NONE"]. */
 bool ctr_health_config_of(const json_t *config, struct ctr_health_config *h);
 void ctr_health_config_clear(struct ctr_health_config *h);
+
+/* dockerd's validateHealthCheck of a create's Config: durations 0 or at least 1ms ("Interval in
+ * Healthcheck cannot be less than 1ms"), Retries not negative. BT_E_INVALID. */
+int ctr_health_config_check(const json_t *config, bt_err **err);
 
 /* The State.Health object a start begins with: the old one's Log kept, Status "starting",
  * FailingStreak 0 (dockerd's initHealthMonitor). old may be NULL. New reference. */

@@ -49,6 +49,51 @@ static void test_policy_parse(void **state)
     assert_int_equal(ctr_restart_policy_of(us).kind, CTR_RESTART_UNLESS_STOPPED);
 }
 
+static void check_case(int (*fn)(const json_t *, bt_err **), const char *text, const char *msg)
+{
+    bt_autoptr(json_t) v = parse(text);
+    bt_autoerr bt_err *err = NULL;
+    if (!msg) {
+        assert_int_equal(fn(v, &err), 0);
+        return;
+    }
+    assert_int_equal(fn(v, &err), -1);
+    assert_int_equal(bt_err_code(err), BT_E_INVALID);
+    if (strcmp(bt_err_msg(err), msg) != 0)
+        fail_msg("%s: got \"%s\", want \"%s\"", text, bt_err_msg(err), msg);
+}
+
+static void test_checks(void **state)
+{
+    (void)state;
+    check_case(ctr_restart_policy_check,
+               "{\"RestartPolicy\":{\"Name\":\"on-failure\","
+               "\"MaximumRetryCount\":5}}",
+               NULL);
+    check_case(ctr_restart_policy_check, "{\"RestartPolicy\":{\"Name\":\"\"}}", NULL);
+    check_case(ctr_restart_policy_check, "{\"RestartPolicy\":{\"Name\":\"sometimes\"}}",
+               "invalid restart policy: unknown policy 'sometimes'; use one of 'no', "
+               "'always', 'on-failure', or 'unless-stopped'");
+    check_case(ctr_restart_policy_check,
+               "{\"RestartPolicy\":{\"Name\":\"always\","
+               "\"MaximumRetryCount\":-1}}",
+               "invalid restart policy: maximum retry count can only be used with "
+               "'on-failure' and cannot be negative");
+    check_case(ctr_restart_policy_check,
+               "{\"RestartPolicy\":{\"Name\":\"on-failure\","
+               "\"MaximumRetryCount\":-1}}",
+               "invalid restart policy: maximum retry count cannot be negative");
+    check_case(ctr_restart_policy_check,
+               "{\"AutoRemove\":true,\"RestartPolicy\":"
+               "{\"Name\":\"always\"}}",
+               "can't create 'AutoRemove' container with restart policy");
+    check_case(ctr_health_config_check, "{\"Healthcheck\":{\"Interval\":1000000}}", NULL);
+    check_case(ctr_health_config_check, "{\"Healthcheck\":{\"Timeout\":999}}",
+               "Timeout in Healthcheck cannot be less than 1ms");
+    check_case(ctr_health_config_check, "{\"Healthcheck\":{\"Retries\":-2}}",
+               "Retries in Healthcheck cannot be negative");
+}
+
 static void test_restart_wanted(void **state)
 {
     (void)state;
@@ -173,9 +218,13 @@ static void test_health_output(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_backoff),        cmocka_unit_test(test_policy_parse),
-            cmocka_unit_test(test_restart_wanted), cmocka_unit_test(test_health_config),
-            cmocka_unit_test(test_health_machine), cmocka_unit_test(test_health_after_start_period),
+            cmocka_unit_test(test_backoff),
+            cmocka_unit_test(test_policy_parse),
+            cmocka_unit_test(test_restart_wanted),
+            cmocka_unit_test(test_checks),
+            cmocka_unit_test(test_health_config),
+            cmocka_unit_test(test_health_machine),
+            cmocka_unit_test(test_health_after_start_period),
             cmocka_unit_test(test_health_output),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
