@@ -169,3 +169,30 @@ def test_image_healthcheck_and_override(shared_engine, tmp_path):
     assert health(d, "hc-img3") is None
     assert d("rm", "-f", "hc-img", "hc-img2", "hc-img3").returncode == 0
     assert d("rmi", "hc-image").returncode == 0
+
+
+def test_berth_cli_health_flags_match_docker(shared_engine):
+    flags = ["--health-cmd", "test -d /", "--health-interval", "300ms", "--health-timeout",
+             "1m30s", "--health-retries", "2", "--health-start-period", "1.5s"]
+    configs = {}
+    for prog, run in (("docker", shared_engine.docker), ("berth", shared_engine.berth)):
+        name = "hc-cli-" + prog
+        r = run("create", "--name", name, *flags, "busybox", "sleep", "300")
+        assert r.returncode == 0, r.stderr
+        configs[prog] = json.loads(run("inspect", name).stdout)[0]["Config"]["Healthcheck"]
+        assert run("start", name).returncode == 0
+        wait_status(shared_engine.docker, name, "healthy", timeout=10)
+        ps = run("ps", "--filter", "name=" + name, "--format", "{{.Status}}").stdout
+        assert ps.strip().endswith("(healthy)"), ps
+        r = run("create", "--no-healthcheck", "--health-cmd", "true", "busybox")
+        assert r.returncode != 0
+        assert "--no-healthcheck conflicts with --health-* options" in r.stderr
+        r = run("create", "--health-interval", "5x", "busybox")
+        assert r.returncode != 0 and 'unknown unit "x" in duration "5x"' in r.stderr, r.stderr
+        r = run("create", "--health-timeout", "-1s", "busybox")
+        assert r.returncode != 0 and "--health-timeout cannot be negative" in r.stderr
+        assert run("rm", "-f", name).returncode == 0
+    assert configs["berth"] == configs["docker"]
+    assert configs["docker"] == {"Test": ["CMD-SHELL", "test -d /"], "Interval": 300000000,
+                                 "Timeout": 90000000000, "StartPeriod": 1500000000,
+                                 "Retries": 2}
