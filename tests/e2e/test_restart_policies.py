@@ -80,10 +80,21 @@ def test_backoff_spaces_the_restarts(shared_engine):
 
 def test_rm_of_restarting_container(shared_engine):
     d = shared_engine.docker
-    assert d("run", "-d", "--name", "rp-rm", "--restart", "always", "busybox",
-             "sh", "-c", "exit 2").returncode == 0
+    for name in ("rp-rm", "rp-rm-stop"):
+        assert d("run", "-d", "--name", name, "--restart", "always", "busybox",
+                 "sh", "-c", "exit 2").returncode == 0
     # after some restarts the back-off is seconds long: it waits in "restarting"
     assert wait_for(lambda: inspect(d, "rp-rm")["RestartCount"] >= 5, timeout=15)
+    assert wait_for(lambda: inspect(d, "rp-rm-stop")["State"]["Restarting"], step=0.01)
+    # docker stop of a container waiting to restart: stopped for good, at once
+    start = time.time()
+    assert d("stop", "rp-rm-stop").returncode == 0
+    assert time.time() - start < 5
+    count = inspect(d, "rp-rm-stop")["RestartCount"]
+    time.sleep(3.5)
+    c = inspect(d, "rp-rm-stop")
+    assert c["State"]["Status"] == "exited" and c["RestartCount"] == count
+    assert d("rm", "rp-rm-stop").returncode == 0
     assert wait_for(lambda: inspect(d, "rp-rm")["State"]["Restarting"], step=0.01)
     r = d("rm", "rp-rm")
     assert r.returncode != 0
