@@ -29,7 +29,7 @@ def wait_status(d, name, want, timeout=20):
 def test_healthy_after_first_passing_check(shared_engine):
     d = shared_engine.docker
     assert d("run", "-d", "--name", "hc-ok", "--health-cmd", "echo hello from the check",
-             "--health-interval", "1s", "busybox", "sleep", "300").returncode == 0
+             "--health-interval", "2s", "busybox", "sleep", "300").returncode == 0
     h = health(d, "hc-ok")
     assert h["Status"] == "starting" and h["FailingStreak"] == 0
     ps = d("ps", "--filter", "name=hc-ok", "--format", "{{.Status}}").stdout
@@ -48,7 +48,10 @@ def test_healthy_after_first_passing_check(shared_engine):
     r = d("ps", "--filter", "health=sick")
     assert r.returncode != 0 and "Unrecognised filter value for health: sick" in r.stderr
     # the log keeps the last five, and the check's exec instances do not linger
-    time.sleep(6.5)
+    end = time.time() + 20
+    while time.time() < end and len(health(d, "hc-ok")["Log"]) < 5:
+        time.sleep(0.2)
+    time.sleep(2.5)
     h = health(d, "hc-ok")
     assert len(h["Log"]) == 5
     assert json.loads(d("inspect", "hc-ok").stdout)[0]["ExecIDs"] in (None, [])
@@ -99,9 +102,11 @@ def test_start_period_failures_do_not_count(shared_engine):
     # clients cannot set): the one at 5 s fails without counting, the one at 10 s passes
     assert d("run", "-d", "--name", "hc-slow", "--health-cmd", "test -e /ready",
              "--health-interval", "300ms", "--health-retries", "1",
-             "--health-start-period", "8s",
-             "busybox", "sh", "-c", "sleep 6.5; touch /ready; sleep 300").returncode == 0
-    time.sleep(6)
+             "--health-start-period", "12s",
+             "busybox", "sh", "-c", "sleep 7.5; touch /ready; sleep 300").returncode == 0
+    end = time.time() + 7.4
+    while time.time() < end and not health(d, "hc-slow")["Log"]:
+        time.sleep(0.1)
     h = health(d, "hc-slow")
     assert h["Status"] == "starting" and h["FailingStreak"] == 0, h
     assert [e["ExitCode"] for e in h["Log"]] == [1]

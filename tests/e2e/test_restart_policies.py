@@ -67,10 +67,10 @@ def test_backoff_spaces_the_restarts(shared_engine):
     assert wait_for(lambda: len(d("logs", "rp-backoff").stdout.split()) >= 6, timeout=15)
     times = [float(x) for x in d("logs", "rp-backoff").stdout.split()]
     gaps = [b - a for a, b in zip(times, times[1:])][:5]
-    # each wait about twice the one before it
-    assert gaps[0] >= 0.09, gaps
-    assert gaps[3] >= 0.75 and gaps[4] >= 1.5, gaps
-    assert gaps[4] > gaps[2] * 2.5, gaps
+    # each wait at least the back-off, twice the one before it (a busy machine only adds)
+    for i, g in enumerate(gaps):
+        assert g >= 0.1 * 2 ** i - 0.02, gaps
+    assert gaps[0] < gaps[4], gaps
     # while it waits it is "restarting" (Running and Restarting both true, as dockerd has it)
     st = wait_for(lambda: (lambda s: s if s["Restarting"] else None)(
         inspect(d, "rp-backoff")["State"]), timeout=10, step=0.01)
