@@ -80,6 +80,76 @@ static int set_size(void *value, const char *arg, bt_err **err)
     return copts_parse_size(arg, value, err);
 }
 
+static const struct {
+    const char *unit;
+    double ns;
+} duration_units[] = {{"ns", 1},   {"us", 1e3}, {"\xc2\xb5s", 1e3}, {"\xce\xbcs", 1e3},
+                      {"ms", 1e6}, {"s", 1e9},  {"m", 60e9},        {"h", 3600e9}};
+
+/* one "<number><unit>" of a duration at *p; false when it is not one */
+static bool duration_part(const char **p, double *ns, bool *unit_missing, const char **unit_bad)
+{
+    char *end = NULL;
+    if (!(**p >= '0' && **p <= '9') && **p != '.')
+        return false;
+    double v = strtod(*p, &end);
+    if (end == *p)
+        return false;
+    const char *u = end;
+    while (*end && !(*end >= '0' && *end <= '9') && *end != '.')
+        end++;
+    if (end == u) {
+        *unit_missing = true;
+        return false;
+    }
+    for (size_t i = 0; i < sizeof(duration_units) / sizeof(duration_units[0]); i++) {
+        if (strlen(duration_units[i].unit) == (size_t)(end - u) &&
+            strncmp(u, duration_units[i].unit, (size_t)(end - u)) == 0) {
+            *ns += v * duration_units[i].ns;
+            *p = end;
+            return true;
+        }
+    }
+    *unit_bad = u;
+    return false;
+}
+
+int copts_parse_duration(const char *s, int64_t *out, bt_err **err)
+{
+    const char *p = s;
+    bool neg = *p == '-';
+    if (*p == '-' || *p == '+')
+        p++;
+    if (strcmp(p, "0") == 0) {
+        *out = 0;
+        return 0;
+    }
+    double ns = 0;
+    bool missing = false;
+    const char *bad = NULL;
+    if (!*p)
+        return bt_err_set(err, BT_E_INVALID, "time: invalid duration \"%s\"", s);
+    while (*p)
+        if (!duration_part(&p, &ns, &missing, &bad))
+            break;
+    if (missing)
+        return bt_err_set(err, BT_E_INVALID, "time: missing unit in duration \"%s\"", s);
+    if (bad) {
+        size_t n = strcspn(bad, "0123456789.");
+        return bt_err_set(err, BT_E_INVALID, "time: unknown unit \"%.*s\" in duration \"%s\"",
+                          (int)n, bad, s);
+    }
+    if (*p || ns >= 0x1p63)
+        return bt_err_set(err, BT_E_INVALID, "time: invalid duration \"%s\"", s);
+    *out = (int64_t)(neg ? -ns : ns);
+    return 0;
+}
+
+static int set_duration(void *value, const char *arg, bt_err **err)
+{
+    return copts_parse_duration(arg, value, err);
+}
+
 /* MemSwapBytes: a size or -1 */
 static int set_swap(void *value, const char *arg, bt_err **err)
 {
@@ -146,6 +216,11 @@ static int set_mount(void *value, const char *arg, bt_err **err)
     {                                                                                  \
         .name = n, .shorthand = s, .type = BT_FLAG_INT, .value = &o->field, .usage = u \
     }
+#define DURATION(n, field, u)                                                     \
+    {                                                                             \
+        .name = n, .type = BT_FLAG_FUNC, .value = &o->field, .set = set_duration, \
+        .metavar = "duration", .def_text = "0s", .usage = u                       \
+    }
 #define FUNC(n, s, field, fn, mv, u)                                                    \
     {                                                                                   \
         .name = n, .shorthand = s, .type = BT_FLAG_FUNC, .value = &o->field, .set = fn, \
@@ -187,6 +262,18 @@ struct bt_flag *copts_flags(struct copts *o)
             LIST("env-file", 0, env_file, "Read in a file of environment variables"),
             LIST("expose", 0, expose, "Expose a port or a range of ports"),
             LIST("group-add", 0, group_add, "Add additional groups to join"),
+            STR("health-cmd", 0, health_cmd, "Command to run to check health"),
+            DURATION("health-interval", health_interval,
+                     "Time between running the check (ms|s|m|h)"),
+            INT("health-retries", 0, health_retries,
+                "Consecutive failures needed to report unhealthy"),
+            DURATION("health-start-interval", health_start_interval,
+                     "Time between running the check during the start period (ms|s|m|h)"),
+            DURATION("health-start-period", health_start_period,
+                     "Start period for the container to initialize before starting "
+                     "health-retries countdown (ms|s|m|h)"),
+            DURATION("health-timeout", health_timeout,
+                     "Maximum time to allow one check to run (ms|s|m|h)"),
             STR("hostname", 'h', hostname, "Container host name"),
             BOOL("init", 0, init,
                  "Run an init inside the container that forwards signals and reaps processes"),
@@ -216,6 +303,8 @@ struct bt_flag *copts_flags(struct copts *o)
             FUNC("network", 0, networks, copts_set_network, "network",
                  "Connect a container to a network"),
             LIST("network-alias", 0, aliases, "Add network-scoped alias for the container"),
+            BOOL("no-healthcheck", 0, no_healthcheck,
+                 "Disable any container-specified HEALTHCHECK"),
             BOOL("oom-kill-disable", 0, oom_kill_disable, "Disable OOM Killer"),
             INT("oom-score-adj", 0, oom_score_adj, "Tune host's OOM preferences (-1000 to 1000)"),
             STR("pid", 0, pid, "PID namespace to use"),
@@ -838,9 +927,45 @@ static json_t *entrypoint(const struct copts *o)
     return f && f->changed ? json_pack("[s]", "") : json_null();
 }
 
+/* The docker CLI's Healthcheck from --health-* and --no-healthcheck (NULL: none given). */
+static int healthcheck(const struct copts *o, json_t **out, bt_err **err)
+{
+    *out = NULL;
+    bool any = (o->health_cmd && *o->health_cmd) || o->health_interval || o->health_timeout ||
+               o->health_start_period || o->health_retries || o->health_start_interval;
+    if (o->no_healthcheck) {
+        if (any)
+            return bt_err_set(err, BT_E_INVALID,
+                              "--no-healthcheck conflicts with --health-* options");
+        *out = json_pack("{s:[s]}", "Test", "NONE");
+        return 0;
+    }
+    if (!any)
+        return 0;
+    static const char *const names[] = {"interval", "timeout", "retries", "start-period",
+                                        "start-interval"};
+    const int64_t vals[] = {o->health_interval, o->health_timeout, o->health_retries,
+                            o->health_start_period, o->health_start_interval};
+    for (size_t i = 0; i < 5; i++)
+        if (vals[i] < 0)
+            return bt_err_set(err, BT_E_INVALID, "--health-%s cannot be negative", names[i]);
+    json_t *h = json_object();
+    if (o->health_cmd && *o->health_cmd)
+        json_object_set_new(h, "Test", json_pack("[s, s]", "CMD-SHELL", o->health_cmd));
+    static const char *const keys[] = {"Interval", "Timeout", "StartPeriod", "StartInterval",
+                                       "Retries"};
+    const int64_t kv[] = {o->health_interval, o->health_timeout, o->health_start_period,
+                          o->health_start_interval, o->health_retries};
+    for (size_t i = 0; i < 5; i++)
+        if (kv[i])
+            bt_json_set_int(h, keys[i], kv[i]);
+    *out = h;
+    return 0;
+}
+
 /* container.Config, members in its order, omitempty ones left out when empty. */
 static json_t *container_config(const struct copts *o, const struct parts *p, const char *image,
-                                char **cmd)
+                                char **cmd, json_t *health)
 {
     bool a_in = has(o->attach, "stdin") || o->interactive;
     bool a_out = !o->attach || !o->attach[0] || has(o->attach, "stdout");
@@ -859,6 +984,8 @@ static json_t *container_config(const struct copts *o, const struct parts *p, co
     bt_json_set_bool(body, "StdinOnce", o->interactive && a_in);
     json_object_set(body, "Env", p->env);
     json_object_set_new(body, "Cmd", cmd && cmd[0] ? bt_json_strv(cmd) : json_null());
+    if (health)
+        json_object_set_new(body, "Healthcheck", health);
     bt_json_set_str(body, "Image", image);
     json_object_set(body, "Volumes", p->volumes);
     bt_json_set_str(body, "WorkingDir", str_or_empty(o->workdir));
@@ -878,11 +1005,13 @@ static json_t *container_config(const struct copts *o, const struct parts *p, co
 json_t *copts_build(struct copts *o, const char *image, char **cmd, bt_err **err)
 {
     struct parts p = {0};
-    if (parse_parts(o, &p, err) < 0) {
+    json_t *health = NULL;
+    if (healthcheck(o, &health, err) < 0 || parse_parts(o, &p, err) < 0) {
+        json_decref(health);
         parts_clear(&p);
         return NULL;
     }
-    json_t *body = container_config(o, &p, image, cmd);
+    json_t *body = container_config(o, &p, image, cmd, health);
     json_object_set_new(body, "HostConfig", host_config(o, &p));
     json_object_set_new(body, "NetworkingConfig",
                         json_pack("{s:O}", "EndpointsConfig", p.endpoints));

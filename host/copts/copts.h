@@ -36,6 +36,10 @@ struct copts {
     int64_t memory, memory_swap, memory_reservation, shm_size; /* bytes; swap -1 unlimited */
     int64_t nano_cpus, cpu_shares, cpu_period, cpu_quota, pids_limit, oom_score_adj;
     int64_t memory_swappiness, stop_timeout, blkio_weight;
+    /* --health-*: the command (CMD-SHELL), durations in ns, retries */
+    const char *health_cmd;
+    int64_t health_interval, health_timeout, health_start_period, health_start_interval;
+    int64_t health_retries;
     /* the flags, for "was it given" questions (stop-timeout, init, entrypoint) */
     struct bt_flagset *fs;
 };
@@ -54,6 +58,9 @@ void copts_clear(struct copts *o);
 /* Parsers shared with other commands. */
 /* go-units RAMInBytes: "64m", "1.5g", "512k", "100" -> bytes; "invalid size: 'x'". */
 int copts_parse_size(const char *s, int64_t *out, bt_err **err);
+/* Go's time.ParseDuration: "1.5s", "300ms", "1h2m", "-2s", "0" -> nanoseconds;
+ * "time: invalid duration \"x\"" (also "time: missing unit in duration", "time: unknown unit"). */
+int copts_parse_duration(const char *s, int64_t *out, bt_err **err);
 /* KEY=VALUE lines of an env file (comments, blank lines, KEY alone taken from the
  * environment), appended to *list (a vector the caller frees with bt_strv_free). */
 int copts_read_env_file(const char *path, char ***list, bool env_style, bt_err **err);

@@ -108,7 +108,13 @@ static char *status_text(const json_t *state)
     if (strcmp(s, "running") == 0 || strcmp(s, "paused") == 0) {
         api_human_duration(now - api_parse_time(bt_json_get_str(state, "StartedAt", "")), d,
                            sizeof(d));
-        return bt_xasprintf("Up %s%s", d, strcmp(s, "paused") == 0 ? " (Paused)" : "");
+        if (strcmp(s, "paused") == 0)
+            return bt_xasprintf("Up %s (Paused)", d);
+        /* dockerd's Health.String(): "health: starting", "healthy", "unhealthy" */
+        const char *h = bt_json_get_str(bt_json_get_obj(state, "Health"), "Status", "");
+        if (*h)
+            return bt_xasprintf("Up %s (%s%s)", d, strcmp(h, "starting") == 0 ? "health: " : "", h);
+        return bt_xasprintf("Up %s", d);
     }
     if (strcmp(s, "restarting") == 0 || strcmp(s, "exited") == 0) {
         int64_t fin = api_parse_time(bt_json_get_str(state, "FinishedAt", ""));
@@ -347,6 +353,26 @@ static const char *const ps_filters[] = {
         "id",      "name",   "label",  "status",    "exited",  "ancestor", "before", "since",
         "network", "volume", "health", "isolation", "is-task", "publish",  "expose", NULL};
 
+/* dockerd's State.HealthString(): the Health status, "none" without a check */
+static const char *health_of(const json_t *state)
+{
+    const char *h = bt_json_get_str(bt_json_get_obj(state, "Health"), "Status", "");
+    return *h ? h : "none";
+}
+
+static int check_health_values(const json_t *f, bt_err **err)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach (api_filters_get(f, "health"), i, v) {
+        const char *s = json_string_value(v);
+        if (strcmp(s, "starting") != 0 && strcmp(s, "healthy") != 0 &&
+            strcmp(s, "unhealthy") != 0 && strcmp(s, "none") != 0)
+            return bt_err_set(err, BT_E_INVALID, "Unrecognised filter value for health: %s", s);
+    }
+    return 0;
+}
+
 static int check_status_values(const json_t *f, bt_err **err)
 {
     static const char *const ok[] = {"created", "restarting", "running", "removing",
@@ -388,7 +414,7 @@ void api_container_list(struct api_call *call)
         return;
     }
     bt_autoptr(json_t) f = api_filters_parse(api_query(call, "filters"), ps_filters, &err);
-    if (!f || check_status_values(f, &err) < 0) {
+    if (!f || check_status_values(f, &err) < 0 || check_health_values(f, &err) < 0) {
         api_reply_error(call, err);
         return;
     }
@@ -414,9 +440,12 @@ void api_container_list(struct api_call *call)
         const json_t *cfg = bt_json_get_obj(s, "Config");
         const char *status = bt_json_get_str(state, "Status", "");
         const char *created = bt_json_get_str(s, "Created", "");
-        if (!all && strcmp(status, "running") != 0 && strcmp(status, "paused") != 0)
+        /* dockerd lists what is "Running": restarting containers too */
+        if (!all && strcmp(status, "running") != 0 && strcmp(status, "paused") != 0 &&
+            strcmp(status, "restarting") != 0)
             continue;
         if (!match_any(api_filters_get(f, "status"), status) ||
+            !match_any(api_filters_get(f, "health"), health_of(state)) ||
             !match_id(api_filters_get(f, "id"), bt_json_get_str(s, "Id", "")) ||
             !match_name(f, bt_json_get_str(s, "Name", "")) ||
             !api_filters_match_labels(f, "label", bt_json_get_obj(cfg, "Labels")) ||

@@ -74,6 +74,13 @@ struct ctr {
     char **link_env;
     char *net_hosts;
     char net_dns[16];
+    /* restart policy and health (restart.c, health.c) */
+    int64_t started_ns;       /* when the current (or last) run started */
+    bool manually_stopped;    /* a user's stop or kill (dockerd's HasBeenManuallyStopped) */
+    bool restart_canceled;    /* the next exit is not restarted (dockerd's ExitOnNext) */
+    int64_t restart_delay_ms; /* the last back-off delay (0: none) */
+    uint64_t restart_seq;     /* bumped at every scheduled or canceled restart */
+    uint64_t health_seq;      /* bumped at every start and exit: the health thread's run */
 };
 
 struct ctr_exec {
@@ -112,6 +119,11 @@ struct ctr_manager {
     int wake[2];
     pthread_t thread;
     bool thread_started;
+    /* restart and health threads (restart.c, health.c): counted so close waits for them */
+    bool loading; /* ctr_manager_open is loading the records: exits are not restarted */
+    bool closing;
+    int workers;
+    pthread_cond_t workers_cond; /* with lock: workers reached 0 */
 };
 
 /* manager.c */
@@ -222,6 +234,39 @@ void attach_wait_all_done(struct ctr *c); /* c->lock held */
 /* exec.c */
 void ctr_exec_on_exit(struct ctr_exec *e, int status); /* c->lock held */
 void ctr_execs_forget(struct ctr_manager *m, struct ctr *c);
+
+/* lifecycle.c: start (c->lock held, busy taken); a failed start leaves the container exited
+ * (or created, when it never ran) */
+int ctr_start_locked(struct ctr_manager *m, struct ctr *c, bt_err **err);
+
+/* restart.c. After an exit (c->lock held): whether the policy restarts the container; if so it
+ * is made "restarting", RestartCount counted and its start scheduled after the back-off. */
+bool ctr_restart_after_exit(struct ctr *c, int status, int64_t finished_ns);
+/* A user's stop or kill (c->lock held): the container counts as manually stopped and, with
+ * cancel, its next exit is not restarted; a pending restart is dropped at once (the container
+ * is then exited). Returns true when a pending restart was dropped. */
+bool ctr_restart_user_stop(struct ctr *c, bool cancel);
+/* A user's start (c->lock held): RestartCount, the back-off and the stop marks start over. */
+void ctr_restart_reset(struct ctr *c);
+/* After berthd loaded every container: start those their policy restarts at a daemon start
+ * (always; unless-stopped when not stopped by the user; on-failure after a failure within its
+ * count), on a thread of their own. */
+void ctr_restart_at_daemon_start(struct ctr_manager *m);
+/* Worker threads: counted in m->workers; ctr_workers_stop makes them end and waits. */
+void ctr_worker_begin(struct ctr_manager *m);
+void ctr_worker_end(struct ctr_manager *m);
+void ctr_workers_stop(struct ctr_manager *m);
+/* RFC 3339 text (as the record keeps it) to nanoseconds since the epoch; 0 when unreadable. */
+int64_t ctr_time_parse(const char *s);
+
+/* health.c: after a start or re-adoption (c->lock held): State.Health begins "starting" and a
+ * thread runs the Config.Healthcheck test until the run ends; nothing without a check. */
+void ctr_health_start(struct ctr *c);
+
+/* exec.c: for the health checks: the pid of an exec's process (0: none), and forgetting an
+ * exec instance once done with it */
+pid_t ctr_exec_pid(struct ctr_manager *m, const char *exec_id);
+void ctr_exec_drop(struct ctr_manager *m, const char *exec_id);
 
 /* lifecycle.c: running, paused or restarting (c->lock held) */
 bool ctr_is_running(const struct ctr *c);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "guest/engine/container/container-internal.h"
+#include "guest/engine/container/policy.h"
 #include "guest/engine/container/mounts.h"
 #include "guest/engine/container/oci.h"
 #include "guest/engine/image/image.h"
@@ -49,6 +50,27 @@ static bool empty(const json_t *v)
     return !v || json_is_null(v) || (json_is_array(v) && json_array_size(v) == 0) ||
            (json_is_string(v) && !*json_string_value(v)) ||
            (json_is_object(v) && json_object_size(v) == 0);
+}
+
+/* dockerd's Merge of Healthcheck: the request's, with each field it leaves empty (Test, or a
+ * zero duration or count) the image's */
+static void merge_healthcheck(json_t *cfg, const json_t *lower)
+{
+    json_t *hc = json_object_get(cfg, "Healthcheck");
+    if (!json_is_object(lower))
+        return;
+    if (!json_is_object(hc)) {
+        json_object_set_new(cfg, "Healthcheck", json_deep_copy(lower));
+        return;
+    }
+    json_t *test = json_object_get(hc, "Test");
+    if ((!json_is_array(test) || json_array_size(test) == 0) && json_object_get(lower, "Test"))
+        json_object_set(hc, "Test", json_object_get(lower, "Test"));
+    static const char *const fields[] = {"Interval",      "Timeout", "StartPeriod",
+                                         "StartInterval", "Retries", NULL};
+    for (size_t i = 0; fields[i]; i++)
+        if (bt_json_get_int(hc, fields[i], 0) == 0 && json_object_get(lower, fields[i]))
+            json_object_set(hc, fields[i], json_object_get(lower, fields[i]));
 }
 
 /* dockerd's container.Merge: what the image says, where the request says nothing. */
@@ -101,8 +123,7 @@ void ctr_merge_config(json_t *cfg, const json_t *img)
         if (!json_is_array(ep) && json_object_get(img, "Entrypoint"))
             json_object_set(cfg, "Entrypoint", json_object_get(img, "Entrypoint"));
     }
-    if (!json_object_get(cfg, "Healthcheck") && json_object_get(img, "Healthcheck"))
-        json_object_set(cfg, "Healthcheck", json_object_get(img, "Healthcheck"));
+    merge_healthcheck(cfg, json_object_get(img, "Healthcheck"));
 }
 
 /* Path and Args: the entrypoint followed by the command. `--entrypoint ""` (an entrypoint of
@@ -240,7 +261,8 @@ int ctr_config_from_request(const json_t *body, json_t **config, json_t **host_c
     if (hc_in && !json_is_null(hc_in) && !json_is_object(hc_in))
         return bt_err_set(err, BT_E_INVALID, "invalid HostConfig: expected an object");
     bt_autoptr(json_t) hc = json_is_object(hc_in) ? json_deep_copy(hc_in) : json_object();
-    if (validate_config(cfg, err) < 0 || validate_host_config(hc, warnings, err) < 0)
+    if (validate_config(cfg, err) < 0 || validate_host_config(hc, warnings, err) < 0 ||
+        ctr_health_config_check(cfg, err) < 0 || ctr_restart_policy_check(hc, err) < 0)
         return -1;
     struct ctr_mount *mounts = NULL;
     size_t nmounts = 0;

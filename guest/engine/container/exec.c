@@ -53,13 +53,16 @@ char *ctr_exec_create(struct ctr_manager *m, struct ctr *c, const json_t *body, 
     pthread_mutex_lock(&c->lock);
     bool running = c->status == CTR_RUNNING;
     bool paused = c->status == CTR_PAUSED;
+    bool restarting = c->status == CTR_RESTARTING;
     pthread_mutex_unlock(&c->lock);
     if (!running) {
         bt_strv_free(args);
         bt_err_set(err, BT_E_CONFLICT,
-                   paused ? "Container %s is paused, unpause the container "
-                            "before exec"
-                          : "Container %s is not running",
+                   paused       ? "Container %s is paused, unpause the container "
+                                  "before exec"
+                   : restarting ? "Container %s is restarting, wait until the container is "
+                                  "running"
+                                : "Container %s is not running",
                    c->id);
         return NULL;
     }
@@ -329,6 +332,35 @@ void ctr_execs_forget(struct ctr_manager *m, struct ctr *c)
             exec_free(e);
         } else {
             p = &e->next;
+        }
+    }
+    pthread_mutex_unlock(&m->lock);
+}
+
+pid_t ctr_exec_pid(struct ctr_manager *m, const char *exec_id)
+{
+    pthread_mutex_lock(&m->lock);
+    struct ctr_exec *e = find_exec(m, exec_id);
+    struct ctr *c = e ? ctr_ref(e->c) : NULL;
+    pthread_mutex_unlock(&m->lock);
+    if (!c)
+        return 0;
+    pthread_mutex_lock(&c->lock);
+    pid_t pid = e->running ? e->pid : 0;
+    pthread_mutex_unlock(&c->lock);
+    ctr_unref(c);
+    return pid;
+}
+
+void ctr_exec_drop(struct ctr_manager *m, const char *exec_id)
+{
+    pthread_mutex_lock(&m->lock);
+    for (struct ctr_exec **p = &m->execs; *p; p = &(*p)->next) {
+        struct ctr_exec *e = *p;
+        if (strcmp(e->id, exec_id) == 0 && e->ctl < 0) {
+            *p = e->next;
+            exec_free(e);
+            break;
         }
     }
     pthread_mutex_unlock(&m->lock);

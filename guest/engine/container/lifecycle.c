@@ -215,7 +215,8 @@ static void start_failed(struct ctr *c, int status, const char *msg)
     bt_json_set_int(st, "ExitCode", status);
     bt_json_set_str(st, "Error", msg);
     c->exit_status = status;
-    ctr_set_status(c, c->status == CTR_EXITED ? CTR_EXITED : CTR_CREATED);
+    /* (a restart policy's start of a restarting container leaves it exited) */
+    ctr_set_status(c, c->status == CTR_CREATED ? CTR_CREATED : CTR_EXITED);
     ctr_save_state(c, NULL);
     if (bt_json_get_bool(bt_json_get_obj(c->rec, "HostConfig"), "AutoRemove", false))
         ctr_finish_removal_async(c);
@@ -252,7 +253,7 @@ static void wait_attach_sockets(struct ctr *c)
             a->abandoned = true;
 }
 
-static int start_locked(struct ctr_manager *m, struct ctr *c, bt_err **err)
+int ctr_start_locked(struct ctr_manager *m, struct ctr *c, bt_err **err)
 {
     ctr_exit_cleanup(c);
     bt_autoptr(image_mount) mnt = image_rw_layer_get(m->images, c->id, err);
@@ -264,7 +265,8 @@ static int start_locked(struct ctr_manager *m, struct ctr *c, bt_err **err)
     int ctl = -1;
     int failed_status = 128; /* dockerd's status for a start that failed for other reasons */
     bt_autofree char *log = bt_xasprintf("%s/monitor.log", c->run_dir);
-    bt_autofree char *now = ctr_time_rfc3339(ctr_now_ns());
+    int64_t started_ns = ctr_now_ns();
+    bt_autofree char *now = ctr_time_rfc3339(started_ns);
     if (ctr_volumes_acquire(c, err) < 0 || ctr_net_up(c, err) < 0 ||
         ctr_write_bundle(c, mnt->merged, err) < 0)
         goto fail;
@@ -290,9 +292,11 @@ static int start_locked(struct ctr_manager *m, struct ctr *c, bt_err **err)
     bt_json_set_str(st, "Error", "");
     bt_json_set_bool(st, "OOMKilled", false);
     bt_json_set_str(st, "StartedAt", now);
+    c->started_ns = started_ns;
     bt_json_set_str(st, "FinishedAt", "0001-01-01T00:00:00Z");
     ctr_set_status(c, CTR_RUNNING);
     ctr_watch(m, &c->watch, ctl);
+    ctr_health_start(c);
     if (ctr_save_state(c, err) < 0) {
         bt_warn("%s", bt_err_msg(*err));
         bt_err_clear(err);
@@ -314,8 +318,10 @@ int ctr_start(struct ctr_manager *m, struct ctr *c, bt_err **err)
                         "started");
     else if (is_running(c))
         rc = bt_err_set(err, BT_E_NOT_MODIFIED, "container already started");
-    else
-        rc = start_locked(m, c, err);
+    else {
+        ctr_restart_reset(c); /* a user's start: the restart policy counts from here */
+        rc = ctr_start_locked(m, c, err);
+    }
     ctr_release(c);
     pthread_mutex_unlock(&c->lock);
     if (rc == 0)
@@ -395,6 +401,17 @@ static int signal_locked(struct ctr *c, int sig, bt_err **err)
 
 static bool wait_exit(struct ctr *c, uint64_t gen, long ms);
 
+/* dockerd's killWithSignal: SIGKILL, the container's stop signal, or any signal when it has
+ * none, ends its restarts (ExitOnNext) */
+static bool kill_cancels_restart(const struct ctr *c, int sig)
+{
+    const char *ss = bt_json_get_str(bt_json_get_obj(c->rec, "Config"), "StopSignal", "");
+    if (!*ss || sig == SIGKILL)
+        return true;
+    bt_autoerr bt_err *ignored = NULL;
+    return parse_signal(ss, &ignored) == sig;
+}
+
 int ctr_kill(struct ctr_manager *m, struct ctr *c, const char *signal, bt_err **err)
 {
     int sig = signal && *signal ? parse_signal(signal, err) : SIGKILL;
@@ -407,6 +424,8 @@ int ctr_kill(struct ctr_manager *m, struct ctr *c, const char *signal, bt_err **
                         "Cannot kill container: %s: Container %s is not "
                         "running",
                         c->id, c->id);
+    else if (ctr_restart_user_stop(c, kill_cancels_restart(c, sig)))
+        rc = 0; /* it was waiting to restart: it stays stopped */
     else {
         uint64_t gen = c->exit_gen;
         rc = signal_locked(c, sig, err);
@@ -475,6 +494,8 @@ int ctr_stop(struct ctr_manager *m, struct ctr *c, int timeout, bt_err **err)
     int rc;
     if (!is_running(c))
         rc = bt_err_set(err, BT_E_NOT_MODIFIED, "container already stopped");
+    else if (ctr_restart_user_stop(c, true))
+        rc = 0; /* it was waiting to restart: now it is stopped */
     else
         rc = stop_locked(c, timeout, err);
     ctr_release(c);
@@ -489,7 +510,10 @@ static int freeze(struct ctr *c, bool pause, bt_err **err)
     pthread_mutex_lock(&c->lock);
     ctr_acquire(c);
     int rc;
-    if (!is_running(c) || c->status == CTR_RESTARTING) {
+    if (c->status == CTR_RESTARTING) {
+        rc = bt_err_set(err, BT_E_CONFLICT,
+                        "Container %s is restarting, wait until the container is running", c->id);
+    } else if (!is_running(c)) {
         rc = bt_err_set(err, BT_E_CONFLICT, "Container %s is not running", c->id);
     } else if (pause && c->status == CTR_PAUSED) {
         rc = bt_err_set(err, BT_E_CONFLICT, "Container %s is already paused", c->id);
@@ -523,10 +547,12 @@ int ctr_restart(struct ctr_manager *m, struct ctr *c, int timeout, bt_err **err)
     pthread_mutex_lock(&c->lock);
     ctr_acquire(c);
     int rc = 0;
-    if (is_running(c))
+    if (is_running(c) && !ctr_restart_user_stop(c, true))
         rc = stop_locked(c, timeout, err);
-    if (rc == 0)
-        rc = start_locked(m, c, err);
+    if (rc == 0) {
+        ctr_restart_reset(c);
+        rc = ctr_start_locked(m, c, err);
+    }
     ctr_release(c);
     pthread_mutex_unlock(&c->lock);
     if (rc == 0)
@@ -617,13 +643,18 @@ int ctr_remove(struct ctr_manager *m, struct ctr *c, bool force, bool volumes, b
     int rc = 0;
     if (c->removed) {
         rc = bt_err_set(err, BT_E_NOT_FOUND, "No such container: %s", c->id);
+    } else if (c->status == CTR_PAUSED && !force) {
+        rc = bt_err_set(err, BT_E_CONFLICT,
+                        "cannot remove container \"%s\": container is paused and must be "
+                        "unpaused first",
+                        c->name);
     } else if (is_running(c) && !force) {
         rc = bt_err_set(err, BT_E_CONFLICT,
-                        "cannot remove container \"%s\": container is running: stop the "
+                        "cannot remove container \"%s\": container is %s: stop the "
                         "container before removing or force remove",
-                        c->name);
+                        c->name, ctr_status_name(c->status));
     } else {
-        if (is_running(c)) {
+        if (is_running(c) && !ctr_restart_user_stop(c, true)) {
             uint64_t gen = c->exit_gen;
             if (signal_locked(c, SIGKILL, err) == 0)
                 wait_exit(c, gen, -1);

@@ -116,7 +116,8 @@ void ctr_set_status(struct ctr *c, enum ctr_status s)
     c->status = s;
     json_t *st = bt_json_get_obj(c->rec, "State");
     bt_json_set_str(st, "Status", ctr_status_name(s));
-    bt_json_set_bool(st, "Running", s == CTR_RUNNING || s == CTR_PAUSED);
+    /* dockerd: a restarting container is still "Running", waiting for its next start */
+    bt_json_set_bool(st, "Running", s == CTR_RUNNING || s == CTR_PAUSED || s == CTR_RESTARTING);
     bt_json_set_bool(st, "Paused", s == CTR_PAUSED);
     bt_json_set_bool(st, "Restarting", s == CTR_RESTARTING);
     bt_json_set_bool(st, "Dead", s == CTR_DEAD);
@@ -282,6 +283,7 @@ json_t *ctr_snapshot(struct ctr *c)
     json_object_set_new(s, "Mounts", mounts);
     json_object_set_new(s, "Volumes", volumes);
     json_object_del(s, "MountPoints");
+    json_object_del(s, "HasBeenManuallyStopped");
     pthread_mutex_unlock(&c->lock);
     return s;
 }
@@ -329,6 +331,8 @@ static void load_one(struct ctr_manager *m, const char *id)
     c->name = bt_xstrdup(bt_json_get_str(rec, "Name", ""));
     c->status = status_from_name(bt_json_get_str(bt_json_get_obj(rec, "State"), "Status", ""));
     c->exit_status = (int)bt_json_get_int(bt_json_get_obj(rec, "State"), "ExitCode", 0);
+    c->manually_stopped = bt_json_get_bool(rec, "HasBeenManuallyStopped", false);
+    c->started_ns = ctr_time_parse(bt_json_get_str(bt_json_get_obj(rec, "State"), "StartedAt", ""));
     ctr_index_add(m, c);
     ctr_readopt(m, c);
     ctr_unref(c);
@@ -338,6 +342,7 @@ struct ctr_manager *ctr_manager_open(const struct ctr_manager_opts *opts, bt_err
 {
     struct ctr_manager *m = bt_xzalloc(sizeof(*m));
     pthread_mutex_init(&m->lock, NULL);
+    pthread_cond_init(&m->workers_cond, NULL);
     m->epfd = m->wake[0] = m->wake[1] = -1;
     m->data_root = bt_xstrdup(opts->data_root);
     m->exec_root = bt_xstrdup(opts->exec_root);
@@ -351,6 +356,7 @@ struct ctr_manager *ctr_manager_open(const struct ctr_manager_opts *opts, bt_err
         ctr_manager_close(m);
         return NULL;
     }
+    m->loading = true;
     DIR *d = opendir(m->ctr_root);
     struct dirent *de;
     while (d && (de = readdir(d)))
@@ -359,7 +365,9 @@ struct ctr_manager *ctr_manager_open(const struct ctr_manager_opts *opts, bt_err
     if (d)
         closedir(d);
     ctr_net_reconcile(m);
+    m->loading = false;
     bt_info("Loaded %zu containers", m->n);
+    ctr_restart_at_daemon_start(m);
     return m;
 }
 
@@ -367,6 +375,7 @@ void ctr_manager_close(struct ctr_manager *m)
 {
     if (!m)
         return;
+    ctr_workers_stop(m);
     ctr_supervisor_stop(m);
     ctr_trash_stop(m);
     for (size_t i = 0; i < m->n; i++) {
@@ -384,5 +393,6 @@ void ctr_manager_close(struct ctr_manager *m)
     free(m->ctr_root);
     free(m->trash_dir);
     pthread_mutex_destroy(&m->lock);
+    pthread_cond_destroy(&m->workers_cond);
     free(m);
 }

@@ -139,7 +139,9 @@ void ctr_on_exit(struct ctr *c, int status, bool oom, int64_t finished_ns, const
     c->exit_gen++;
     c->exit_cleanup = true;
     attach_wait_all_done(c);
-    ctr_set_status(c, CTR_EXITED);
+    c->health_seq++; /* the health checks of this run end */
+    if (!ctr_restart_after_exit(c, status, finished_ns ? finished_ns : ctr_now_ns()))
+        ctr_set_status(c, CTR_EXITED);
     bt_autoerr bt_err *err = NULL;
     if (ctr_save_state(c, &err) < 0)
         bt_error("%s", bt_err_msg(err));
@@ -338,7 +340,13 @@ static int connect_ctl(const char *dir)
 void ctr_readopt(struct ctr_manager *m, struct ctr *c)
 {
     pthread_mutex_lock(&c->lock);
-    if (c->status != CTR_RUNNING && c->status != CTR_PAUSED && c->status != CTR_RESTARTING) {
+    if (c->status == CTR_RESTARTING) {
+        /* berthd went away while the container waited out its back-off: it is exited, and
+         * the restart policy decides again once every container is loaded */
+        ctr_set_status(c, CTR_EXITED);
+        ctr_save_state(c, NULL);
+    }
+    if (c->status != CTR_RUNNING && c->status != CTR_PAUSED) {
         /* a crash between an exit and its unmount leaves the rootfs mounted */
         c->mounted = true;
         ctr_unmount(c);
@@ -367,6 +375,7 @@ void ctr_readopt(struct ctr_manager *m, struct ctr *c)
                 if (ctr_volumes_acquire(c, &verr) < 0)
                     bt_warn("container %s: %s", c->id, bt_err_msg(verr));
                 ctr_net_readopt(c);
+                ctr_health_start(c);
                 bt_info("container %s: monitor re-adopted (pid %d)", c->id, (int)c->pid);
                 pthread_mutex_unlock(&c->lock);
                 return;

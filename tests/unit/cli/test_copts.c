@@ -215,6 +215,39 @@ static void test_copts_links(void **state)
     assert_string_equal(bt_err_msg(err2), "empty string specified for links");
 }
 
+static void test_copts_durations(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *in;
+        int64_t ns;
+    } ok[] = {{"0", 0},
+              {"300ms", 300000000},
+              {"1.5s", 1500000000},
+              {"1m30s", 90000000000},
+              {"2h", 7200000000000},
+              {"-2s", -2000000000},
+              {"10us", 10000},
+              {"7ns", 7}};
+    for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+        int64_t ns = -1;
+        assert_int_equal(copts_parse_duration(ok[i].in, &ns, NULL), 0);
+        assert_int_equal(ns, ok[i].ns);
+    }
+    static const struct {
+        const char *in, *msg;
+    } bad[] = {{"", "time: invalid duration \"\""},
+               {"5", "time: missing unit in duration \"5\""},
+               {"5x", "time: unknown unit \"x\" in duration \"5x\""},
+               {"s", "time: invalid duration \"s\""}};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        int64_t ns;
+        bt_autoerr bt_err *err = NULL;
+        assert_int_equal(copts_parse_duration(bad[i].in, &ns, &err), -1);
+        assert_string_equal(bt_err_msg(err), bad[i].msg);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -224,6 +257,7 @@ int main(void)
             cmocka_unit_test(test_copts_port_ranges),
             cmocka_unit_test(test_copts_csv_fields),
             cmocka_unit_test(test_copts_links),
+            cmocka_unit_test(test_copts_durations),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
