@@ -254,7 +254,8 @@ json_t *vol_list(struct vol_store *s)
     }
     if (d)
         closedir(d);
-    qsort(names, n, sizeof(*names), bt_strp_cmp);
+    if (n)
+        qsort(names, n, sizeof(*names), bt_strp_cmp); /* names is NULL when there are none */
     for (size_t i = 0; i < n; i++) {
         json_t *meta = load(s, names[i], NULL);
         if (meta)
