@@ -6,14 +6,23 @@
 
 #include "guest/engine/api/api-internal.h"
 #include "guest/engine/container/container.h"
+#include "guest/engine/events/events.h"
 #include "guest/engine/image/image.h"
 #include "shared/base/cleanup.h"
 #include "shared/base/fd.h"
 #include "shared/base/log.h"
 #include "shared/base/strbuf.h"
 #include "shared/json/json.h"
+#include "shared/reference/reference.h"
 
 #define IMAGES(call) (api_ctx(call)->images)
+
+/* An image event as dockerd's: the image's ID (or the name it was resolved by), its name */
+static void emit_image(struct image_store *s, const char *ref, const char *name, const char *action)
+{
+    bt_autofree char *id = image_resolve(s, ref, NULL);
+    events_emit("image", action, id ? id : ref, (const char *const[]){"name", name, NULL});
+}
 
 /* The containers' images, for the in-use checks of rmi and prune and the list's counts. */
 struct users {
@@ -201,6 +210,12 @@ void api_image_tag(struct api_call *call)
         api_reply_error(call, err);
         return;
     }
+    const char *tag = api_query(call, "tag");
+    bt_autofree char *full =
+            bt_xasprintf("%s:%s", api_query(call, "repo"), tag && *tag ? tag : "latest");
+    bt_autoptr(bt_ref) ref = bt_ref_parse(full, NULL);
+    bt_autofree char *shown = ref ? bt_ref_familiar_string(ref) : bt_xstrdup(full);
+    emit_image(IMAGES(call), api_param(call, 0), shown, "tag");
     api_reply_status(call, 201);
 }
 
@@ -223,11 +238,19 @@ void api_image_delete(struct api_call *call)
                                      .noprune = api_query_bool(call, "noprune", false),
                                      .users = u.users,
                                      .nusers = u.n};
+    bt_autofree char *id = image_resolve(IMAGES(call), api_param(call, 0), NULL);
     struct image_delete_result *r = image_delete(IMAGES(call), api_param(call, 0), &opts, &err);
     users_free(&u);
     if (!r) {
         api_reply_error(call, err);
         return;
+    }
+    for (size_t i = 0; id && i < r->n; i++) {
+        const char *what = r->items[i].what;
+        if (r->items[i].kind == IMAGE_UNTAGGED)
+            events_emit("image", "untag", id, (const char *const[]){"name", what, NULL});
+        else if (strcmp(what, id) == 0)
+            events_emit("image", "delete", id, (const char *const[]){"name", id, NULL});
     }
     json_t *out = delete_items(r);
     image_delete_result_free(r);
@@ -303,6 +326,7 @@ void api_image_create(struct api_call *call)
         api_reply_error(call, err);
         return;
     }
+    events_emit("image", "import", id, (const char *const[]){"name", id, NULL});
     bt_autostrbuf struct bt_strbuf lines = BT_STRBUF_INIT;
     bt_strbuf_appendf(&lines, "{\"status\":\"%s\"}\r\n", id);
     reply_lines(call, 200, &lines);
@@ -310,24 +334,35 @@ void api_image_create(struct api_call *call)
 
 /* ---- load ---- */
 
+struct load_out {
+    struct image_store *s;
+    struct bt_strbuf lines;
+};
+
 static void collect_line(const char *line, void *ctx)
 {
+    struct load_out *o = ctx;
+    const char *named = "Loaded image: ", *by_id = "Loaded image ID: ";
+    if (strncmp(line, named, strlen(named)) == 0)
+        emit_image(o->s, line + strlen(named), line + strlen(named), "load");
+    else if (strncmp(line, by_id, strlen(by_id)) == 0)
+        emit_image(o->s, line + strlen(by_id), line + strlen(by_id), "load");
     json_t *msg = json_pack("{s:s+}", "stream", line, "\n");
     char *text = bt_json_dumps(msg);
     json_decref(msg);
-    bt_strbuf_appendf(ctx, "%s\r\n", text);
+    bt_strbuf_appendf(&o->lines, "%s\r\n", text);
     free(text);
 }
 
 void api_image_load(struct api_call *call)
 {
     bt_autoerr bt_err *err = NULL;
-    bt_autostrbuf struct bt_strbuf lines = BT_STRBUF_INIT;
-    if (image_load(IMAGES(call), api_body_fd(call), collect_line, &lines, &err) < 0) {
+    struct load_out o = {.s = IMAGES(call), .lines = BT_STRBUF_INIT};
+    if (image_load(IMAGES(call), api_body_fd(call), collect_line, &o, &err) < 0)
         api_reply_error(call, err);
-        return;
-    }
-    reply_lines(call, 200, &lines);
+    else
+        reply_lines(call, 200, &o.lines);
+    bt_strbuf_free(&o.lines);
 }
 
 /* ---- save ---- */
@@ -357,6 +392,11 @@ static void save(struct api_call *call, char **names)
         bt_strv_free(names);
         api_reply_error(call, err);
         return;
+    }
+    for (size_t i = 0; names[i]; i++) {
+        bt_autofree char *id = image_resolve(IMAGES(call), names[i], NULL);
+        if (id)
+            events_emit("image", "save", id, (const char *const[]){"name", id, NULL});
     }
     struct save_job *j = bt_xzalloc(sizeof(*j));
     j->s = IMAGES(call);
