@@ -225,6 +225,11 @@ def test_berth_events(shared_engine, docker, names):
     lines = r.stdout.splitlines()
     assert len(lines) == 1 and " container die " in lines[0], lines
     assert lines[0].endswith("(exitCode=0, image=busybox, name=%s)" % n)
+    # the same lines as the docker CLI prints, byte for byte
+    both = ("events", "--since", "%.9f" % t0, "--until", until, "--filter", "container=" + n)
+    r, d = shared_engine.berth(*both), docker(*both)
+    assert d.returncode == 0 and len(d.stdout.splitlines()) == 4
+    assert r.stdout == d.stdout
     r = shared_engine.berth("events", "--since", "%.9f" % t0, "--until", until, "--filter",
                             "container=" + n, "--format", "{{.Action}}")
     assert r.stdout.splitlines() == ["create", "attach", "start", "die"]
