@@ -17,6 +17,7 @@ struct events_job {
     json_t *filters;
     int64_t since, until; /* nanoseconds; 0: not given */
     uint64_t seq;         /* the newest event before the request: the live ones follow it */
+    bool replay;          /* a since or an until was given */
 };
 
 static int64_t now_ns(void)
@@ -50,7 +51,7 @@ static void events_producer(int fd, void *arg)
 {
     struct events_job *j = arg;
     /* dockerd replays what it keeps only when given a since or an until */
-    if (j->since || j->until) {
+    if (j->replay) {
         uint64_t from = 0;
         bt_autoptr(json_t) kept = events_wait(&from, 0);
         if (send_events(fd, j, kept, true) < 0)
@@ -75,6 +76,7 @@ out:
 static int parse_times(struct api_call *call, struct events_job *j, bt_err **err)
 {
     const char *since = api_query(call, "since"), *until = api_query(call, "until");
+    j->replay = (since && *since) || (until && *until);
     if (api_events_parse_time(since, &j->since, err) < 0 ||
         api_events_parse_time(until, &j->until, err) < 0)
         return -1;
