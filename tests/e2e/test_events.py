@@ -158,9 +158,14 @@ def read_lines(p, want, timeout):
     return got
 
 
+def threads(pid):
+    return len(os.listdir("/proc/%d/task" % pid))
+
+
 def test_stream_shows_events_as_they_happen(shared_engine, docker, names):
     n = names()
     eng = shared_engine
+    before = threads(eng.proc.pid)
     p = eng.sb.start([harness.docker_cli(), "events", "--filter", "container=" + n, "--format",
                       "{{.Action}}"], stdout=subprocess.PIPE, env=eng.env())
     try:
@@ -170,8 +175,14 @@ def test_stream_shows_events_as_they_happen(shared_engine, docker, names):
         assert docker("stop", "-t", "0", n).returncode == 0
         assert read_lines(p, 3, 1.0) == ["kill", "die", "stop"]
         assert p.poll() is None  # no until: it stays
+        assert threads(eng.proc.pid) > before
     finally:
         eng.sb.stop(p)
+    # the client gone, the engine lets its stream go (its threads end)
+    deadline = time.time() + 3
+    while threads(eng.proc.pid) > before and time.time() < deadline:
+        time.sleep(0.05)
+    assert threads(eng.proc.pid) <= before
 
 
 def test_until_in_the_future_ends_the_stream_then(shared_engine, docker):
