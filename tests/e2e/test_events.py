@@ -248,3 +248,31 @@ def test_berth_events(shared_engine, docker, names):
                             "container=" + n, "--format", "{{json .}}")
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout.splitlines()[0])["Action"] == "create"
+
+
+def test_top_cp_commit_and_prune(docker, names, tmp_path):
+    n = names()
+    img = unique("commit") + ":c1"
+    t0 = time.time()
+    assert docker("run", "-d", "--name", n, "busybox", "sleep", "300").returncode == 0
+    assert docker("top", n).returncode == 0
+    (tmp_path / "f").write_text("x")
+    assert docker("cp", str(tmp_path / "f"), n + ":/tmp/").returncode == 0
+    assert docker("cp", n + ":/tmp/f", str(tmp_path / "g")).returncode == 0
+    r = docker("commit", "-m", "note", n, img)
+    assert r.returncode == 0, r.stderr
+    assert docker("rm", "-f", n).returncode == 0
+    assert docker("rmi", img).returncode == 0
+    lines = window(docker, t0, "--filter", "container=" + n, "--format",
+                   "{{.Action}} {{json .Actor.Attributes}}")
+    acts = [ln.split(" ")[0] for ln in lines]
+    assert acts[:2] == ["create", "start"] and acts[-1] == "destroy"
+    for a in ("top", "extract-to-dir", "archive-path", "commit"):
+        assert a in acts, lines
+    commit = json.loads(lines[acts.index("commit")].split(" ", 1)[1])
+    assert commit["comment"] == "note" and commit["imageRef"] == img
+    assert commit["imageID"].startswith("sha256:")
+    t1 = time.time()
+    assert docker("container", "prune", "-f").returncode == 0
+    lines = window(docker, t1, "--filter", "event=prune", "--format", "{{.Type}} {{.Action}}")
+    assert lines == ["container prune"]

@@ -278,6 +278,9 @@ void api_image_prune(struct api_call *call)
         api_reply_error(call, err);
         return;
     }
+    char bytes[32];
+    snprintf(bytes, sizeof(bytes), "%lld", (long long)r->space_reclaimed);
+    events_emit("image", "prune", "", (const char *const[]){"reclaimed", bytes, NULL});
     json_t *items = delete_items(r);
     json_t *out = json_pack("{s:o, s:I}", "ImagesDeleted",
                             json_array_size(items) ? items : (json_decref(items), json_null()),

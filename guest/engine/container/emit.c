@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The containers' events (docker events), with the attributes dockerd gives them. */
+#include <pthread.h>
 #include <string.h>
 
 #include "guest/engine/container/container-internal.h"
@@ -25,4 +26,11 @@ void ctr_emit_locked(struct ctr *c, const char *action, const char *const *extra
             bt_json_set_str(attrs, extra[i], extra[i + 1]);
     }
     events_emit_json("container", action, c->id, attrs);
+}
+
+void ctr_emit(struct ctr *c, const char *action, const char *const *extra)
+{
+    pthread_mutex_lock(&c->lock);
+    ctr_emit_locked(c, action, extra);
+    pthread_mutex_unlock(&c->lock);
 }
