@@ -276,3 +276,20 @@ def test_top_cp_commit_and_prune(docker, names, tmp_path):
     assert docker("container", "prune", "-f").returncode == 0
     lines = window(docker, t1, "--filter", "event=prune", "--format", "{{.Type}} {{.Action}}")
     assert lines == ["container prune"]
+
+
+def test_save_load_and_import(docker, tmp_path, busybox_tar):
+    tar = str(tmp_path / "bb.tar")
+    name = unique("imp")
+    t0 = time.time()
+    assert docker("save", "-o", tar, "busybox").returncode == 0
+    assert docker("load", "-i", tar).returncode == 0
+    r = docker("import", busybox_tar, name)
+    assert r.returncode == 0, r.stderr
+    new = r.stdout.strip()
+    bid = docker("image", "inspect", "-f", "{{.Id}}", "busybox").stdout.strip()
+    lines = window(docker, t0, "--filter", "type=image")
+    assert [ln.split(" ", 1)[1] for ln in lines] == [
+        "image save %s (name=%s)" % (bid, bid), "image load %s (name=%s)" % (bid, bid),
+        "image import %s (name=%s)" % (new, new)]
+    assert docker("rmi", name).returncode == 0

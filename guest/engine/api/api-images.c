@@ -17,11 +17,13 @@
 
 #define IMAGES(call) (api_ctx(call)->images)
 
-/* An image event as dockerd's: the image's ID (or the name it was resolved by), its name */
+/* An image event as dockerd's: the image's ID (or the name it was resolved by), and a name
+ * (NULL: the ID, as dockerd names the images it loads) */
 static void emit_image(struct image_store *s, const char *ref, const char *name, const char *action)
 {
     bt_autofree char *id = image_resolve(s, ref, NULL);
-    events_emit("image", action, id ? id : ref, (const char *const[]){"name", name, NULL});
+    const char *actor = id ? id : ref;
+    events_emit("image", action, actor, (const char *const[]){"name", name ? name : actor, NULL});
 }
 
 /* The containers' images, for the in-use checks of rmi and prune and the list's counts. */
@@ -338,8 +340,9 @@ void api_image_create(struct api_call *call)
 /* ---- load ---- */
 
 struct load_out {
-    struct image_store *s;
     struct bt_strbuf lines;
+    char **loaded; /* the names and IDs it reports, for the events once the load is over
+                      (the store is locked while it reports) */
 };
 
 static void collect_line(const char *line, void *ctx)
@@ -347,9 +350,9 @@ static void collect_line(const char *line, void *ctx)
     struct load_out *o = ctx;
     const char *named = "Loaded image: ", *by_id = "Loaded image ID: ";
     if (strncmp(line, named, strlen(named)) == 0)
-        emit_image(o->s, line + strlen(named), line + strlen(named), "load");
+        bt_strv_push(&o->loaded, line + strlen(named));
     else if (strncmp(line, by_id, strlen(by_id)) == 0)
-        emit_image(o->s, line + strlen(by_id), line + strlen(by_id), "load");
+        bt_strv_push(&o->loaded, line + strlen(by_id));
     json_t *msg = json_pack("{s:s+}", "stream", line, "\n");
     char *text = bt_json_dumps(msg);
     json_decref(msg);
@@ -360,11 +363,15 @@ static void collect_line(const char *line, void *ctx)
 void api_image_load(struct api_call *call)
 {
     bt_autoerr bt_err *err = NULL;
-    struct load_out o = {.s = IMAGES(call), .lines = BT_STRBUF_INIT};
-    if (image_load(IMAGES(call), api_body_fd(call), collect_line, &o, &err) < 0)
+    struct load_out o = {.lines = BT_STRBUF_INIT, .loaded = bt_xzalloc(sizeof(char *))};
+    if (image_load(IMAGES(call), api_body_fd(call), collect_line, &o, &err) < 0) {
         api_reply_error(call, err);
-    else
+    } else {
+        for (size_t i = 0; o.loaded[i]; i++)
+            emit_image(IMAGES(call), o.loaded[i], NULL, "load");
         reply_lines(call, 200, &o.lines);
+    }
+    bt_strv_free(o.loaded);
     bt_strbuf_free(&o.lines);
 }
 
