@@ -13,6 +13,7 @@ import uuid
 import pytest
 
 import harness
+from test_registry import Registry, reg_engine  # noqa: F401 (reg_engine: a fixture)
 
 
 def unique(prefix="ev"):
@@ -293,3 +294,21 @@ def test_save_load_and_import(docker, tmp_path, busybox_tar):
         "image save %s (name=%s)" % (bid, bid), "image load %s (name=%s)" % (bid, bid),
         "image import %s (name=%s)" % (new, new)]
     assert docker("rmi", name).returncode == 0
+
+
+def test_push_and_pull(reg_engine):
+    eng = reg_engine
+    Registry(eng.sb)
+    ref = "127.0.0.1:5000/ev:1"
+    t0 = time.time()
+    assert eng.docker("tag", "busybox", ref).returncode == 0
+    r = eng.docker("push", ref)
+    assert r.returncode == 0, r.stderr
+    assert eng.docker("rmi", ref).returncode == 0
+    for _ in range(2):  # the second finds it up to date: an event all the same, as dockerd's
+        r = eng.docker("pull", ref)
+        assert r.returncode == 0, r.stderr
+    lines = window(eng.docker, t0, "--filter", "event=push", "--filter", "event=pull")
+    assert [ln.split(" ", 1)[1] for ln in lines] == [
+        "image push %s (name=127.0.0.1:5000/ev)" % ref] + [
+        "image pull %s (name=127.0.0.1:5000/ev)" % ref] * 2
