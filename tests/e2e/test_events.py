@@ -260,10 +260,19 @@ def test_top_cp_commit_and_prune(docker, names, tmp_path):
     (tmp_path / "f").write_text("x")
     assert docker("cp", str(tmp_path / "f"), n + ":/tmp/").returncode == 0
     assert docker("cp", n + ":/tmp/f", str(tmp_path / "g")).returncode == 0
-    r = docker("commit", "-m", "note", n, img)
+    r = docker("commit", "-m", "note", "-c", "LABEL team=red", n, img)
     assert r.returncode == 0, r.stderr
+    img2 = unique("tagged") + ":t1"
+    assert docker("tag", img, img2).returncode == 0
     assert docker("rm", "-f", n).returncode == 0
-    assert docker("rmi", img).returncode == 0
+    assert docker("rmi", img, img2).returncode == 0
+    # the commit tags; a tag of that image carries its labels, as dockerd's image events
+    tags = window(docker, t0, "--filter", "type=image", "--filter", "event=tag",
+                  "--format", "{{.Actor.Attributes.name}}")
+    assert tags == [img, img2]
+    labelled = window(docker, t0, "--filter", "type=image", "--filter", "label=team=red",
+                      "--format", "{{.Action}} {{.Actor.Attributes.name}}")
+    assert labelled == ["tag " + img2]
     lines = window(docker, t0, "--filter", "container=" + n, "--format",
                    "{{.Action}} {{json .Actor.Attributes}}")
     acts = [ln.split(" ")[0] for ln in lines]

@@ -885,5 +885,7 @@ void api_commit(struct api_call *call)
     ctr_emit(c, "commit",
              (const char *const[]){"comment", o.comment ? o.comment : "", "imageID", id, "imageRef",
                                    ref, NULL});
+    if (ref) /* the new name, as dockerd's commit tags */
+        events_emit("image", "tag", id, (const char *const[]){"name", ref, NULL});
     api_reply_json(call, 201, json_pack("{s:s}", "Id", id));
 }

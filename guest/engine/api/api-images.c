@@ -23,7 +23,20 @@ static void emit_image(struct image_store *s, const char *ref, const char *name,
 {
     bt_autofree char *id = image_resolve(s, ref, NULL);
     const char *actor = id ? id : ref;
-    events_emit("image", action, actor, (const char *const[]){"name", name ? name : actor, NULL});
+    /* the image's labels too, as dockerd's LogImageEvent */
+    json_t *attrs = json_object();
+    struct image_inspect *img = id ? image_inspect(s, id, NULL) : NULL;
+    const char *k;
+    json_t *v;
+    json_object_foreach (
+            bt_json_get_obj(bt_json_get_obj(img ? img->config : NULL, "config"), "Labels"), k, v) {
+        if (json_is_string(v))
+            json_object_set(attrs, k, v);
+    }
+    if (img)
+        image_inspect_free(img);
+    bt_json_set_str(attrs, "name", name ? name : actor);
+    events_emit_json("image", action, actor, attrs);
 }
 
 /* The containers' images, for the in-use checks of rmi and prune and the list's counts. */
@@ -331,7 +344,7 @@ void api_image_create(struct api_call *call)
         api_reply_error(call, err);
         return;
     }
-    events_emit("image", "import", id, (const char *const[]){"name", id, NULL});
+    emit_image(IMAGES(call), id, NULL, "import");
     bt_autostrbuf struct bt_strbuf lines = BT_STRBUF_INIT;
     bt_strbuf_appendf(&lines, "{\"status\":\"%s\"}\r\n", id);
     reply_lines(call, 200, &lines);
@@ -406,7 +419,7 @@ static void save(struct api_call *call, char **names)
     for (size_t i = 0; names[i]; i++) {
         bt_autofree char *id = image_resolve(IMAGES(call), names[i], NULL);
         if (id)
-            events_emit("image", "save", id, (const char *const[]){"name", id, NULL});
+            emit_image(IMAGES(call), id, NULL, "save");
     }
     struct save_job *j = bt_xzalloc(sizeof(*j));
     j->s = IMAGES(call);
