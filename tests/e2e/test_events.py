@@ -301,7 +301,23 @@ def test_save_load_and_import(docker, tmp_path, busybox_tar):
     lines = window(docker, t0, "--filter", "type=image")
     assert [ln.split(" ", 1)[1] for ln in lines] == [
         "image save %s (name=%s)" % (bid, bid), "image load %s (name=%s)" % (bid, bid),
-        "image import %s (name=%s)" % (new, new)]
+        "image tag %s (name=%s:latest)" % (new, name), "image import %s (name=%s)" % (new, new)]
+    assert docker("rmi", name).returncode == 0
+
+
+def test_build_tags(docker, tmp_path):
+    name = unique("built")
+    (tmp_path / "Dockerfile").write_text("FROM busybox\nRUN true\n")
+    t0 = time.time()
+    r = docker("build", "-t", name, str(tmp_path))
+    assert r.returncode == 0, r.stdout + r.stderr
+    iid = docker("image", "inspect", "-f", "{{.Id}}", name).stdout.strip()
+    lines = window(docker, t0, "--filter", "type=image")
+    assert [ln.split(" ", 1)[1] for ln in lines] == [
+        "image tag %s (name=%s:latest)" % (iid, name)]
+    # the RUN step's container, as dockerd's builder: created, started, dead and destroyed
+    acts = window(docker, t0, "--filter", "type=container", "--format", "{{.Action}}")
+    assert acts[0] == "create" and "start" in acts and acts[-1] == "destroy", acts
     assert docker("rmi", name).returncode == 0
 
 

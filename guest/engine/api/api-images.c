@@ -344,6 +344,15 @@ void api_image_create(struct api_call *call)
         api_reply_error(call, err);
         return;
     }
+    bt_autoptr(bt_ref) ref = opts.repo ? bt_ref_parse(opts.repo, NULL) : NULL;
+    if (ref) { /* dockerd tags first */
+        if (opts.tag && *opts.tag)
+            bt_ref_set_tag(ref, opts.tag, NULL);
+        else if (!ref->tag && !ref->digest)
+            bt_ref_set_tag(ref, "latest", NULL);
+        bt_autofree char *shown = bt_ref_familiar_string(ref);
+        emit_image(IMAGES(call), id, shown, "tag");
+    }
     emit_image(IMAGES(call), id, NULL, "import");
     bt_autostrbuf struct bt_strbuf lines = BT_STRBUF_INIT;
     bt_strbuf_appendf(&lines, "{\"status\":\"%s\"}\r\n", id);
