@@ -8,6 +8,7 @@ int berth_cmd_attach(struct berth_cli *cli, int argc, char **argv);
 int berth_cmd_cp(struct berth_cli *cli, int argc, char **argv);
 int berth_cmd_exec(struct berth_cli *cli, int argc, char **argv);
 int berth_cmd_logs(struct berth_cli *cli, int argc, char **argv);
+int berth_cmd_events(struct berth_cli *cli, int argc, char **argv);
 int berth_cmd_start(struct berth_cli *cli, int argc, char **argv);
 int berth_cmd_import(struct berth_cli *cli, int argc, char **argv);
 int berth_cmd_load(struct berth_cli *cli, int argc, char **argv);

@@ -141,6 +141,7 @@ const struct berth_cmd berth_commands[] = {
             berth_cmd_completion),
         CMD("cp", S_CP, berth_cmd_cp),
         CMD("create", S_CREATE, berth_cmd_create),
+        CMD("events", "Get real time events from the server", berth_cmd_events),
         CMD("history", S_HISTORY, berth_cmd_history),
         CMD("import", S_IMPORT, berth_cmd_import),
         CMD("inspect", "Return low-level information on Docker objects", berth_cmd_inspect),

@@ -167,6 +167,7 @@ void api_container_archive_get(struct api_call *call)
         ctr_archive_close(a);
         return;
     }
+    ctr_emit(c, "archive-path", NULL);
     api_reply_header(call, "X-Docker-Container-Path-Stat", h);
 }
 
@@ -185,5 +186,6 @@ void api_container_archive_put(struct api_call *call)
         reply_error(call, path, err);
         return;
     }
+    ctr_emit(c, "extract-to-dir", NULL);
     api_reply_status(call, 200);
 }

@@ -12,11 +12,13 @@
 #include "guest/engine/api/api-internal.h"
 #include "guest/engine/container/container.h"
 #include "guest/engine/container/mounts.h"
+#include "guest/engine/events/events.h"
 #include "guest/engine/image/image.h"
 #include "shared/base/cleanup.h"
 #include "shared/base/fd.h"
 #include "shared/base/strbuf.h"
 #include "shared/json/json.h"
+#include "shared/reference/reference.h"
 
 #define CTRS(call) (api_ctx(call)->containers)
 
@@ -712,6 +714,9 @@ void api_container_prune(struct api_call *call)
         api_reply_error(call, err);
         return;
     }
+    char bytes[32];
+    snprintf(bytes, sizeof(bytes), "%lld", (long long)reclaimed);
+    events_emit("container", "prune", "", (const char *const[]){"reclaimed", bytes, NULL});
     api_reply_json(call, 200,
                    json_pack("{s:o, s:I}", "ContainersDeleted", bt_json_strv(ids), "SpaceReclaimed",
                              (json_int_t)reclaimed));
@@ -860,6 +865,7 @@ void api_container_top(struct api_call *call)
         api_reply_error(call, err);
         return;
     }
+    ctr_emit(c, "top", NULL);
     api_reply_json(call, 200, doc);
 }
 
@@ -899,5 +905,16 @@ void api_commit(struct api_call *call)
         api_reply_error(call, err);
         return;
     }
+    /* the new name as the familiar reference (busybox:latest), as dockerd's imageRef */
+    bt_autofree char *tagged =
+            o.repo && *o.repo ? bt_xasprintf("%s:%s", o.repo, o.tag && *o.tag ? o.tag : "latest")
+                              : NULL;
+    bt_autoptr(bt_ref) parsed = tagged ? bt_ref_parse(tagged, NULL) : NULL;
+    bt_autofree char *ref = parsed ? bt_ref_familiar_string(parsed) : NULL;
+    ctr_emit(c, "commit",
+             (const char *const[]){"comment", o.comment ? o.comment : "", "imageID", id, "imageRef",
+                                   ref, NULL});
+    if (ref) /* the new name, as dockerd's commit tags */
+        events_emit("image", "tag", id, (const char *const[]){"name", ref, NULL});
     api_reply_json(call, 201, json_pack("{s:s}", "Id", id));
 }

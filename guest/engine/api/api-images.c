@@ -6,14 +6,38 @@
 
 #include "guest/engine/api/api-internal.h"
 #include "guest/engine/container/container.h"
+#include "guest/engine/events/events.h"
 #include "guest/engine/image/image.h"
 #include "shared/base/cleanup.h"
 #include "shared/base/fd.h"
 #include "shared/base/log.h"
 #include "shared/base/strbuf.h"
 #include "shared/json/json.h"
+#include "shared/reference/reference.h"
 
 #define IMAGES(call) (api_ctx(call)->images)
+
+/* An image event as dockerd's: the image's ID (or the name it was resolved by), and a name
+ * (NULL: the ID, as dockerd names the images it loads) */
+static void emit_image(struct image_store *s, const char *ref, const char *name, const char *action)
+{
+    bt_autofree char *id = image_resolve(s, ref, NULL);
+    const char *actor = id ? id : ref;
+    /* the image's labels too, as dockerd's LogImageEvent */
+    json_t *attrs = json_object();
+    struct image_inspect *img = id ? image_inspect(s, id, NULL) : NULL;
+    const char *k;
+    json_t *v;
+    json_object_foreach (
+            bt_json_get_obj(bt_json_get_obj(img ? img->config : NULL, "config"), "Labels"), k, v) {
+        if (json_is_string(v))
+            json_object_set(attrs, k, v);
+    }
+    if (img)
+        image_inspect_free(img);
+    bt_json_set_str(attrs, "name", name ? name : actor);
+    events_emit_json("image", action, actor, attrs);
+}
 
 /* The containers' images, for the in-use checks of rmi and prune and the list's counts. */
 struct users {
@@ -201,6 +225,12 @@ void api_image_tag(struct api_call *call)
         api_reply_error(call, err);
         return;
     }
+    const char *tag = api_query(call, "tag");
+    bt_autofree char *full =
+            bt_xasprintf("%s:%s", api_query(call, "repo"), tag && *tag ? tag : "latest");
+    bt_autoptr(bt_ref) ref = bt_ref_parse(full, NULL);
+    bt_autofree char *shown = ref ? bt_ref_familiar_string(ref) : bt_xstrdup(full);
+    emit_image(IMAGES(call), api_param(call, 0), shown, "tag");
     api_reply_status(call, 201);
 }
 
@@ -223,11 +253,19 @@ void api_image_delete(struct api_call *call)
                                      .noprune = api_query_bool(call, "noprune", false),
                                      .users = u.users,
                                      .nusers = u.n};
+    bt_autofree char *id = image_resolve(IMAGES(call), api_param(call, 0), NULL);
     struct image_delete_result *r = image_delete(IMAGES(call), api_param(call, 0), &opts, &err);
     users_free(&u);
     if (!r) {
         api_reply_error(call, err);
         return;
+    }
+    for (size_t i = 0; id && i < r->n; i++) {
+        const char *what = r->items[i].what;
+        if (r->items[i].kind == IMAGE_UNTAGGED)
+            events_emit("image", "untag", id, (const char *const[]){"name", what, NULL});
+        else if (strcmp(what, id) == 0)
+            events_emit("image", "delete", id, (const char *const[]){"name", id, NULL});
     }
     json_t *out = delete_items(r);
     image_delete_result_free(r);
@@ -255,6 +293,9 @@ void api_image_prune(struct api_call *call)
         api_reply_error(call, err);
         return;
     }
+    char bytes[32];
+    snprintf(bytes, sizeof(bytes), "%lld", (long long)r->space_reclaimed);
+    events_emit("image", "prune", "", (const char *const[]){"reclaimed", bytes, NULL});
     json_t *items = delete_items(r);
     json_t *out = json_pack("{s:o, s:I}", "ImagesDeleted",
                             json_array_size(items) ? items : (json_decref(items), json_null()),
@@ -303,6 +344,16 @@ void api_image_create(struct api_call *call)
         api_reply_error(call, err);
         return;
     }
+    bt_autoptr(bt_ref) ref = opts.repo ? bt_ref_parse(opts.repo, NULL) : NULL;
+    if (ref) { /* dockerd tags first */
+        if (opts.tag && *opts.tag)
+            bt_ref_set_tag(ref, opts.tag, NULL);
+        else if (!ref->tag && !ref->digest)
+            bt_ref_set_tag(ref, "latest", NULL);
+        bt_autofree char *shown = bt_ref_familiar_string(ref);
+        emit_image(IMAGES(call), id, shown, "tag");
+    }
+    emit_image(IMAGES(call), id, NULL, "import");
     bt_autostrbuf struct bt_strbuf lines = BT_STRBUF_INIT;
     bt_strbuf_appendf(&lines, "{\"status\":\"%s\"}\r\n", id);
     reply_lines(call, 200, &lines);
@@ -310,24 +361,40 @@ void api_image_create(struct api_call *call)
 
 /* ---- load ---- */
 
+struct load_out {
+    struct bt_strbuf lines;
+    char **loaded; /* the names and IDs it reports, for the events once the load is over
+                      (the store is locked while it reports) */
+};
+
 static void collect_line(const char *line, void *ctx)
 {
+    struct load_out *o = ctx;
+    const char *named = "Loaded image: ", *by_id = "Loaded image ID: ";
+    if (strncmp(line, named, strlen(named)) == 0)
+        bt_strv_push(&o->loaded, line + strlen(named));
+    else if (strncmp(line, by_id, strlen(by_id)) == 0)
+        bt_strv_push(&o->loaded, line + strlen(by_id));
     json_t *msg = json_pack("{s:s+}", "stream", line, "\n");
     char *text = bt_json_dumps(msg);
     json_decref(msg);
-    bt_strbuf_appendf(ctx, "%s\r\n", text);
+    bt_strbuf_appendf(&o->lines, "%s\r\n", text);
     free(text);
 }
 
 void api_image_load(struct api_call *call)
 {
     bt_autoerr bt_err *err = NULL;
-    bt_autostrbuf struct bt_strbuf lines = BT_STRBUF_INIT;
-    if (image_load(IMAGES(call), api_body_fd(call), collect_line, &lines, &err) < 0) {
+    struct load_out o = {.lines = BT_STRBUF_INIT, .loaded = bt_xzalloc(sizeof(char *))};
+    if (image_load(IMAGES(call), api_body_fd(call), collect_line, &o, &err) < 0) {
         api_reply_error(call, err);
-        return;
+    } else {
+        for (size_t i = 0; o.loaded[i]; i++)
+            emit_image(IMAGES(call), o.loaded[i], NULL, "load");
+        reply_lines(call, 200, &o.lines);
     }
-    reply_lines(call, 200, &lines);
+    bt_strv_free(o.loaded);
+    bt_strbuf_free(&o.lines);
 }
 
 /* ---- save ---- */
@@ -357,6 +424,11 @@ static void save(struct api_call *call, char **names)
         bt_strv_free(names);
         api_reply_error(call, err);
         return;
+    }
+    for (size_t i = 0; names[i]; i++) {
+        bt_autofree char *id = image_resolve(IMAGES(call), names[i], NULL);
+        if (id)
+            emit_image(IMAGES(call), id, NULL, "save");
     }
     struct save_job *j = bt_xzalloc(sizeof(*j));
     j->s = IMAGES(call);

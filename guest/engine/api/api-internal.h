@@ -14,6 +14,9 @@ int64_t api_parse_time(const char *rfc3339);
 /* docker top: run ps with args and keep the rows of pids: {"Titles":[...],"Processes":[[...]]} */
 json_t *api_top_table(const char *ps_args, const pid_t *pids, size_t n, bt_err **err);
 
+/* GET /events */
+void api_events(struct api_call *call);
+
 /* containers */
 void api_container_create(struct api_call *call);
 void api_container_list(struct api_call *call);

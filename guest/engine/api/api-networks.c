@@ -7,6 +7,7 @@
 #include "guest/engine/api/api-internal.h"
 #include "guest/engine/api/filters.h"
 #include "guest/engine/container/container.h"
+#include "guest/engine/events/events.h"
 #include "guest/engine/network/network.h"
 #include "shared/base/cleanup.h"
 #include "shared/base/strbuf.h"
@@ -249,6 +250,7 @@ void api_network_prune(struct api_call *call)
         if (net_remove(NETWORKS(call), bt_json_get_str(n, "Id", ""), &e) == 0)
             json_array_append_new(deleted, json_string(name));
     }
+    events_emit("network", "prune", "", (const char *const[]){"reclaimed", "0", NULL});
     api_reply_json(
             call, 200,
             json_pack("{s:o}", "NetworksDeleted",

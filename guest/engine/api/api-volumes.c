@@ -6,6 +6,7 @@
 #include "guest/engine/api/api-internal.h"
 #include "guest/engine/api/filters.h"
 #include "guest/engine/container/container.h"
+#include "guest/engine/events/events.h"
 #include "guest/engine/volume/volume.h"
 #include "shared/base/cleanup.h"
 #include "shared/base/strbuf.h"
@@ -174,6 +175,9 @@ void api_volume_prune(struct api_call *call)
         json_array_append_new(deleted, json_string(name));
         reclaimed += size > 0 ? size : 0;
     }
+    char bytes[32];
+    snprintf(bytes, sizeof(bytes), "%lld", (long long)reclaimed);
+    events_emit("volume", "prune", "", (const char *const[]){"reclaimed", bytes, NULL});
     api_reply_json(
             call, 200,
             json_pack("{s:o, s:I}", "VolumesDeleted",

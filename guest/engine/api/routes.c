@@ -15,6 +15,7 @@ const struct api_route api_routes[] = {
         R("GET", "/_ping", api_ping),
         R("GET", "/version", api_version_handler),
         R("GET", "/info", api_info),
+        R("GET", "/events", api_events),
 
         R("POST", "/containers/create", api_container_create),
         R("GET", "/containers/json", api_container_list),

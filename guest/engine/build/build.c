@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "guest/engine/build/build-internal.h"
+#include "guest/engine/events/events.h"
 #include "guest/engine/image/image.h"
 #include "shared/base/cleanup.h"
 #include "shared/base/log.h"
@@ -339,7 +340,9 @@ static int tag(struct build *b, const char *name, const char *id, bt_err **err)
     }
     if (image_tag(b->deps.images, id, repo, t, err) < 0)
         return -1;
-    build_out(b, "Successfully tagged %s%s\n", name, t ? "" : ":latest");
+    bt_autofree char *shown = bt_xasprintf("%s%s", name, t ? "" : ":latest");
+    events_emit("image", "tag", id, (const char *const[]){"name", shown, NULL});
+    build_out(b, "Successfully tagged %s\n", shown);
     return 0;
 }
 

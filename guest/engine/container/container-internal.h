@@ -233,6 +233,9 @@ void attach_wait_all_done(struct ctr *c); /* c->lock held */
 
 /* exec.c */
 void ctr_exec_on_exit(struct ctr_exec *e, int status); /* c->lock held */
+/* Emit a container event (emit.c) with its name, image and labels, and extra "key", "value"
+ * pairs ending with NULL (may be NULL). c->lock held. */
+void ctr_emit_locked(struct ctr *c, const char *action, const char *const *extra);
 void ctr_execs_forget(struct ctr_manager *m, struct ctr *c);
 
 /* lifecycle.c: start (c->lock held, busy taken); a failed start leaves the container exited

@@ -61,6 +61,10 @@ void ctr_unref(struct ctr *c);
 BT_DEFINE_AUTOPTR(ctr, struct ctr, ctr_unref);
 
 const char *ctr_id(const struct ctr *c);
+/* Emit a container event (docker events) with its name, image and labels and extra "key",
+ * "value" pairs ending with NULL (may be NULL): for what the API does with a container
+ * (top, commit, archive-path, ...). Takes the container's lock. */
+void ctr_emit(struct ctr *c, const char *action, const char *const *extra);
 
 /* A consistent copy of the container's record (the inspect shape: Id, Name, Created, Path,
  * Args, State, Image, Config, HostConfig, RestartCount, ...) plus "LogPath",

@@ -400,6 +400,8 @@ struct ctr *ctr_create(struct ctr_manager *m, const char *name, const json_t *bo
     }
     pthread_mutex_lock(&c->lock);
     int rc = ctr_save(c, err);
+    if (rc == 0)
+        ctr_emit_locked(c, "create", NULL);
     pthread_mutex_unlock(&c->lock);
     if (rc < 0)
         goto fail;

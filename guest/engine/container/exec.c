@@ -17,6 +17,7 @@
 #include "shared/base/cleanup.h"
 #include "shared/base/fd.h"
 #include "shared/base/log.h"
+#include "shared/base/strbuf.h"
 #include "shared/crypto/digest.h"
 #include "shared/fs/file.h"
 #include "shared/json/json.h"
@@ -38,6 +39,21 @@ static struct ctr_exec *find_exec(struct ctr_manager *m, const char *id)
         if (strcmp(e->id, id) == 0)
             return e;
     return NULL;
+}
+
+/* dockerd's exec events: "exec_create: CMD ARGS" and "exec_start: ..." with the command,
+ * "exec_die" with the exit code; execID in each. c->lock held. */
+static void exec_emit(struct ctr_exec *e, const char *what, bool cmd, const char *exit_code)
+{
+    struct bt_strbuf sb = BT_STRBUF_INIT;
+    bt_strbuf_append(&sb, what);
+    for (size_t i = 0; cmd && e->args[i]; i++) {
+        bt_strbuf_append(&sb, i == 0 ? ": " : " ");
+        bt_strbuf_append(&sb, e->args[i]);
+    }
+    bt_autofree char *action = bt_strbuf_steal(&sb);
+    ctr_emit_locked(e->c, action,
+                    (const char *const[]){"execID", e->id, "exitCode", exit_code, NULL});
 }
 
 char *ctr_exec_create(struct ctr_manager *m, struct ctr *c, const json_t *body, bt_err **err)
@@ -86,6 +102,9 @@ char *ctr_exec_create(struct ctr_manager *m, struct ctr *c, const json_t *body, 
     e->next = m->execs;
     m->execs = e;
     pthread_mutex_unlock(&m->lock);
+    pthread_mutex_lock(&c->lock);
+    exec_emit(e, "exec_create", true, NULL);
+    pthread_mutex_unlock(&c->lock);
     return bt_xstrdup(e->id);
 }
 
@@ -195,6 +214,7 @@ static int exec_started(struct ctr_exec *e, int ctl, bt_err **err)
                                 "process");
     }
     e->running = true;
+    exec_emit(e, "exec_start", true, NULL);
     return 0;
 }
 
@@ -260,6 +280,9 @@ void ctr_exec_on_exit(struct ctr_exec *e, int status)
     }
     e->running = false;
     e->exit_code = status < 0 ? 126 : status;
+    char code[16];
+    snprintf(code, sizeof(code), "%d", e->exit_code);
+    exec_emit(e, "exec_die", false, code);
     /* the monitor flushed the client's output before it reported the exit */
     if (e->attach)
         e->attach->done = true;

@@ -160,6 +160,7 @@ struct ctr_attach *ctr_attach_begin(struct ctr_manager *m, struct ctr *c,
     a->awaiting = true;
     a->next = c->attaches;
     c->attaches = a;
+    ctr_emit_locked(c, "attach", NULL);
     pthread_mutex_unlock(&c->lock);
     return (struct ctr_attach *)a;
 }
@@ -295,6 +296,7 @@ int ctr_start_locked(struct ctr_manager *m, struct ctr *c, bt_err **err)
     c->started_ns = started_ns;
     bt_json_set_str(st, "FinishedAt", "0001-01-01T00:00:00Z");
     ctr_set_status(c, CTR_RUNNING);
+    ctr_emit_locked(c, "start", NULL);
     ctr_watch(m, &c->watch, ctl);
     ctr_health_start(c);
     if (ctr_save_state(c, err) < 0) {
@@ -385,6 +387,9 @@ static int signal_locked(struct ctr *c, int sig, bt_err **err)
         return bt_err_set(err, BT_E_CONFLICT, "Container %s is not running", c->id);
     if (monproto_send(c->ctl, -1, err, "kill %d", sig) < 0)
         return -1;
+    char signum[16];
+    snprintf(signum, sizeof(signum), "%d", sig);
+    ctr_emit_locked(c, "kill", (const char *const[]){"signal", signum, NULL});
     /* a frozen task dies only once thawed (cgroup v1): a SIGKILL unpauses, as dockerd's does */
     if (sig == SIGKILL && c->status == CTR_PAUSED) {
         /* the container may die and its monitor remove the cgroup while it thaws: then the
@@ -498,6 +503,8 @@ int ctr_stop(struct ctr_manager *m, struct ctr *c, int timeout, bt_err **err)
         rc = 0; /* it was waiting to restart: now it is stopped */
     else
         rc = stop_locked(c, timeout, err);
+    if (rc == 0)
+        ctr_emit_locked(c, "stop", NULL);
     ctr_release(c);
     pthread_mutex_unlock(&c->lock);
     return rc;
@@ -525,6 +532,7 @@ static int freeze(struct ctr *c, bool pause, bt_err **err)
         if (rc == 0) {
             ctr_set_status(c, pause ? CTR_PAUSED : CTR_RUNNING);
             ctr_save_state(c, NULL);
+            ctr_emit_locked(c, pause ? "pause" : "unpause", NULL);
         }
     }
     ctr_release(c);
@@ -547,12 +555,15 @@ int ctr_restart(struct ctr_manager *m, struct ctr *c, int timeout, bt_err **err)
     pthread_mutex_lock(&c->lock);
     ctr_acquire(c);
     int rc = 0;
-    if (is_running(c) && !ctr_restart_user_stop(c, true))
-        rc = stop_locked(c, timeout, err);
+    if (is_running(c) && !ctr_restart_user_stop(c, true) &&
+        (rc = stop_locked(c, timeout, err)) == 0)
+        ctr_emit_locked(c, "stop", NULL);
     if (rc == 0) {
         ctr_restart_reset(c);
         rc = ctr_start_locked(m, c, err);
     }
+    if (rc == 0)
+        ctr_emit_locked(c, "restart", NULL);
     ctr_release(c);
     pthread_mutex_unlock(&c->lock);
     if (rc == 0)
@@ -628,6 +639,7 @@ static int remove_locked(struct ctr_manager *m, struct ctr *c, bt_err **err)
         return bt_err_wrap(err, "unable to remove container %s", c->id);
     }
     c->removed = true;
+    ctr_emit_locked(c, "destroy", NULL);
     ctr_index_remove(m, c);
     ctr_execs_forget(m, c);
     attach_wait_all_done(c);
@@ -755,9 +767,10 @@ int ctr_rename(struct ctr_manager *m, struct ctr *c, const char *name, bt_err **
                         "reuse that name.",
                         full, other->id);
     } else {
-        free(c->name);
+        bt_autofree char *old = c->name;
         c->name = bt_xstrdup(full);
         bt_json_set_str(c->rec, "Name", full);
+        ctr_emit_locked(c, "rename", (const char *const[]){"oldName", old, NULL});
     }
     pthread_mutex_unlock(&m->lock);
     if (rc == 0)
@@ -774,6 +787,12 @@ int ctr_resize(struct ctr_manager *m, struct ctr *c, int rows, int cols, bt_err 
         rc = bt_err_set(err, BT_E_CONFLICT, "Container %s is not running", c->id);
     else
         rc = monproto_send(c->ctl, -1, err, "resize %d %d", rows, cols);
+    if (rc == 0) {
+        char h[16], w[16];
+        snprintf(h, sizeof(h), "%d", rows);
+        snprintf(w, sizeof(w), "%d", cols);
+        ctr_emit_locked(c, "resize", (const char *const[]){"height", h, "width", w, NULL});
+    }
     pthread_mutex_unlock(&c->lock);
     return rc;
 }

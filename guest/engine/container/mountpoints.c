@@ -18,6 +18,7 @@
 
 #include "guest/engine/container/container-internal.h"
 #include "guest/engine/container/mounts.h"
+#include "guest/engine/events/events.h"
 #include "guest/engine/image/image.h"
 #include "guest/engine/volume/volume.h"
 #include "shared/archive/archive.h"
@@ -362,6 +363,12 @@ int ctr_volumes_acquire(struct ctr *c, bt_err **err)
         rc = vol_mount(c->m->volumes, list[i].name, err);
         if (rc == 0)
             bt_strv_push(&c->volumes_in_use, list[i].name);
+        if (rc == 0) /* dockerd's attributes of a volume mount */
+            events_emit("volume", "mount", list[i].name,
+                        (const char *const[]){"container", c->id, "destination",
+                                              list[i].destination, "driver", "local", "propagation",
+                                              list[i].propagation, "read/write",
+                                              list[i].rw ? "true" : "false", NULL});
     }
     ctr_mounts_free(list, n);
     return rc;
@@ -369,8 +376,11 @@ int ctr_volumes_acquire(struct ctr *c, bt_err **err)
 
 void ctr_volumes_release(struct ctr *c)
 {
-    for (size_t i = 0; c->volumes_in_use && c->volumes_in_use[i]; i++)
+    for (size_t i = 0; c->volumes_in_use && c->volumes_in_use[i]; i++) {
         vol_unmount(c->m->volumes, c->volumes_in_use[i]);
+        events_emit("volume", "unmount", c->volumes_in_use[i],
+                    (const char *const[]){"container", c->id, "driver", "local", NULL});
+    }
     bt_strv_free(c->volumes_in_use);
     c->volumes_in_use = NULL;
 }

@@ -135,6 +135,11 @@ void ctr_on_exit(struct ctr *c, int status, bool oom, int64_t finished_ns, const
     /* the ports go at once, so that a new container can take them after `docker stop` */
     bt_autoptr(json_t) down = ctr_net_forget(c);
     ctr_net_down(c->m, c->id, down);
+    if (oom)
+        ctr_emit_locked(c, "oom", NULL);
+    char code[16];
+    snprintf(code, sizeof(code), "%d", status);
+    ctr_emit_locked(c, "die", (const char *const[]){"exitCode", code, NULL});
     c->exit_status = status;
     c->exit_gen++;
     c->exit_cleanup = true;

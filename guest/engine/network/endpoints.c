@@ -9,6 +9,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "guest/engine/events/events.h"
 #include "guest/engine/network/netdev.h"
 #include "guest/engine/network/network-internal.h"
 #include "shared/base/cleanup.h"
@@ -215,6 +216,9 @@ json_t *net_endpoint_add(struct net_store *s, const struct net_endpoint_req *r, 
     }
     push_ep(n, &e);
     out = endpoint_settings(n, &n->eps[n->neps - 1], r->config);
+    events_emit(
+            "network", "connect", n->id,
+            (const char *const[]){"container", r->ctr_id, "name", n->name, "type", "bridge", NULL});
     save_or_warn(s, n);
 out:
     pthread_mutex_unlock(&s->lock);
@@ -241,6 +245,9 @@ void net_endpoint_remove(struct net_store *s, const char *network, const char *c
                 bt_debug("network %s: %s", n->name, bt_err_msg(err));
         }
         drop_ep(n, e);
+        events_emit("network", "disconnect", n->id,
+                    (const char *const[]){"container", ctr_id, "name", n->name, "type", "bridge",
+                                          NULL});
         bt_autoerr bt_err *serr = NULL;
         if (net_save(s, n, &serr) < 0)
             bt_warn("network %s: %s", n->name, bt_err_msg(serr));

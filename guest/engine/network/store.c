@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "guest/engine/events/events.h"
 #include "guest/engine/network/nat.h"
 #include "guest/engine/network/netdev.h"
 #include "guest/engine/network/network-internal.h"
@@ -572,6 +573,8 @@ char *net_create(struct net_store *s, const struct net_create_req *r, bt_err **e
     add_network(s, n);
     net_sync_nat(s);
     id = bt_xstrdup(n->id);
+    events_emit("network", "create", n->id,
+                (const char *const[]){"name", n->name, "type", "bridge", NULL});
 out:
     pthread_mutex_unlock(&s->lock);
     return id;
@@ -688,6 +691,8 @@ int net_remove(struct net_store *s, const char *ref, bt_err **err)
     for (size_t i = 0; i < s->n; i++)
         if (s->nets[i] == n)
             s->nets[i] = s->nets[--s->n];
+    events_emit("network", "destroy", n->id,
+                (const char *const[]){"name", n->name, "type", "bridge", NULL});
     network_free(n);
     net_sync_nat(s);
     rc = 0;

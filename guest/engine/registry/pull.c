@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "guest/engine/events/events.h"
 #include "guest/engine/registry/registry-internal.h"
 #include "shared/base/cleanup.h"
 #include "shared/base/log.h"
@@ -342,6 +343,7 @@ char *registry_pull_run(struct registry_pull *p, registry_msg_fn msg, void *ctx,
             bt_xasprintf("Status: %s for %s",
                          updated ? "Downloaded newer image" : "Image is up to date", p->shown);
     reg_out_status(&p->out, NULL, st);
+    events_emit("image", "pull", p->shown, (const char *const[]){"name", p->familiar, NULL});
     return id;
 }
 

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "guest/engine/events/events.h"
 #include "guest/engine/registry/registry-internal.h"
 #include "shared/base/cleanup.h"
 #include "shared/base/log.h"
@@ -395,6 +396,10 @@ static int push_tag(struct registry_push *p, const char *tag_ref, bt_err **err)
                             "Digest", mdigest, "Size", (json_int_t)mlen);
     reg_out_json(&p->out, aux);
     bt_autofree char *dref = bt_xasprintf("%s@%s", p->name, mdigest);
+    bt_autoptr(bt_ref) pushed = bt_ref_parse(tag_ref, NULL);
+    bt_autofree char *shown = pushed ? bt_ref_familiar_string(pushed) : bt_xstrdup(tag_ref);
+    bt_autofree char *fname = pushed ? bt_ref_familiar_name(pushed) : bt_xstrdup(p->name);
+    events_emit("image", "push", shown, (const char *const[]){"name", fname, NULL});
     bt_autoerr bt_err *e = NULL;
     if (image_add_digest_ref(p->s, p->img->id, dref, &e) < 0)
         bt_warn("push: record %s: %s", dref, bt_err_msg(e));

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "guest/engine/events/events.h"
 #include "shared/base/cleanup.h"
 #include "shared/base/log.h"
 #include "shared/base/strbuf.h"
@@ -178,8 +179,10 @@ json_t *vol_create(struct vol_store *s, const char *name, const char *driver, co
     bt_autofree char *path = meta_path(s, n);
     /* the directory first: a volume exists once its record does */
     if (bt_mkdir_p(data, 0755, err) == 0 &&
-        bt_file_write_atomic(path, text, strlen(text), 0600, err) == 0)
+        bt_file_write_atomic(path, text, strlen(text), 0600, err) == 0) {
         out = view(s, n, rec);
+        events_emit("volume", "create", n, (const char *const[]){"driver", "local", NULL});
+    }
     pthread_mutex_unlock(&s->lock);
     return out;
 }
@@ -287,6 +290,8 @@ int vol_remove(struct vol_store *s, const char *name, bt_err **err)
             rc = bt_err_errno(err, errno, "remove %s", name);
         else
             rc = bt_rm_rf(dir, err);
+        if (rc == 0)
+            events_emit("volume", "destroy", name, (const char *const[]){"driver", "local", NULL});
         json_decref(meta);
     }
     pthread_mutex_unlock(&s->lock);
