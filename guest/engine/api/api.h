@@ -41,3 +41,4 @@ void api_ping(struct api_call *call);
 void api_build(struct api_call *call);
 void api_version_handler(struct api_call *call);
 void api_info(struct api_call *call);
+void api_system_df(struct api_call *call);

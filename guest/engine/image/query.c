@@ -154,6 +154,36 @@ static int64_t count_users(const struct image_list_opts *o, const char *id)
     return n;
 }
 
+/* dockerd's SharedSize: the layers of img that some other image has too (the same chain). */
+static int64_t shared_size_locked(struct image_store *s, const struct image *img)
+{
+    int64_t shared = 0;
+    for (size_t i = 0; i < img->nlayers; i++) {
+        bool other = false;
+        for (size_t k = 0; k < s->nimages && !other; k++) {
+            const struct image *o = s->images[k];
+            if (o == img)
+                continue;
+            for (size_t l = 0; l < o->nlayers && !other; l++)
+                other = strcmp(o->chains[l], img->chains[i]) == 0;
+        }
+        struct layer *l = other ? layer_find_locked(s, img->chains[i]) : NULL;
+        if (l)
+            shared += l->size;
+    }
+    return shared;
+}
+
+int64_t image_layers_size(struct image_store *s)
+{
+    int64_t total = 0;
+    store_lock(s);
+    for (size_t i = 0; i < s->nlayers; i++)
+        total += s->layers[i]->size;
+    store_unlock(s);
+    return total;
+}
+
 /* One image through the filters; false when it is not listed. */
 static bool summarise(struct image_store *s, const struct image_list_opts *o,
                       const struct list_filters *lf, struct image *img, struct image_summary *out)
@@ -198,7 +228,7 @@ static bool summarise(struct image_store *s, const struct image_list_opts *o,
             .repo_digests = digests,
             .created = img->created,
             .size = store_image_size_locked(s, img),
-            .shared_size = -1,
+            .shared_size = o->shared_size ? shared_size_locked(s, img) : -1,
             .containers = count_users(o, img->id),
             .labels = image_labels(img) ? json_deep_copy(image_labels(img)) : NULL,
     };
