@@ -457,14 +457,14 @@ static uint64_t read_u64(const char *dir, const char *file)
 
 /* cpuacct.usage (ns), its per-CPU split, cpuacct.stat (user and system, in USER_HZ ticks:
  * dockerd multiplies by 1e9 / 100), and the CFS throttling of cpu.stat. */
-static void v1_cpu_stats(const char *path, struct rt_cgroup_stats *out)
+static void v1_cpu_stats(const struct rt_cgroup_v1_dirs *d, struct rt_cgroup_stats *out)
 {
-    bt_autofree char *acct = stat_dir("cpuacct", path);
-    out->cpu_total = read_u64(acct, "cpuacct.usage");
-    bt_autofree char *percpu = acct ? rt_cgroup_read_text(acct, "cpuacct.usage_percpu") : NULL;
+    out->cpu_total = read_u64(d->cpuacct, "cpuacct.usage");
+    bt_autofree char *percpu =
+            d->cpuacct ? rt_cgroup_read_text(d->cpuacct, "cpuacct.usage_percpu") : NULL;
     if (percpu)
         rt_stats_parse_u64s(percpu, &out->percpu, &out->npercpu);
-    bt_autofree char *times = acct ? rt_cgroup_read_text(acct, "cpuacct.stat") : NULL;
+    bt_autofree char *times = d->cpuacct ? rt_cgroup_read_text(d->cpuacct, "cpuacct.stat") : NULL;
     if (times) {
         struct rt_kv *kv;
         size_t n;
@@ -473,8 +473,7 @@ static void v1_cpu_stats(const char *path, struct rt_cgroup_stats *out)
         out->cpu_system = rt_kv_get(kv, n, "system", 0) * 10000000ull;
         rt_kv_free(kv, n);
     }
-    bt_autofree char *cpu = stat_dir("cpu", path);
-    bt_autofree char *cfs = cpu ? rt_cgroup_read_text(cpu, "cpu.stat") : NULL;
+    bt_autofree char *cfs = d->cpu ? rt_cgroup_read_text(d->cpu, "cpu.stat") : NULL;
     if (cfs) {
         struct rt_kv *kv;
         size_t n;
@@ -511,24 +510,32 @@ static void v1_blkio_stats(const char *dir, struct rt_cgroup_stats *out)
         rt_stats_parse_blkio_v1(thr, &out->blkio, &out->nblkio);
 }
 
-static int v1_stats(const char *path, struct rt_cgroup_stats *out, bt_err **err)
+void rt_cgroup_v1_read_stats(const struct rt_cgroup_v1_dirs *d, struct rt_cgroup_stats *out)
 {
-    bt_autofree char *mem = stat_dir("memory", path);
-    bt_autofree char *pids = stat_dir("pids", path);
-    bt_autofree char *blkio = stat_dir("blkio", path);
-    const char *probe = mem ? mem : pids;
-    if (probe && access(probe, F_OK) < 0)
-        return bt_err_set(err, BT_E_NOT_FOUND, "cgroup: %s is gone", probe);
-    v1_cpu_stats(path, out);
-    if (mem)
-        v1_memory_stats(mem, out);
-    if (blkio)
-        v1_blkio_stats(blkio, out);
-    if (pids) {
-        out->pids_current = read_u64(pids, "pids.current");
-        uint64_t max = read_u64(pids, "pids.max");
+    v1_cpu_stats(d, out);
+    if (d->memory)
+        v1_memory_stats(d->memory, out);
+    if (d->blkio)
+        v1_blkio_stats(d->blkio, out);
+    if (d->pids) {
+        out->pids_current = read_u64(d->pids, "pids.current");
+        uint64_t max = read_u64(d->pids, "pids.max");
         out->pids_limit = max == UINT64_MAX ? 0 : max;
     }
+}
+
+static int v1_stats(const char *path, struct rt_cgroup_stats *out, bt_err **err)
+{
+    bt_autofree char *cpuacct = stat_dir("cpuacct", path);
+    bt_autofree char *cpu = stat_dir("cpu", path);
+    bt_autofree char *memory = stat_dir("memory", path);
+    bt_autofree char *blkio = stat_dir("blkio", path);
+    bt_autofree char *pids = stat_dir("pids", path);
+    const char *probe = memory ? memory : pids;
+    if (probe && access(probe, F_OK) < 0)
+        return bt_err_set(err, BT_E_NOT_FOUND, "cgroup: %s is gone", probe);
+    struct rt_cgroup_v1_dirs d = {cpuacct, cpu, memory, blkio, pids};
+    rt_cgroup_v1_read_stats(&d, out);
     return 0;
 }
 

@@ -266,6 +266,12 @@ static int v2_stats(const char *path, struct rt_cgroup_stats *out, bt_err **err)
     bt_autofree char *dir = dir_of(path);
     if (access(dir, F_OK) < 0)
         return bt_err_set(err, BT_E_NOT_FOUND, "cgroup: %s is gone", dir);
+    rt_cgroup_v2_read_stats(dir, out);
+    return 0;
+}
+
+void rt_cgroup_v2_read_stats(const char *dir, struct rt_cgroup_stats *out)
+{
     v2_cpu_stats(dir, out);
     out->mem_usage = read_u64(dir, "memory.current", 0);
     out->mem_limit = read_u64(dir, "memory.max", UINT64_MAX);
@@ -278,7 +284,6 @@ static int v2_stats(const char *path, struct rt_cgroup_stats *out, bt_err **err)
     out->pids_current = read_u64(dir, "pids.current", 0);
     uint64_t max = read_u64(dir, "pids.max", UINT64_MAX);
     out->pids_limit = max == UINT64_MAX ? 0 : max;
-    return 0;
 }
 
 const struct rt_cgroup_driver rt_cgroup_v2 = {

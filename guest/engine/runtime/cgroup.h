@@ -151,6 +151,17 @@ void rt_dev_bpf_program(const struct rt_dev_policy *p, struct bpf_insn **out, si
 int rt_dev_bpf_attach(const char *cgroup_dir, const struct rt_dev_rule *rules, size_t n,
                       bt_err **err);
 
+/* ---- what the drivers' stats operations read, from given directories (for the tests) ---- */
+
+/* A v1 container's directory in each hierarchy; NULL where the controller is not mounted. */
+struct rt_cgroup_v1_dirs {
+    const char *cpuacct, *cpu, *memory, *blkio, *pids;
+};
+/* Fill out (zeroed, mem_limit UINT64_MAX) from those directories; missing files leave 0. */
+void rt_cgroup_v1_read_stats(const struct rt_cgroup_v1_dirs *d, struct rt_cgroup_stats *out);
+/* The same from a v2 cgroup directory. */
+void rt_cgroup_v2_read_stats(const char *dir, struct rt_cgroup_stats *out);
+
 /* ---- parsers of statistics files (stats.c); pure, for the drivers and the tests ---- */
 
 /* "key value" lines (memory.stat, cpu.stat, cpuacct.stat); lines that are not are skipped.
