@@ -5,7 +5,7 @@
  * stats takes one-shot samples of every container (GET /containers/{id}/stats?stream=0&
  * one-shot=1) a second apart and computes CPU % from the two, so that any number of
  * containers costs one second; the docker CLI opens a stream per container instead. Without
- * --no-stream it redraws the table every second, clearing the screen as docker does.
+ * --no-stream it redraws the table every second in place, as docker 28 does.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -68,8 +68,21 @@ static json_t *sample(struct cl_client *c, char **names, bt_err **err)
     return out;
 }
 
+/* A redrawn frame as docker 28 draws it: cursor home, each line cleared to its end, the rest
+ * of the screen cleared below. */
+static void put_frame(FILE *out, const char *text)
+{
+    fputs("\033[H", out);
+    for (const char *p = text; *p;) {
+        size_t len = strcspn(p, "\n");
+        fprintf(out, "%.*s\033[K\n", (int)len, p);
+        p += len + (p[len] == '\n');
+    }
+    fputs("\033[J", out);
+}
+
 static int render(struct berth_cli *cli, const char *format, char **names, const json_t *prev,
-                  const json_t *cur, bool trunc)
+                  const json_t *cur, bool trunc, bool frame)
 {
     bt_autoptr(json_t) rows = json_array();
     for (size_t i = 0; names[i]; i++) {
@@ -89,7 +102,10 @@ static int render(struct berth_cli *cli, const char *format, char **names, const
     bt_err *err = NULL;
     if (fmt_list_render(&l, &out, &err) < 0)
         return berth_fail(cli, err, BERTH_EXIT_FAIL);
-    fputs(bt_strbuf_str(&out), cli->out);
+    if (frame)
+        put_frame(cli->out, bt_strbuf_str(&out));
+    else
+        fputs(bt_strbuf_str(&out), cli->out);
     fflush(cli->out);
     return 0;
 }
@@ -140,9 +156,7 @@ int berth_cmd_stats(struct berth_cli *cli, int argc, char **argv)
         bt_autoptr(json_t) cur = sample(c, names, &err);
         if (!cur)
             return berth_fail(cli, err, BERTH_EXIT_FAIL);
-        if (!no_stream)
-            fputs("\033[2J\033[H", cli->out);
-        if ((rc = render(cli, format, names, prev, cur, !no_trunc)) != 0 || no_stream)
+        if ((rc = render(cli, format, names, prev, cur, !no_trunc, !no_stream)) != 0 || no_stream)
             return rc;
         json_decref(prev);
         prev = bt_steal_ptr(&cur);
