@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * berth stats [OPTIONS] [CONTAINER...] and berth system df: docker's tables (stats-format.c).
+ * berth stats [OPTIONS] [CONTAINER...]: docker's table (stats-format.c).
  *
  * stats takes one-shot samples of every container (GET /containers/{id}/stats?stream=0&
  * one-shot=1) a second apart and computes CPU % from the two, so that any number of
@@ -20,14 +20,6 @@
 #include "shared/base/mem.h"
 #include "shared/flags/flags.h"
 #include "shared/json/json.h"
-
-#define FORMAT_USAGE                                                                          \
-    "Format output using a custom template:\n'table':            Print output in table "      \
-    "format with column headers (default)\n'table TEMPLATE':   Print output in table format " \
-    "using the given Go template\n'json':             Print in JSON format\n'TEMPLATE':     " \
-    "    Print output using the given Go template.\nRefer to "                                \
-    "https://docs.docker.com/go/formatting/ for more information about formatting output "    \
-    "with templates"
 
 /* The containers to show: those named, or those running (all with --all). */
 static char **targets(struct cl_client *c, char **args, bool all, bt_err **err)
@@ -120,7 +112,10 @@ int berth_cmd_stats(struct berth_cli *cli, int argc, char **argv)
              .type = BT_FLAG_BOOL,
              .value = &all,
              .usage = "Show all containers (default shows just running)"},
-            {.name = "format", .type = BT_FLAG_STRING, .value = &format, .usage = FORMAT_USAGE},
+            {.name = "format",
+             .type = BT_FLAG_STRING,
+             .value = &format,
+             .usage = BERTH_FORMAT_USAGE},
             {.name = "no-stream",
              .type = BT_FLAG_BOOL,
              .value = &no_stream,
@@ -161,46 +156,4 @@ int berth_cmd_stats(struct berth_cli *cli, int argc, char **argv)
         json_decref(prev);
         prev = bt_steal_ptr(&cur);
     }
-}
-
-/* ---- system df ---- */
-
-int berth_cmd_system_df(struct berth_cli *cli, int argc, char **argv)
-{
-    const char *format = NULL;
-    struct bt_flag flags[] = {
-            {.name = "format", .type = BT_FLAG_STRING, .value = &format, .usage = FORMAT_USAGE},
-            {0},
-    };
-    bt_autofree char *usage = bt_xasprintf("%s %s [OPTIONS]", cli->prog, cli->path);
-    struct bt_flagset fs = {.usage = usage,
-                            .description = "Show docker disk usage",
-                            .flags = flags,
-                            .interspersed = true};
-    bt_autofree char **args = NULL;
-    int rc = berth_parse_flags(cli, &fs, cli->path, argc, argv, &args);
-    if (rc < 0 && (rc = berth_check_args(cli, &fs, cli->path, args, 0, 0)) == 0)
-        rc = -1;
-    if (rc >= 0)
-        return rc;
-    struct cl_client *c = berth_need_client(cli, &rc);
-    if (!c)
-        return rc;
-    bt_err *err = NULL;
-    bt_autoptr(json_t) df = cl_json(c, "GET", "/system/df", NULL, NULL, &err);
-    if (!df)
-        return berth_fail(cli, err, BERTH_EXIT_FAIL);
-    bt_autoptr(json_t) rows = berth_df_rows(df);
-    bt_autoptr(json_t) header = berth_df_header();
-    struct fmt_exec_opts eo = {.types = berth_df_row_types};
-    struct fmt_list l = {.format = format,
-                         .default_format = BERTH_DF_TABLE,
-                         .header = header,
-                         .rows = rows,
-                         .opts = &eo};
-    bt_autostrbuf struct bt_strbuf out = BT_STRBUF_INIT;
-    if (fmt_list_render(&l, &out, &err) < 0)
-        return berth_fail(cli, err, BERTH_EXIT_FAIL);
-    fputs(bt_strbuf_str(&out), cli->out);
-    return 0;
 }

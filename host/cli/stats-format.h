@@ -50,3 +50,12 @@ json_t *berth_df_rows(const json_t *df);
 json_t *berth_df_header(void);
 extern const struct fmt_type berth_df_row_types[];
 #define BERTH_DF_TABLE "table {{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}"
+
+/* The --format help text of the list commands. */
+#define BERTH_FORMAT_USAGE                                                                    \
+    "Format output using a custom template:\n'table':            Print output in table "      \
+    "format with column headers (default)\n'table TEMPLATE':   Print output in table format " \
+    "using the given Go template\n'json':             Print in JSON format\n'TEMPLATE':     " \
+    "    Print output using the given Go template.\nRefer to "                                \
+    "https://docs.docker.com/go/formatting/ for more information about formatting output "    \
+    "with templates"
