@@ -271,6 +271,16 @@ def test_berth_stats_unknown_container(shared_engine):
 
 # ---- docker system df ----
 
+def same_but_ago(a, b):
+    def norm(text):
+        text = re.sub(r"(Less than a second|About a minute|\d+ (seconds|minutes)) ago", "T ago",
+                      text)
+        text = re.sub(r"Up (Less than a second|About a minute|\d+ (seconds|minutes))", "Up T",
+                      text)
+        return [re.split(r"\s{2,}", line.rstrip()) for line in text.splitlines()]
+    return norm(a) == norm(b)
+
+
 def test_system_df_counts_images_containers_and_volumes(docker, shared_engine, names):
     n, vol = names(), names("vol")
     r = docker("run", "--name", n, "-v", vol + ":/data", "busybox", "sh", "-c",
@@ -294,10 +304,19 @@ def test_system_df_counts_images_containers_and_volumes(docker, shared_engine, n
     assert re.search(r"^%s\s+1\s+100kB$" % vol, out, re.M), out
     assert re.search(r"^busybox\s+latest\s+\w{12}\s+.*\s1$", out, re.M), out
     assert re.search(r"\b3kB\b.*Exited \(0\).*%s$" % n, out, re.M), out
-    # berth prints the same summary
+    # berth prints the same summary, and the same details but for the "ago" columns that
+    # may have moved on a second
     b = shared_engine.berth("system", "df")
     assert b.returncode == 0, b.stderr
     assert b.stdout == docker("system", "df").stdout
+    b = shared_engine.berth("system", "df", "-v")
+    assert b.returncode == 0, b.stderr
+    assert same_but_ago(b.stdout, docker("system", "df", "-v").stdout)
+    b = shared_engine.berth("system", "df", "-v", "--format", "{{json .}}")
+    assert b.returncode == 0, b.stderr
+    d = docker("system", "df", "-v", "--format", "{{json .}}").stdout
+    assert set(json.loads(b.stdout)) == set(json.loads(d)) == {"Images", "Containers", "Volumes",
+                                                                "BuildCache"}
 
 
 def test_system_df_image_shared_size(docker, names):
