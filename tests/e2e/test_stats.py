@@ -378,3 +378,31 @@ def test_berth_stats_stream_redraws_in_place(shared_engine, docker, names):
     frames = [t for t in r.stdout.split("\033[H") if "CONTAINER ID" in t]
     assert len(frames) >= 2, r.stdout
     assert re.search(r"^\w{12}\s+%s\s+[0-9.]+%%.*\033\[K$" % n, frames[-1], re.M), frames[-1]
+
+
+def test_stats_stream_of_stopped_container_goes_on_and_ends_when_removed(shared_engine, docker,
+                                                                          names):
+    dockerpy = pytest.importorskip("docker", reason="python3-docker is not installed")
+    n = names()
+    run_d(docker, "--name", n, "busybox", "sleep", "300")
+    c = dockerpy.APIClient(base_url=shared_engine.host, version="auto", timeout=30)
+    try:
+        stream = c.stats(n, stream=True, decode=True)
+        assert next(stream)["pids_stats"]["current"] == 1
+        assert docker("kill", n).returncode == 0
+        # dockerd's collector goes on with empty objects for a container that is not running
+        deadline = time.time() + 10
+        while True:
+            s = next(stream)
+            if s["read"] == "0001-01-01T00:00:00Z":
+                break
+            assert time.time() < deadline, s
+        assert s["name"] == "/" + n and s["pids_stats"] == {} and s["memory_stats"] == {}
+        assert docker("rm", n).returncode == 0
+        start = time.time()
+        with pytest.raises(StopIteration):
+            for _ in range(10):
+                next(stream)
+        assert time.time() - start < 5
+    finally:
+        c.close()

@@ -11,7 +11,8 @@
  *  - memory: usage less memory_stats.stats "total_inactive_file" (v1) or "inactive_file" (v2);
  *    the limit is the host's memory when the cgroup's is higher (no limit set).
  * A container that is not running gives only its name and ID with everything else zero, as
- * dockerd's collector publishes for one; a stream goes on with those once a second.
+ * dockerd's collector publishes for one; a stream goes on with those once a second, and ends
+ * when the container is removed.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -219,6 +220,9 @@ static void stats_producer(int fd, void *arg)
         if (!prev.running)
             ctr_stats_clear(&prev);
         take(j, &cur);
+        /* dockerd ends the stream of a container that was removed */
+        if (cur.removed)
+            break;
     }
     ctr_stats_clear(&prev);
     ctr_stats_clear(&cur);

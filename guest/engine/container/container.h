@@ -208,6 +208,7 @@ int ctr_exec_resize(struct ctr_manager *m, const char *exec_id, int rows, int co
 /* One sample of `docker stats`. */
 struct ctr_stats {
     bool running;              /* false: stopped (or its cgroup is gone); the rest is zero */
+    bool removed;              /* the container is gone: a stream of samples ends */
     struct timespec read;      /* CLOCK_REALTIME when it was taken */
     struct rt_cgroup_stats cg; /* the container's cgroup */
     uint64_t system_ns;        /* the host's CPU time (/proc/stat) */

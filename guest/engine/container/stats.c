@@ -31,6 +31,7 @@ int ctr_stats_sample(struct ctr_manager *m, struct ctr *c, struct ctr_stats *out
     bool running = c->status == CTR_RUNNING || c->status == CTR_PAUSED;
     pid_t pid = c->pid;
     bool nets = reports_networks(c->rec);
+    out->removed = c->removed;
     pthread_mutex_unlock(&c->lock);
     if (!running)
         return 0;
