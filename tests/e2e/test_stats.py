@@ -439,3 +439,14 @@ def test_stats_no_networks_for_network_none(shared_engine, docker, names):
     assert "networks" not in s
     assert s["pids_stats"]["current"] == 1
     assert stats_row(docker, n)["NetIO"] == "0B / 0B"
+
+
+def test_ps_and_inspect_with_size_show_the_writable_layer(docker, names):
+    n = names()
+    r = docker("run", "--name", n, "busybox", "sh", "-c", "head -c 2500 /dev/zero > /f")
+    assert r.returncode == 0, r.stderr
+    r = docker("ps", "-a", "-s", "--filter", "name=" + n, "--format", "{{.Size}}")
+    assert re.fullmatch(r"2\.5kB \(virtual [0-9.]+MB\)", r.stdout.strip()), r.stdout
+    r = docker("inspect", "--size", "--format", "{{.SizeRw}} {{.SizeRootFs}}", n)
+    rw, rootfs = map(int, r.stdout.split())
+    assert rw == 2500 and rootfs > 1000000 + rw, r.stdout

@@ -527,6 +527,9 @@ void api_container_inspect(struct api_call *call)
     image_inspect_free(img);
     json_object_set_new(s, "GraphDriver",
                         json_pack("{s:o, s:s}", "Data", data, "Name", "overlay2"));
+    /* `docker inspect --size` */
+    if (api_query_bool(call, "size", false))
+        set_sizes(call, s, id, bt_json_get_str(s, "Image", ""));
     json_t *ns = network_settings(s);
     json_t *stored = bt_json_get_obj(s, "NetworkSettings");
     static const char *const empties[] = {"Bridge",
