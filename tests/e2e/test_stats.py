@@ -450,3 +450,19 @@ def test_ps_and_inspect_with_size_show_the_writable_layer(docker, names):
     r = docker("inspect", "--size", "--format", "{{.SizeRw}} {{.SizeRootFs}}", n)
     rw, rootfs = map(int, r.stdout.split())
     assert rw == 2500 and rootfs > 1000000 + rw, r.stdout
+
+
+def test_stats_memory_stat_keys_are_dockerds(shared_engine, docker, names):
+    dockerpy = pytest.importorskip("docker", reason="python3-docker is not installed")
+    n = names()
+    run_d(docker, "--name", n, "busybox", "sleep", "300")
+    c = dockerpy.APIClient(base_url=shared_engine.host, version="auto")
+    try:
+        st = c.stats(n, stream=False)["memory_stats"]["stats"]
+    finally:
+        c.close()
+    # dockerd's fixed set for the host's cgroup version, whatever else the kernel lists
+    if "total_cache" in st:
+        assert len(st) == 32 and "hierarchical_memory_limit" in st and "shmem" not in st
+    else:
+        assert len(st) == 31 and "pglazyfreed" in st and "inactive_file" in st

@@ -76,7 +76,37 @@ static uint64_t host_memory(void)
     return (uint64_t)si.totalram * si.mem_unit;
 }
 
-/* Every field is omitted when 0 (omitempty), as dockerd does. */
+/* The memory.stat keys dockerd reports (moby daemon_unix.go statsV1/statsV2, from containerd's
+ * cgroup statistics): always all of them, 0 where the kernel has none, and no others. */
+/* clang-format off */
+static const char *const memory_keys_v1[] = {
+        "cache", "rss", "rss_huge", "mapped_file", "dirty", "writeback", "pgpgin", "pgpgout",
+        "pgfault", "pgmajfault", "inactive_anon", "active_anon", "inactive_file", "active_file",
+        "unevictable", "hierarchical_memory_limit", "hierarchical_memsw_limit", "total_cache",
+        "total_rss", "total_rss_huge", "total_mapped_file", "total_dirty", "total_writeback",
+        "total_pgpgin", "total_pgpgout", "total_pgfault", "total_pgmajfault",
+        "total_inactive_anon", "total_active_anon", "total_inactive_file", "total_active_file",
+        "total_unevictable", NULL};
+static const char *const memory_keys_v2[] = {
+        "anon", "file", "kernel_stack", "slab", "sock", "shmem", "file_mapped", "file_dirty",
+        "file_writeback", "anon_thp", "inactive_anon", "active_anon", "inactive_file",
+        "active_file", "unevictable", "slab_reclaimable", "slab_unreclaimable", "pgfault",
+        "pgmajfault", "workingset_refault", "workingset_activate", "workingset_nodereclaim",
+        "pgrefill", "pgscan", "pgsteal", "pgactivate", "pgdeactivate", "pglazyfree",
+        "pglazyfreed", "thp_fault_alloc", "thp_collapse_alloc", NULL};
+/* clang-format on */
+
+static json_t *memory_stat_json(const struct ctr_stats *s)
+{
+    const char *const *keys = s->cg.version == 2 ? memory_keys_v2 : memory_keys_v1;
+    json_t *st = json_object();
+    for (size_t i = 0; keys[i]; i++)
+        bt_json_set_int(st, keys[i],
+                        (int64_t)rt_kv_get(s->cg.mem_stat, s->cg.nmem_stat, keys[i], 0));
+    return st;
+}
+
+/* Every field but stats is omitted when 0 (omitempty), as dockerd does. */
 static json_t *memory_json(const struct ctr_stats *s)
 {
     json_t *mem = json_object();
@@ -86,12 +116,7 @@ static json_t *memory_json(const struct ctr_stats *s)
         bt_json_set_int(mem, "usage", (int64_t)s->cg.mem_usage);
     if (s->cg.mem_max_usage)
         bt_json_set_int(mem, "max_usage", (int64_t)s->cg.mem_max_usage);
-    if (s->cg.nmem_stat) {
-        json_t *st = json_object();
-        for (size_t i = 0; i < s->cg.nmem_stat; i++)
-            bt_json_set_int(st, s->cg.mem_stat[i].key, (int64_t)s->cg.mem_stat[i].value);
-        json_object_set_new(mem, "stats", st);
-    }
+    json_object_set_new(mem, "stats", memory_stat_json(s));
     if (s->cg.mem_failcnt)
         bt_json_set_int(mem, "failcnt", (int64_t)s->cg.mem_failcnt);
     uint64_t limit = s->cg.mem_limit;

@@ -168,8 +168,6 @@ void rt_cgroup_v2_read_stats(const char *dir, struct rt_cgroup_stats *out);
  * *out is freed with rt_kv_free. */
 void rt_stats_parse_kv(const char *text, struct rt_kv **out, size_t *n);
 void rt_kv_free(struct rt_kv *kv, size_t n);
-/* The value of key in kv, or def. */
-uint64_t rt_kv_get(const struct rt_kv *kv, size_t n, const char *key, uint64_t def);
 /* Space-separated numbers (cpuacct.usage_percpu); *out is the caller's to free. */
 void rt_stats_parse_u64s(const char *text, uint64_t **out, size_t *n);
 /* One number, or "max" (v2 limits) as UINT64_MAX; -1 when text is neither. */

@@ -132,6 +132,8 @@ struct rt_kv {
     char *key;
     uint64_t value;
 };
+/* The value of key in kv, or def. */
+uint64_t rt_kv_get(const struct rt_kv *kv, size_t n, const char *key, uint64_t def);
 
 /* One line of blkio's io_service_bytes (v1: op "Read", "Write", ... as the kernel spells it;
  * v2: "read" and "write" from io.stat's rbytes/wbytes, as dockerd reports them). */
