@@ -24,6 +24,7 @@
 #include "guest/engine/container/container.h"
 #include "shared/base/cleanup.h"
 #include "shared/base/fd.h"
+#include "shared/base/log.h"
 #include "shared/base/mem.h"
 #include "shared/json/json.h"
 
@@ -223,10 +224,15 @@ static bool wait_second(int fd)
     return !api_stream_gone(fd);
 }
 
+/* A sample that cannot be taken reads as a stopped container's, as dockerd's collector
+ * publishes one when its read fails; the reason goes to the log. */
 static void take(struct stats_job *j, struct ctr_stats *out)
 {
-    if (ctr_stats_sample(j->m, j->c, out, NULL) < 0)
+    bt_autoerr bt_err *err = NULL;
+    if (ctr_stats_sample(j->m, j->c, out, &err) < 0) {
+        bt_log(BT_LOG_WARN, "stats of %s: %s", ctr_id(j->c), bt_err_msg(err));
         *out = (struct ctr_stats){0};
+    }
 }
 
 static void stats_producer(int fd, void *arg)
