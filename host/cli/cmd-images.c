@@ -6,6 +6,7 @@
 
 #include "host/cli/cmds.h"
 #include "host/cli/commands.h"
+#include "host/cli/rows.h"
 #include "host/cli/util.h"
 #include "host/format/list.h"
 #include "host/format/units.h"
@@ -32,8 +33,8 @@ static char *go_time(int64_t sec)
     return bt_xstrdup(buf);
 }
 
-static void add_row(json_t *rows, const json_t *img, const char *repo, const char *tag,
-                    const char *digest, bool trunc, int64_t now)
+json_t *berth_image_row(const json_t *img, const char *repo, const char *tag, const char *digest,
+                        bool trunc, int64_t now)
 {
     json_t *r = json_object();
     int64_t created = bt_json_get_int(img, "Created", 0);
@@ -73,7 +74,22 @@ static void add_row(json_t *rows, const json_t *img, const char *repo, const cha
     bt_json_set_str(r, "Tag", tag);
     bt_json_set_str(r, "UniqueSize", bt_strbuf_str(&usz));
     bt_json_set_str(r, "VirtualSize", bt_strbuf_str(&vsz));
-    json_array_append_new(rows, r);
+    return r;
+}
+
+json_t *berth_image_header(void)
+{
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "ID", "IMAGE ID",
+                     "Repository", "REPOSITORY", "Tag", "TAG", "Digest", "DIGEST", "CreatedSince",
+                     "CREATED", "CreatedAt", "CREATED AT", "Size", "SIZE", "Containers",
+                     "CONTAINERS", "VirtualSize", "VIRTUAL SIZE", "SharedSize", "SHARED SIZE",
+                     "UniqueSize", "UNIQUE SIZE");
+}
+
+static void add_row(json_t *rows, const json_t *img, const char *repo, const char *tag,
+                    const char *digest, bool trunc, int64_t now)
+{
+    json_array_append_new(rows, berth_image_row(img, repo, tag, digest, trunc, now));
 }
 
 /* imageFormatTaggedAndDigest: rows per repository and tag, digests shown when asked. */
@@ -220,11 +236,7 @@ int berth_cmd_images(struct berth_cli *cli, int argc, char **argv)
     const char *fmt = format;
     if (quiet && (!format || !*format || strcmp(format, "table") == 0))
         fmt = "{{.ID}}";
-    bt_autoptr(json_t) header = json_pack(
-            "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "ID", "IMAGE ID",
-            "Repository", "REPOSITORY", "Tag", "TAG", "Digest", "DIGEST", "CreatedSince", "CREATED",
-            "CreatedAt", "CREATED AT", "Size", "SIZE", "Containers", "CONTAINERS", "VirtualSize",
-            "VIRTUAL SIZE", "SharedSize", "SHARED SIZE", "UniqueSize", "UNIQUE SIZE");
+    bt_autoptr(json_t) header = berth_image_header();
     static const struct fmt_type types[] = {{"", "*formatter.imageContext"}, {NULL, NULL}};
     struct fmt_exec_opts eo = {.types = types};
     struct fmt_list l = {.opts = &eo,

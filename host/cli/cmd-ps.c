@@ -6,6 +6,7 @@
 
 #include "host/cli/cmds.h"
 #include "host/cli/commands.h"
+#include "host/cli/rows.h"
 #include "host/cli/port-format.h"
 #include "host/cli/util.h"
 #include "host/format/list.h"
@@ -58,7 +59,7 @@ static char *image_column(const json_t *c, bool trunc)
 }
 
 /* One row: the values of docker's ContainerContext methods, keys sorted as its JSON has them. */
-static json_t *row(const json_t *c, bool trunc, int64_t now)
+json_t *berth_ps_row(const json_t *c, bool trunc, int64_t now)
 {
     json_t *r = json_object();
     const char *cmd = bt_json_get_str(c, "Command", "");
@@ -137,7 +138,7 @@ static json_t *row(const json_t *c, bool trunc, int64_t now)
     return r;
 }
 
-static const json_t *ps_header(void)
+const json_t *berth_ps_header(void)
 {
     static json_t *h;
     if (!h)
@@ -249,7 +250,7 @@ int berth_cmd_ps(struct berth_cli *cli, int argc, char **argv)
     size_t i;
     json_t *ctr;
     json_array_foreach (list, i, ctr)
-        json_array_append_new(rows, row(ctr, !no_trunc, now));
+        json_array_append_new(rows, berth_ps_row(ctr, !no_trunc, now));
     const char *deflt = PS_TABLE;
     bt_autofree char *with_size = bt_xasprintf("%s\t{{.Size}}", PS_TABLE);
     if (size)
@@ -262,7 +263,7 @@ int berth_cmd_ps(struct berth_cli *cli, int argc, char **argv)
     struct fmt_exec_opts eo = {.types = types, .method = berth_label_method, .method_ctx = &lc};
     struct fmt_list l = {.format = fmt,
                          .default_format = deflt,
-                         .header = ps_header(),
+                         .header = berth_ps_header(),
                          .rows = rows,
                          .opts = &eo};
     bt_autostrbuf struct bt_strbuf out = BT_STRBUF_INIT;

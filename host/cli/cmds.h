@@ -24,6 +24,8 @@ int berth_cmd_image_inspect(struct berth_cli *cli, int argc, char **argv);
 int berth_cmd_info(struct berth_cli *cli, int argc, char **argv);
 int berth_cmd_history(struct berth_cli *cli, int argc, char **argv);
 int berth_cmd_top(struct berth_cli *cli, int argc, char **argv);
+int berth_cmd_stats(struct berth_cli *cli, int argc, char **argv);
+int berth_cmd_system_df(struct berth_cli *cli, int argc, char **argv);
 int berth_cmd_port(struct berth_cli *cli, int argc, char **argv);
 int berth_cmd_container_prune(struct berth_cli *cli, int argc, char **argv);
 int berth_cmd_image_prune(struct berth_cli *cli, int argc, char **argv);

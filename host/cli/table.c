@@ -36,6 +36,7 @@
 #define S_PORT    "List port mappings or a specific mapping for the container"
 #define S_PULL    "Download an image from a registry"
 #define S_PUSH    "Upload an image to a registry"
+#define S_STATS   "Display a live stream of container(s) resource usage statistics"
 
 /* clang-format off */
 static const struct berth_cmd container_cmds[] = {
@@ -57,10 +58,17 @@ static const struct berth_cmd container_cmds[] = {
         CMD("rm", S_RM, berth_cmd_rm),
         CMD("run", S_RUN, berth_cmd_run),
         CMD("start", S_START, berth_cmd_start),
+        CMD("stats", S_STATS, berth_cmd_stats),
         CMD("stop", S_STOP, berth_cmd_stop),
         CMD("top", S_TOP, berth_cmd_top),
         CMD("unpause", S_UNPAUSE, berth_cmd_unpause),
         CMD("wait", S_WAIT, berth_cmd_wait),
+        {NULL, NULL, NULL, 0, NULL},
+};
+
+static const struct berth_cmd system_cmds[] = {
+        CMD("df", "Show docker disk usage", berth_cmd_system_df),
+        CMD("info", "Display system-wide information", berth_cmd_info),
         {NULL, NULL, NULL, 0, NULL},
 };
 
@@ -134,6 +142,7 @@ const struct berth_cmd berth_commands[] = {
         {"machine", "Manage Berth's VMs (docker-machine's commands)", NULL,
          BERTH_GROUP_MANAGEMENT, berth_machine_cmds},
         {"network", "Manage networks", NULL, BERTH_GROUP_MANAGEMENT, network_cmds, "COMMAND"},
+        {"system", "Manage Docker", NULL, BERTH_GROUP_MANAGEMENT, system_cmds},
         {"volume", "Manage volumes", NULL, BERTH_GROUP_MANAGEMENT, volume_cmds, "COMMAND"},
         CMD("attach", S_ATTACH, berth_cmd_attach),
         CMD("commit", S_COMMIT, berth_cmd_commit),
@@ -156,6 +165,7 @@ const struct berth_cmd berth_commands[] = {
         CMD("rmi", S_RMI, berth_cmd_rmi),
         CMD("save", S_SAVE, berth_cmd_save),
         CMD("start", S_START, berth_cmd_start),
+        CMD("stats", S_STATS, berth_cmd_stats),
         CMD("stop", S_STOP, berth_cmd_stop),
         CMD("tag", S_TAG, berth_cmd_tag),
         CMD("top", S_TOP, berth_cmd_top),

@@ -9,6 +9,7 @@
  */
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "shared/base/err.h"
@@ -46,6 +47,11 @@ int bt_rm_rf(const char *path, bt_err **err);
 /* rm -rf of name inside the directory open at dirfd (an O_PATH fd is fine), with the same
  * rules as bt_rm_rf(); `what` names it in errors. */
 int bt_rm_rf_at(int dirfd, const char *name, const char *what, bt_err **err);
+
+/* The bytes of the regular files below path (a directory), without following symlinks;
+ * what cannot be read counts 0. `du --apparent-size -b` less the directories, as dockerd's
+ * directory.Size reports volume and container sizes. */
+int64_t bt_dir_size(const char *path);
 
 /* lstat-based checks that treat any error as "no". */
 bool bt_path_exists(const char *path);

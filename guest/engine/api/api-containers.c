@@ -406,6 +406,17 @@ static char *reference_created(struct api_call *call, const json_t *f, const cha
     return bt_xstrdup(bt_json_get_str(s, "Created", ""));
 }
 
+/* A GET /containers/json as its query asks. */
+struct list_query {
+    const json_t *f; /* filters */
+    bool all;
+    long long limit;
+    const char *before, *since; /* Created of the before/since containers, or NULL */
+    bool size;                  /* SizeRw and SizeRootFs */
+};
+
+static json_t *list_json(struct api_call *call, const struct list_query *q);
+
 void api_container_list(struct api_call *call)
 {
     bt_autoerr bt_err *err = NULL;
@@ -428,6 +439,38 @@ void api_container_list(struct api_call *call)
     }
     if (limit > 0 || before || since || json_array_size(api_filters_get(f, "status")))
         all = true;
+    struct list_query q = {f, all, limit, before, since, api_query_bool(call, "size", false)};
+    api_reply_json(call, 200, list_json(call, &q));
+}
+
+json_t *api_container_list_df(struct api_call *call)
+{
+    bt_autoptr(json_t) f = json_object();
+    struct list_query q = {.f = f, .all = true, .limit = -1, .size = true};
+    return list_json(call, &q);
+}
+
+/* SizeRw (the writable layer) and SizeRootFs (that and the image's layers), as dockerd's
+ * list with size=true has them. */
+static void set_sizes(struct api_call *call, json_t *item, const char *id, const char *image)
+{
+    bt_autoptr(ctr) c = ctr_get(CTRS(call), id, NULL);
+    int64_t rw = c ? ctr_size_rw(c) : 0;
+    int64_t image_size = 0;
+    struct image_inspect *ii = image_inspect(api_ctx(call)->images, image, NULL);
+    if (ii)
+        image_size = ii->size;
+    image_inspect_free(ii);
+    bt_json_set_int(item, "SizeRw", rw);
+    bt_json_set_int(item, "SizeRootFs", rw + image_size);
+}
+
+static json_t *list_json(struct api_call *call, const struct list_query *q)
+{
+    const json_t *f = q->f;
+    bool all = q->all;
+    long long limit = q->limit;
+    const char *before = q->before, *since = q->since;
     size_t n;
     struct ctr **list = ctr_list(CTRS(call), &n);
     json_t **snaps = bt_xzalloc((n + 1) * sizeof(*snaps));
@@ -478,12 +521,14 @@ void api_container_list(struct api_call *call)
                                                       "NetworkMode", "default")));
         json_object_set_new(item, "NetworkSettings", network_settings(s));
         json_object_set(item, "Mounts", json_object_get(s, "Mounts"));
+        if (q->size)
+            set_sizes(call, item, bt_json_get_str(s, "Id", ""), bt_json_get_str(s, "Image", ""));
         json_array_append_new(out, item);
     }
     for (size_t i = 0; i < n; i++)
         json_decref(snaps[i]);
     free(snaps);
-    api_reply_json(call, 200, out);
+    return out;
 }
 
 /* ---- inspect ---- */
@@ -513,6 +558,9 @@ void api_container_inspect(struct api_call *call)
     image_inspect_free(img);
     json_object_set_new(s, "GraphDriver",
                         json_pack("{s:o, s:s}", "Data", data, "Name", "overlay2"));
+    /* `docker inspect --size` */
+    if (api_query_bool(call, "size", false))
+        set_sizes(call, s, id, bt_json_get_str(s, "Image", ""));
     json_t *ns = network_settings(s);
     json_t *stored = bt_json_get_obj(s, "NetworkSettings");
     static const char *const empties[] = {"Bridge",

@@ -87,6 +87,8 @@ static json_t *strv_or(char *const *v, const char *fallback)
     return fallback ? json_pack("[s]", fallback) : json_array();
 }
 
+static json_t *summary_json(const struct image_summary *s);
+
 void api_image_list(struct api_call *call)
 {
     static const char *const keys[] = {"dangling",  "label", "before", "since",
@@ -113,26 +115,45 @@ void api_image_list(struct api_call *call)
         return;
     }
     json_t *out = json_array();
-    for (size_t i = 0; i < l->n; i++) {
-        struct image_summary *s = &l->items[i];
-        bool none = !s->repo_tags[0] && !s->repo_digests[0];
-        json_t *item = json_object();
-        bt_json_set_int(item, "Containers", s->containers);
-        bt_json_set_int(item, "Created", s->created);
-        bt_json_set_str(item, "Id", s->id);
-        json_object_set_new(item, "Labels", s->labels ? json_deep_copy(s->labels) : json_null());
-        bt_json_set_str(item, "ParentId", s->parent_id);
-        /* API 1.41 shows an image without names as <none> */
-        json_object_set_new(item, "RepoDigests",
-                            strv_or(s->repo_digests, none ? "<none>@<none>" : NULL));
-        json_object_set_new(item, "RepoTags", strv_or(s->repo_tags, none ? "<none>:<none>" : NULL));
-        bt_json_set_int(item, "SharedSize", s->shared_size);
-        bt_json_set_int(item, "Size", s->size);
-        bt_json_set_int(item, "VirtualSize", s->size);
-        json_array_append_new(out, item);
-    }
+    for (size_t i = 0; i < l->n; i++)
+        json_array_append_new(out, summary_json(&l->items[i]));
     image_list_free(l);
     api_reply_json(call, 200, out);
+}
+
+json_t *api_image_list_df(struct api_call *call, bt_err **err)
+{
+    struct users u;
+    users_load(call, &u);
+    struct image_list_opts opts = {.users = u.users, .nusers = u.n, .shared_size = true};
+    struct image_list *l = image_list(IMAGES(call), &opts, err);
+    users_free(&u);
+    if (!l)
+        return NULL;
+    json_t *out = json_array();
+    for (size_t i = 0; i < l->n; i++)
+        json_array_append_new(out, summary_json(&l->items[i]));
+    image_list_free(l);
+    return out;
+}
+
+static json_t *summary_json(const struct image_summary *s)
+{
+    bool none = !s->repo_tags[0] && !s->repo_digests[0];
+    json_t *item = json_object();
+    bt_json_set_int(item, "Containers", s->containers);
+    bt_json_set_int(item, "Created", s->created);
+    bt_json_set_str(item, "Id", s->id);
+    json_object_set_new(item, "Labels", s->labels ? json_deep_copy(s->labels) : json_null());
+    bt_json_set_str(item, "ParentId", s->parent_id);
+    /* API 1.41 shows an image without names as <none> */
+    json_object_set_new(item, "RepoDigests",
+                        strv_or(s->repo_digests, none ? "<none>@<none>" : NULL));
+    json_object_set_new(item, "RepoTags", strv_or(s->repo_tags, none ? "<none>:<none>" : NULL));
+    bt_json_set_int(item, "SharedSize", s->shared_size);
+    bt_json_set_int(item, "Size", s->size);
+    bt_json_set_int(item, "VirtualSize", s->size);
+    return item;
 }
 
 static const char *cfg_str(const json_t *cfg, const char *key)

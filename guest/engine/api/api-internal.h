@@ -36,6 +36,9 @@ void api_container_resize(struct api_call *call);
 void api_container_attach(struct api_call *call);
 void api_container_logs(struct api_call *call);
 void api_container_top(struct api_call *call);
+void api_container_stats(struct api_call *call);
+/* For /system/df: every container as GET /containers/json?all=1&size=1 lists it. */
+json_t *api_container_list_df(struct api_call *call);
 
 /* networks */
 void api_network_list(struct api_call *call);
@@ -74,6 +77,8 @@ void api_image_push(struct api_call *call);
 void api_auth(struct api_call *call);
 void api_image_search(struct api_call *call);
 void api_image_list(struct api_call *call);
+/* For /system/df: the images as GET /images/json lists them, with SharedSize and Containers. */
+json_t *api_image_list_df(struct api_call *call, bt_err **err);
 void api_image_inspect(struct api_call *call);
 void api_image_history(struct api_call *call);
 void api_image_tag(struct api_call *call);

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* /_ping, /version, /info */
+#include <dirent.h>
+#include <linux/magic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statfs.h>
 #include <sys/sysinfo.h>
 #include <sys/utsname.h>
 #include <time.h>
@@ -78,6 +81,59 @@ static char *os_pretty_name(void)
     return bt_xstrdup("Linux");
 }
 
+/* A /proc/sys switch ("1\n"): true when it reads 1; false when missing. */
+static bool sysctl_on(const char *path)
+{
+    bt_autostrbuf struct bt_strbuf sb = BT_STRBUF_INIT;
+    return bt_file_read(path, &sb, 64, NULL) == 0 && bt_strbuf_str(&sb)[0] == '1';
+}
+
+/* The file system below the data root in dockerd's words (fsutils' FsMagic names). */
+static const char *backing_fs(const char *dir)
+{
+    struct statfs st;
+    if (statfs(dir, &st) < 0)
+        return "<unknown>";
+    switch ((unsigned long)st.f_type) {
+    case EXT4_SUPER_MAGIC:
+        return "extfs";
+    case XFS_SUPER_MAGIC:
+        return "xfs";
+    case BTRFS_SUPER_MAGIC:
+        return "btrfs";
+    case TMPFS_MAGIC:
+        return "tmpfs";
+    case OVERLAYFS_SUPER_MAGIC:
+        return "overlayfs";
+    case 0x2fc12fc1: /* ZFS */
+        return "zfs";
+    default:
+        return "<unknown>";
+    }
+}
+
+/* Open descriptors and threads of berthd: dockerd's NFd and NGoroutines (its goroutines are
+ * Berth's threads). */
+static int64_t count_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    int64_t n = 0;
+    for (struct dirent *e; d && (e = readdir(d));)
+        n += e->d_name[0] != '.';
+    if (d)
+        closedir(d);
+    return n > 0 ? n - 1 : 0; /* less the one opendir holds */
+}
+
+static int64_t count_threads(void)
+{
+    bt_autostrbuf struct bt_strbuf sb = BT_STRBUF_INIT;
+    if (bt_file_read("/proc/self/status", &sb, 1 << 16, NULL) < 0)
+        return 0;
+    const char *p = strstr(bt_strbuf_str(&sb), "\nThreads:");
+    return p ? strtoll(p + 9, NULL, 10) : 0;
+}
+
 void api_info(struct api_call *call)
 {
     struct api_context *ctx = api_ctx(call);
@@ -122,8 +178,9 @@ void api_info(struct api_call *call)
     bt_json_set_int(v, "Images", (int64_t)nimages);
     bt_json_set_str(v, "Driver", "overlay2");
     json_object_set_new(v, "DriverStatus",
-                        json_pack("[[s,s],[s,s],[s,s]]", "Backing Filesystem", "extfs",
-                                  "Supports d_type", "true", "Using metacopy", "false"));
+                        json_pack("[[s,s],[s,s],[s,s]]", "Backing Filesystem",
+                                  backing_fs(ctx->info->data_root), "Supports d_type", "true",
+                                  "Using metacopy", "false"));
     json_object_set_new(v, "Plugins",
                         json_pack("{s:[s], s:[s,s,s], s:n, s:[s,s]}", "Volume", "local", "Network",
                                   "bridge", "host", "none", "Authorization", "Log", "json-file",
@@ -137,13 +194,15 @@ void api_info(struct api_call *call)
     bt_json_set_bool(v, "CPUShares", true);
     bt_json_set_bool(v, "CPUSet", true);
     bt_json_set_bool(v, "PidsLimit", true);
-    bt_json_set_bool(v, "IPv4Forwarding", false);
-    bt_json_set_bool(v, "BridgeNfIptables", false);
-    bt_json_set_bool(v, "BridgeNfIp6tables", false);
+    bt_json_set_bool(v, "IPv4Forwarding", sysctl_on("/proc/sys/net/ipv4/ip_forward"));
+    bt_json_set_bool(v, "BridgeNfIptables",
+                     sysctl_on("/proc/sys/net/bridge/bridge-nf-call-iptables"));
+    bt_json_set_bool(v, "BridgeNfIp6tables",
+                     sysctl_on("/proc/sys/net/bridge/bridge-nf-call-ip6tables"));
     bt_json_set_bool(v, "Debug", ctx->info->debug);
-    bt_json_set_int(v, "NFd", 0);
+    bt_json_set_int(v, "NFd", count_fds());
     bt_json_set_bool(v, "OomKillDisable", false);
-    bt_json_set_int(v, "NGoroutines", 0);
+    bt_json_set_int(v, "NGoroutines", count_threads());
     time_t now = time(NULL);
     struct tm tm;
     char stamp[64];

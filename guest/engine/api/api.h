@@ -42,3 +42,4 @@ void api_build(struct api_call *call);
 void api_build_prune(struct api_call *call);
 void api_version_handler(struct api_call *call);
 void api_info(struct api_call *call);
+void api_system_df(struct api_call *call);

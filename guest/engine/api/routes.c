@@ -16,6 +16,7 @@ const struct api_route api_routes[] = {
         R("GET", "/version", api_version_handler),
         R("GET", "/info", api_info),
         R("GET", "/events", api_events),
+        R("GET", "/system/df", api_system_df),
 
         R("POST", "/containers/create", api_container_create),
         R("GET", "/containers/json", api_container_list),
@@ -34,6 +35,7 @@ const struct api_route api_routes[] = {
         R("POST", "/containers/{id}/attach", api_container_attach),
         R("GET", "/containers/{id}/logs", api_container_logs),
         R("GET", "/containers/{id}/top", api_container_top),
+        R("GET", "/containers/{id}/stats", api_container_stats),
         R("POST", "/containers/{id}/exec", api_exec_create),
         /* HEAD first: the router lets HEAD match GET routes too */
         R("HEAD", "/containers/{id}/archive", api_container_archive_stat),

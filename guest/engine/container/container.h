@@ -27,7 +27,9 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
+#include "guest/engine/runtime/runtime.h"
 #include "shared/base/cleanup.h"
 #include "shared/base/err.h"
 
@@ -204,6 +206,32 @@ int ctr_exec_start(struct ctr_manager *m, const char *exec_id, int sock, bool de
  * ..., ContainerID, Pid). */
 json_t *ctr_exec_inspect(struct ctr_manager *m, const char *exec_id, bt_err **err);
 int ctr_exec_resize(struct ctr_manager *m, const char *exec_id, int rows, int cols, bt_err **err);
+
+/* ---- statistics (stats.c) ---- */
+
+/* One sample of `docker stats`. */
+struct ctr_stats {
+    bool running;              /* false: stopped (or its cgroup is gone); the rest is zero */
+    bool removed;              /* the container is gone: a stream of samples ends */
+    struct timespec read;      /* CLOCK_REALTIME when it was taken */
+    struct rt_cgroup_stats cg; /* the container's cgroup */
+    uint64_t system_ns;        /* the host's CPU time (/proc/stat) */
+    uint32_t online_cpus;
+    bool has_networks;          /* false for the host's and no network (dockerd omits them) */
+    struct rt_netdev *networks; /* the container's interfaces but lo */
+    size_t nnetworks;
+};
+
+/* Take a sample of a running or paused container's use of resources; a stopped one gives
+ * running = false and no error. Clear out with ctr_stats_clear(). */
+int ctr_stats_sample(struct ctr_manager *m, struct ctr *c, struct ctr_stats *out, bt_err **err);
+void ctr_stats_clear(struct ctr_stats *s);
+/* The container's name ("/x"); the caller frees. */
+char *ctr_name(struct ctr *c);
+
+/* `docker system df`: the size of the container's writable layer (its overlay upper
+ * directory), 0 when it has none. */
+int64_t ctr_size_rw(struct ctr *c);
 
 /* ---- for other modules ---- */
 

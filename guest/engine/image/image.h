@@ -85,6 +85,7 @@ struct image_list_opts {
     bool all;                       /* also intermediate images (untagged with children) */
     const struct image_user *users; /* optional: fills containers; -1 without */
     size_t nusers;
+    bool shared_size; /* fill shared_size: the bytes of its layers other images use too */
 };
 
 struct image_summary {
@@ -109,6 +110,10 @@ struct image_list {
 struct image_list *image_list(struct image_store *s, const struct image_list_opts *opts,
                               bt_err **err);
 void image_list_free(struct image_list *l);
+
+/* The bytes of every layer in the store, each counted once (`docker system df`'s
+ * LayersSize). */
+int64_t image_layers_size(struct image_store *s);
 
 /* ---- inspect, history ---- */
 

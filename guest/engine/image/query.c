@@ -11,6 +11,7 @@
 #include "guest/engine/image/image-internal.h"
 #include "shared/base/cleanup.h"
 #include "shared/base/strbuf.h"
+#include "shared/base/strset.h"
 #include "shared/json/json.h"
 
 /* ---- filters: dockerd's filters.Args over key/value pairs ---- */
@@ -154,9 +155,47 @@ static int64_t count_users(const struct image_list_opts *o, const char *id)
     return n;
 }
 
+/* The chains that more than one image has (each image's chains are distinct: a chain ID
+ * names the whole stack below it). One pass over the store, for every image's SharedSize. */
+static struct bt_strset *shared_chains_locked(struct image_store *s)
+{
+    bt_autoptr(bt_strset) once = bt_strset_new();
+    struct bt_strset *multi = bt_strset_new();
+    for (size_t k = 0; k < s->nimages; k++)
+        for (size_t l = 0; l < s->images[k]->nlayers; l++)
+            if (!bt_strset_add(once, s->images[k]->chains[l]))
+                bt_strset_add(multi, s->images[k]->chains[l]);
+    return multi;
+}
+
+/* dockerd's SharedSize: the bytes of img's layers that some other image has too. */
+static int64_t shared_size_locked(struct image_store *s, const struct image *img,
+                                  const struct bt_strset *multi)
+{
+    int64_t shared = 0;
+    for (size_t i = 0; i < img->nlayers; i++) {
+        struct layer *l =
+                bt_strset_has(multi, img->chains[i]) ? layer_find_locked(s, img->chains[i]) : NULL;
+        if (l)
+            shared += l->size;
+    }
+    return shared;
+}
+
+int64_t image_layers_size(struct image_store *s)
+{
+    int64_t total = 0;
+    store_lock(s);
+    for (size_t i = 0; i < s->nlayers; i++)
+        total += s->layers[i]->size;
+    store_unlock(s);
+    return total;
+}
+
 /* One image through the filters; false when it is not listed. */
 static bool summarise(struct image_store *s, const struct image_list_opts *o,
-                      const struct list_filters *lf, struct image *img, struct image_summary *out)
+                      const struct list_filters *lf, const struct bt_strset *multi,
+                      struct image *img, struct image_summary *out)
 {
     if (lf->has_before && !(img->created < lf->before))
         return false;
@@ -198,7 +237,7 @@ static bool summarise(struct image_store *s, const struct image_list_opts *o,
             .repo_digests = digests,
             .created = img->created,
             .size = store_image_size_locked(s, img),
-            .shared_size = -1,
+            .shared_size = multi ? shared_size_locked(s, img, multi) : -1,
             .containers = count_users(o, img->id),
             .labels = image_labels(img) ? json_deep_copy(image_labels(img)) : NULL,
     };
@@ -229,13 +268,14 @@ struct image_list *image_list(struct image_store *s, const struct image_list_opt
         store_unlock(s);
         return NULL;
     }
+    bt_autoptr(bt_strset) multi = o->shared_size ? shared_chains_locked(s) : NULL;
     struct image_list *l = bt_xzalloc(sizeof(*l));
     l->items = bt_xzalloc((s->nimages + 1) * sizeof(*l->items));
     for (size_t i = 0; i < s->nimages; i++) {
         struct image *img = s->images[i];
         if (lf.dangling_only && store_has_children_locked(s, img->id))
             continue;
-        if (summarise(s, o, &lf, img, &l->items[l->n]))
+        if (summarise(s, o, &lf, multi, img, &l->items[l->n]))
             l->n++;
     }
     store_unlock(s);

@@ -437,6 +437,108 @@ static int v1_mount(int rootfd, const char *rel, unsigned long flags, bool own_n
     return rt_mount_at(NULL, tfd, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | base, NULL, err);
 }
 
+/* ---- statistics ---- */
+
+/* The container's directory for controller, or NULL when it is not mounted here. */
+static char *stat_dir(const char *controller, const char *path)
+{
+    const struct hierarchy *h = find(controller);
+    return h ? dir_of(h, path) : NULL;
+}
+
+static uint64_t read_u64(const char *dir, const char *file)
+{
+    bt_autofree char *text = dir ? rt_cgroup_read_text(dir, file) : NULL;
+    uint64_t v = 0;
+    if (text)
+        rt_stats_parse_limit(text, &v);
+    return v;
+}
+
+/* cpuacct.usage (ns), its per-CPU split, cpuacct.stat (user and system, in USER_HZ ticks:
+ * dockerd multiplies by 1e9 / 100), and the CFS throttling of cpu.stat. */
+static void v1_cpu_stats(const struct rt_cgroup_v1_dirs *d, struct rt_cgroup_stats *out)
+{
+    out->cpu_total = read_u64(d->cpuacct, "cpuacct.usage");
+    bt_autofree char *percpu =
+            d->cpuacct ? rt_cgroup_read_text(d->cpuacct, "cpuacct.usage_percpu") : NULL;
+    if (percpu)
+        rt_stats_parse_u64s(percpu, &out->percpu, &out->npercpu);
+    bt_autofree char *times = d->cpuacct ? rt_cgroup_read_text(d->cpuacct, "cpuacct.stat") : NULL;
+    if (times) {
+        struct rt_kv *kv;
+        size_t n;
+        rt_stats_parse_kv(times, &kv, &n);
+        out->cpu_user = rt_kv_get(kv, n, "user", 0) * 10000000ull;
+        out->cpu_system = rt_kv_get(kv, n, "system", 0) * 10000000ull;
+        rt_kv_free(kv, n);
+    }
+    bt_autofree char *cfs = d->cpu ? rt_cgroup_read_text(d->cpu, "cpu.stat") : NULL;
+    if (cfs) {
+        struct rt_kv *kv;
+        size_t n;
+        rt_stats_parse_kv(cfs, &kv, &n);
+        out->periods = rt_kv_get(kv, n, "nr_periods", 0);
+        out->throttled_periods = rt_kv_get(kv, n, "nr_throttled", 0);
+        out->throttled_ns = rt_kv_get(kv, n, "throttled_time", 0);
+        rt_kv_free(kv, n);
+    }
+}
+
+static void v1_memory_stats(const char *dir, struct rt_cgroup_stats *out)
+{
+    out->mem_usage = read_u64(dir, "memory.usage_in_bytes");
+    out->mem_max_usage = read_u64(dir, "memory.max_usage_in_bytes");
+    out->mem_failcnt = read_u64(dir, "memory.failcnt");
+    out->mem_limit = read_u64(dir, "memory.limit_in_bytes");
+    bt_autofree char *stat = rt_cgroup_read_text(dir, "memory.stat");
+    if (stat)
+        rt_stats_parse_kv(stat, &out->mem_stat, &out->nmem_stat);
+}
+
+/* The recursive counters of the CFQ/BFQ schedulers are empty with other schedulers (and
+ * blk-mq's none); the throttle counters are always kept. containerd reads them in that order. */
+static void v1_blkio_stats(const char *dir, struct rt_cgroup_stats *out)
+{
+    bt_autofree char *rec = rt_cgroup_read_text(dir, "blkio.io_service_bytes_recursive");
+    if (rec)
+        rt_stats_parse_blkio_v1(rec, &out->blkio, &out->nblkio);
+    if (out->nblkio)
+        return;
+    bt_autofree char *thr = rt_cgroup_read_text(dir, "blkio.throttle.io_service_bytes");
+    if (thr)
+        rt_stats_parse_blkio_v1(thr, &out->blkio, &out->nblkio);
+}
+
+void rt_cgroup_v1_read_stats(const struct rt_cgroup_v1_dirs *d, struct rt_cgroup_stats *out)
+{
+    v1_cpu_stats(d, out);
+    if (d->memory)
+        v1_memory_stats(d->memory, out);
+    if (d->blkio)
+        v1_blkio_stats(d->blkio, out);
+    if (d->pids) {
+        out->pids_current = read_u64(d->pids, "pids.current");
+        uint64_t max = read_u64(d->pids, "pids.max");
+        out->pids_limit = max == UINT64_MAX ? 0 : max;
+    }
+}
+
+static int v1_stats(const char *path, struct rt_cgroup_stats *out, bt_err **err)
+{
+    bt_autofree char *cpuacct = stat_dir("cpuacct", path);
+    bt_autofree char *cpu = stat_dir("cpu", path);
+    bt_autofree char *memory = stat_dir("memory", path);
+    bt_autofree char *blkio = stat_dir("blkio", path);
+    bt_autofree char *pids = stat_dir("pids", path);
+    const char *probe = memory ? memory : pids;
+    if (probe && access(probe, F_OK) < 0)
+        return bt_err_set(err, BT_E_NOT_FOUND, "cgroup: %s is gone", probe);
+    struct rt_cgroup_v1_dirs d = {cpuacct, cpu, memory, blkio, pids};
+    rt_cgroup_v1_read_stats(&d, out);
+    return 0;
+}
+
 const struct rt_cgroup_driver rt_cgroup_v1 = {
         .create = v1_create,
         .join_open = v1_join_open,
@@ -445,4 +547,5 @@ const struct rt_cgroup_driver rt_cgroup_v1 = {
         .freeze = v1_freeze,
         .dir = v1_dir,
         .mount = v1_mount,
+        .stats = v1_stats,
 };

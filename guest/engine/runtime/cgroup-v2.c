@@ -232,6 +232,60 @@ static int v2_mount(int rootfd, const char *rel, unsigned long flags, bool own_n
                        err);
 }
 
+/* ---- statistics ---- */
+
+static uint64_t read_u64(const char *dir, const char *file, uint64_t def)
+{
+    bt_autofree char *text = rt_cgroup_read_text(dir, file);
+    uint64_t v = def;
+    if (text && rt_stats_parse_limit(text, &v) < 0)
+        v = def;
+    return v;
+}
+
+/* cpu.stat counts microseconds; dockerd reports nanoseconds and has no per-CPU split. */
+static void v2_cpu_stats(const char *dir, struct rt_cgroup_stats *out)
+{
+    bt_autofree char *text = rt_cgroup_read_text(dir, "cpu.stat");
+    if (!text)
+        return;
+    struct rt_kv *kv;
+    size_t n;
+    rt_stats_parse_kv(text, &kv, &n);
+    out->cpu_total = rt_kv_get(kv, n, "usage_usec", 0) * 1000;
+    out->cpu_user = rt_kv_get(kv, n, "user_usec", 0) * 1000;
+    out->cpu_system = rt_kv_get(kv, n, "system_usec", 0) * 1000;
+    out->periods = rt_kv_get(kv, n, "nr_periods", 0);
+    out->throttled_periods = rt_kv_get(kv, n, "nr_throttled", 0);
+    out->throttled_ns = rt_kv_get(kv, n, "throttled_usec", 0) * 1000;
+    rt_kv_free(kv, n);
+}
+
+static int v2_stats(const char *path, struct rt_cgroup_stats *out, bt_err **err)
+{
+    bt_autofree char *dir = dir_of(path);
+    if (access(dir, F_OK) < 0)
+        return bt_err_set(err, BT_E_NOT_FOUND, "cgroup: %s is gone", dir);
+    rt_cgroup_v2_read_stats(dir, out);
+    return 0;
+}
+
+void rt_cgroup_v2_read_stats(const char *dir, struct rt_cgroup_stats *out)
+{
+    v2_cpu_stats(dir, out);
+    out->mem_usage = read_u64(dir, "memory.current", 0);
+    out->mem_limit = read_u64(dir, "memory.max", UINT64_MAX);
+    bt_autofree char *stat = rt_cgroup_read_text(dir, "memory.stat");
+    if (stat)
+        rt_stats_parse_kv(stat, &out->mem_stat, &out->nmem_stat);
+    bt_autofree char *io = rt_cgroup_read_text(dir, "io.stat");
+    if (io)
+        rt_stats_parse_io_stat(io, &out->blkio, &out->nblkio);
+    out->pids_current = read_u64(dir, "pids.current", 0);
+    uint64_t max = read_u64(dir, "pids.max", UINT64_MAX);
+    out->pids_limit = max == UINT64_MAX ? 0 : max;
+}
+
 const struct rt_cgroup_driver rt_cgroup_v2 = {
         .create = v2_create,
         .join_open = v2_join_open,
@@ -240,4 +294,5 @@ const struct rt_cgroup_driver rt_cgroup_v2 = {
         .freeze = v2_freeze,
         .dir = v2_dir,
         .mount = v2_mount,
+        .stats = v2_stats,
 };

@@ -22,9 +22,11 @@
  *    the parent opened for it. Moving only the calling thread needs no thread-group lock.
  * enter() (the pid to cgroup.procs) stays as the fallback for kernels without clone3.
  *
- * Room to grow: freezing (v1 freezer.state, v2 cgroup.freeze + cgroup.events), statistics
- * (memory.stat, cpu.stat / cpuacct.usage, pids.current) and live updates (`docker update`)
- * belong here as further operations of struct rt_cgroup_driver.
+ * Statistics (`docker stats`) are the drivers' stats operation; the parsers of the files they
+ * read are pure functions (stats.c), tested on sample files.
+ *
+ * Room to grow: live updates (`docker update`) belong here as a further operation of struct
+ * rt_cgroup_driver.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -71,6 +73,8 @@ struct rt_cgroup_driver {
      * cgroup namespace, so the kernel shows it its cgroup as the root; otherwise its own cgroup
      * directories are bind-mounted. */
     int (*mount)(int rootfd, const char *rel, unsigned long flags, bool own_ns, bt_err **err);
+    /* Read its statistics into out (zeroed by the caller); BT_E_NOT_FOUND when it is gone. */
+    int (*stats)(const char *path, struct rt_cgroup_stats *out, bt_err **err);
 };
 
 extern const struct rt_cgroup_driver rt_cgroup_v1;
@@ -90,6 +94,9 @@ int rt_cgroup_join_self(const struct rt_cgroup_join *j, bt_err **err);
 int rt_cgroup_write(const char *dir, const char *file, const char *value, bt_err **err);
 /* Read dir/file (a small cgroup file) into buf, NUL-terminated; -1 with errno. */
 int rt_cgroup_read(const char *dir, const char *file, char *buf, size_t size);
+
+/* dir/file whole (a stat file may pass one page), or NULL with errno; the caller frees. */
+char *rt_cgroup_read_text(const char *dir, const char *file);
 
 /* rmdir, retrying for a while on EBUSY: a cgroup is busy until the kernel has finished
  * tearing down its last exiting task, a little after waitpid() returned. ENOENT is success. */
@@ -143,3 +150,37 @@ void rt_dev_bpf_program(const struct rt_dev_policy *p, struct bpf_insn **out, si
 /* Load the program for rules and attach it to the cgroup directory (v2). */
 int rt_dev_bpf_attach(const char *cgroup_dir, const struct rt_dev_rule *rules, size_t n,
                       bt_err **err);
+
+/* ---- what the drivers' stats operations read, from given directories (for the tests) ---- */
+
+/* A v1 container's directory in each hierarchy; NULL where the controller is not mounted. */
+struct rt_cgroup_v1_dirs {
+    const char *cpuacct, *cpu, *memory, *blkio, *pids;
+};
+/* Fill out (zeroed, mem_limit UINT64_MAX) from those directories; missing files leave 0. */
+void rt_cgroup_v1_read_stats(const struct rt_cgroup_v1_dirs *d, struct rt_cgroup_stats *out);
+/* The same from a v2 cgroup directory. */
+void rt_cgroup_v2_read_stats(const char *dir, struct rt_cgroup_stats *out);
+
+/* ---- parsers of statistics files (stats.c); pure, for the drivers and the tests ---- */
+
+/* "key value" lines (memory.stat, cpu.stat, cpuacct.stat); lines that are not are skipped.
+ * *out is freed with rt_kv_free. */
+void rt_stats_parse_kv(const char *text, struct rt_kv **out, size_t *n);
+void rt_kv_free(struct rt_kv *kv, size_t n);
+/* Space-separated numbers (cpuacct.usage_percpu); *out is the caller's to free. */
+void rt_stats_parse_u64s(const char *text, uint64_t **out, size_t *n);
+/* One number, or "max" (v2 limits) as UINT64_MAX; -1 when text is neither. */
+int rt_stats_parse_limit(const char *text, uint64_t *out);
+/* v1 blkio "MAJ:MIN Op value" lines; the closing "Total N" line is skipped. Appends to
+ * *out; free with rt_blkio_free. */
+void rt_stats_parse_blkio_v1(const char *text, struct rt_blkio **out, size_t *n);
+/* v2 io.stat "MAJ:MIN rbytes=.. wbytes=.. rios=.. ..." lines, as dockerd reports them: a
+ * "read" and a "write" entry per device. Appends to *out. */
+void rt_stats_parse_io_stat(const char *text, struct rt_blkio **out, size_t *n);
+void rt_blkio_free(struct rt_blkio *b, size_t n);
+/* /proc/<pid>/net/dev without "lo"; *out is the caller's to free. */
+void rt_stats_parse_net_dev(const char *text, struct rt_netdev **out, size_t *n);
+/* /proc/stat: the sum of the "cpu" line's first seven fields (user .. steal, clock ticks)
+ * in ns at clk_tck ticks a second, and the number of "cpuN" lines. -1 without a "cpu" line. */
+int rt_stats_parse_proc_stat(const char *text, long clk_tck, uint64_t *system_ns, uint32_t *online);

@@ -34,6 +34,7 @@
  */
 #include <jansson.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "shared/base/cleanup.h"
@@ -119,6 +120,66 @@ int rt_cgroup_remove(const char *cgroups_path, bt_err **err);
  * the controller is ignored on a cgroup v2 host. NULL with BT_E_NOT_FOUND when cgroups_path
  * is NULL or the controller is not mounted. The caller frees. */
 char *rt_cgroup_dir(const char *cgroups_path, const char *controller, bt_err **err);
+
+/*
+ * Statistics, for `docker stats` (GET /containers/{id}/stats). Values are the kernel's, in the
+ * units dockerd reports them (nanoseconds of CPU, bytes); shaping them into Docker's JSON is
+ * the API's business.
+ */
+
+/* A "key value" line of a flat-keyed cgroup file (memory.stat, cpu.stat). */
+struct rt_kv {
+    char *key;
+    uint64_t value;
+};
+/* The value of key in kv, or def. */
+uint64_t rt_kv_get(const struct rt_kv *kv, size_t n, const char *key, uint64_t def);
+
+/* One line of blkio's io_service_bytes (v1: op "Read", "Write", ... as the kernel spells it;
+ * v2: "read" and "write" from io.stat's rbytes/wbytes, as dockerd reports them). */
+struct rt_blkio {
+    uint64_t major, minor;
+    char *op;
+    uint64_t value;
+};
+
+/* A container's cgroup, read at one moment. Missing files leave their fields 0 (a controller
+ * that is not mounted, a kernel without the file). */
+struct rt_cgroup_stats {
+    int version;                              /* 1 or 2 */
+    uint64_t cpu_total, cpu_user, cpu_system; /* ns */
+    uint64_t *percpu;                         /* ns per CPU; v1 only */
+    size_t npercpu;
+    uint64_t periods, throttled_periods, throttled_ns; /* CFS bandwidth */
+    uint64_t mem_usage, mem_max_usage, mem_failcnt;    /* max_usage, failcnt: v1 only */
+    uint64_t mem_limit;                                /* UINT64_MAX: none set */
+    struct rt_kv *mem_stat;                            /* memory.stat as the kernel has it */
+    size_t nmem_stat;
+    struct rt_blkio *blkio; /* io_service_bytes_recursive */
+    size_t nblkio;
+    uint64_t pids_current, pids_limit; /* limit 0: none */
+};
+
+/* Read the cgroup of cgroupsPath (v1 or v2, as the host has). BT_E_NOT_FOUND when
+ * cgroups_path is NULL or the cgroup is gone (the container stopped). Clear out with
+ * rt_cgroup_stats_clear() after success or failure. */
+int rt_cgroup_stats(const char *cgroups_path, struct rt_cgroup_stats *out, bt_err **err);
+void rt_cgroup_stats_clear(struct rt_cgroup_stats *s);
+
+/* One interface of /proc/<pid>/net/dev. */
+struct rt_netdev {
+    char name[32];
+    uint64_t rx_bytes, rx_packets, rx_errors, rx_dropped;
+    uint64_t tx_bytes, tx_packets, tx_errors, tx_dropped;
+};
+
+/* The interfaces of pid's network namespace but "lo" (dockerd reports the sandbox's
+ * endpoints only); *out is the caller's to free. */
+int rt_net_dev_read(pid_t pid, struct rt_netdev **out, size_t *n, bt_err **err);
+
+/* The host's CPU time in nanoseconds (the "cpu" line of /proc/stat, as dockerd sums it) and
+ * the number of CPUs listed there (online CPUs). */
+int rt_host_cpu(uint64_t *system_ns, uint32_t *online, bt_err **err);
 
 /* Capability names ("CAP_CHOWN") and numbers, for the engine's --cap-add/--cap-drop. */
 /* The capability number for "CAP_CHOWN" (case-insensitive, "CAP_" required), or -1. */

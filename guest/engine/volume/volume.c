@@ -207,39 +207,12 @@ bool vol_exists(struct vol_store *s, const char *name)
 
 static bool is_mount_point(const char *dir);
 
-static int64_t tree_size(int dfd)
-{
-    DIR *d = fdopendir(dfd);
-    if (!d) {
-        close(dfd);
-        return 0;
-    }
-    int64_t total = 0;
-    for (struct dirent *e; (e = readdir(d));) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        struct stat st;
-        if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-            continue;
-        if (S_ISREG(st.st_mode))
-            total += st.st_size;
-        else if (S_ISDIR(st.st_mode)) {
-            int sub = openat(dirfd(d), e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-            if (sub >= 0)
-                total += tree_size(sub);
-        }
-    }
-    closedir(d);
-    return total;
-}
-
 int64_t vol_size(struct vol_store *s, const char *name)
 {
     if (!vol_exists(s, name))
         return -1;
     bt_autofree char *data = bt_xasprintf("%s/%s/_data", s->dir, name);
-    int fd = open(data, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    return fd < 0 ? 0 : tree_size(fd);
+    return bt_dir_size(data);
 }
 
 json_t *vol_list(struct vol_store *s)

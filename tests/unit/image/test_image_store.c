@@ -521,6 +521,47 @@ static void test_image_shared_layers_are_unpacked_once(void **state)
     assert_int_equal(th_count(blobs), 0);
 }
 
+/* docker system df's figures: SharedSize counts the layers another image has too, and the
+ * store's layers size counts each layer once. */
+static void test_image_shared_size_and_layers_size(void **state)
+{
+    struct th_fixture *f = *state;
+    char *a_changes[] = {"ENV WHO=a", NULL};
+    char *b_changes[] = {"ENV WHO=b", NULL};
+    bt_autofree char *a = th_import(f->s, rootfs, N(rootfs), TH_PLAIN, "a", NULL, a_changes);
+    bt_autofree char *b = th_import(f->s, rootfs, N(rootfs), TH_PLAIN, "b", NULL, b_changes);
+    struct tent own[] = {{"other", 'f', "a file of its own"}};
+    bt_autofree char *c = th_import(f->s, own, N(own), TH_PLAIN, "c", NULL, NULL);
+    bt_autoerr bt_err *err = NULL;
+    struct image_list_opts o = {.shared_size = true};
+    struct image_list *l = image_list(f->s, &o, &err);
+    assert_non_null(l);
+    assert_int_equal(l->n, 3);
+    int64_t shared_a = -1, shared_b = -1, shared_c = -1, size_a = 0, size_c = 0;
+    for (size_t i = 0; i < l->n; i++) {
+        if (strcmp(l->items[i].id, a) == 0) {
+            shared_a = l->items[i].shared_size;
+            size_a = l->items[i].size;
+        } else if (strcmp(l->items[i].id, b) == 0) {
+            shared_b = l->items[i].shared_size;
+        } else if (strcmp(l->items[i].id, c) == 0) {
+            shared_c = l->items[i].shared_size;
+            size_c = l->items[i].size;
+        }
+    }
+    image_list_free(l);
+    assert_true(size_a > 0 && size_c > 0 && size_a != size_c);
+    assert_int_equal(shared_a, size_a);
+    assert_int_equal(shared_b, size_a);
+    assert_int_equal(shared_c, 0);
+    assert_int_equal(image_layers_size(f->s), size_a + size_c);
+    /* not asked for: -1, as dockerd's list without SharedSize */
+    struct image_list_opts plain = {0};
+    l = image_list(f->s, &plain, &err);
+    assert_int_equal(l->items[0].shared_size, -1);
+    image_list_free(l);
+}
+
 /* ---- list, history, prune (images of chosen times come from docker-archives) ---- */
 
 static char *load_image(struct image_store *s, const char *created, const char *labels,
@@ -945,6 +986,7 @@ int main(void)
             T(test_image_rmi_force_removes_every_name),
             T(test_image_digest_references),
             T(test_image_shared_layers_are_unpacked_once),
+            T(test_image_shared_size_and_layers_size),
             T(test_image_list_and_filters),
             T(test_image_history),
             T(test_image_prune),
