@@ -1,0 +1,85 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The remaining container commands and run flags through the real docker CLI and docker-py:
+export, diff, update, --ulimit, --device, --init and the json-file log's rotation."""
+import io
+import json
+import tarfile
+import time
+import uuid
+
+import pytest
+
+
+def unique(prefix="c"):
+    return "%s-%s" % (prefix, uuid.uuid4().hex[:10])
+
+
+@pytest.fixture
+def names(docker):
+    made = []
+
+    def make(prefix="c"):
+        n = unique(prefix)
+        made.append(n)
+        return n
+    yield make
+    if made:
+        docker("rm", "-f", *made)
+
+
+@pytest.fixture
+def client(shared_engine):
+    docker = pytest.importorskip("docker")
+    c = docker.DockerClient(base_url=shared_engine.host, version="auto", timeout=60)
+    yield c
+    c.close()
+
+
+def export_names(docker, name):
+    """The entry names of `docker export NAME` (through the CLI, to a pipe)."""
+    r = docker("export", name, raw=True)
+    assert r.returncode == 0, r.stderr
+    with tarfile.open(fileobj=io.BytesIO(r.stdout)) as t:
+        return {m.name: m for m in t.getmembers()}, r.stdout
+
+
+# ---- export ----
+
+def test_export_stopped_container_lists_its_whole_file_system(docker, names):
+    n = names()
+    r = docker("run", "--name", n, "busybox", "sh", "-c",
+               "echo hi > /added.txt && rm /bin/ls && mkdir /newdir")
+    assert r.returncode == 0, r.stderr
+    members, raw = export_names(docker, n)
+    assert "added.txt" in members and "bin/sh" in members and "newdir" in members
+    assert "bin/ls" not in members, "a deleted file is not exported"
+    assert not any(m.startswith("/") or m.startswith("./") for m in members)
+    with tarfile.open(fileobj=io.BytesIO(raw)) as t:
+        assert t.extractfile("added.txt").read() == b"hi\n"
+
+
+def test_export_running_container_and_to_a_file(docker, names, tmp_path):
+    n = names()
+    assert docker("run", "-d", "--name", n, "busybox", "sh", "-c",
+                  "echo run > /run.txt; sleep 300").returncode == 0
+    time.sleep(0.5)
+    out = tmp_path / "x.tar"
+    r = docker("export", "-o", str(out), n)
+    assert r.returncode == 0, r.stderr
+    with tarfile.open(str(out)) as t:
+        got = set(t.getnames())
+    assert "run.txt" in got and "etc/passwd" in got
+
+
+def test_export_missing_container(docker):
+    r = docker("export", "no-such-ctr-x")
+    assert r.returncode != 0
+    assert "No such container: no-such-ctr-x" in r.stderr
+
+
+def test_dockerpy_export(client, docker, names):
+    n = names()
+    docker("create", "--name", n, "busybox", "true")
+    data = b"".join(client.containers.get(n).export())
+    with tarfile.open(fileobj=io.BytesIO(data)) as t:
+        assert "bin/busybox" in t.getnames()
