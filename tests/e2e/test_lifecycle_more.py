@@ -83,3 +83,48 @@ def test_dockerpy_export(client, docker, names):
     data = b"".join(client.containers.get(n).export())
     with tarfile.open(fileobj=io.BytesIO(data)) as t:
         assert "bin/busybox" in t.getnames()
+
+
+# ---- diff ----
+
+def test_diff_shows_added_changed_and_deleted(docker, names):
+    n = names()
+    r = docker("run", "--name", n, "busybox", "sh", "-c",
+               "echo x > /tmp/new.txt && echo y >> /etc/passwd && rm /bin/ls && "
+               "mkdir -p /data/sub && touch /data/sub/f")
+    assert r.returncode == 0, r.stderr
+    r = docker("diff", n)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert "A /tmp/new.txt" in lines
+    assert "C /tmp" in lines
+    assert "C /etc/passwd" in lines
+    assert "D /bin/ls" in lines
+    assert "C /bin" in lines
+    assert "A /data" in lines and "A /data/sub" in lines and "A /data/sub/f" in lines
+    # the engine's own mount points are not changes
+    for hidden in ("/etc/hosts", "/etc/resolv.conf", "/etc/hostname", "/proc", "/dev", "/sys"):
+        assert not any(l.endswith(" " + hidden) for l in lines), lines
+    # parents before their children, names in order, as dockerd walks
+    assert lines.index("A /data") < lines.index("A /data/sub") < lines.index("A /data/sub/f")
+
+
+def test_diff_of_untouched_container_is_empty(docker, names):
+    n = names()
+    assert docker("run", "--name", n, "busybox", "true").returncode == 0
+    r = docker("diff", n)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == ""
+
+
+def test_diff_running_container(docker, names):
+    n = names()
+    docker("run", "-d", "--name", n, "busybox", "sh", "-c", "touch /made; sleep 300")
+    time.sleep(0.5)
+    assert "A /made" in docker("diff", n).stdout.splitlines()
+
+
+def test_dockerpy_diff(client, docker, names):
+    n = names()
+    docker("run", "--name", n, "busybox", "touch", "/root-file")
+    assert {"Path": "/root-file", "Kind": 1} in client.containers.get(n).diff()

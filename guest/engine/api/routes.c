@@ -39,6 +39,7 @@ const struct api_route api_routes[] = {
         R("GET", "/containers/{id}/archive", api_container_archive_get),
         RS("PUT", "/containers/{id}/archive", api_container_archive_put),
         R("GET", "/containers/{id}/export", api_container_export),
+        R("GET", "/containers/{id}/changes", api_container_changes),
         R("DELETE", "/containers/{id}", api_container_delete),
 
         R("POST", "/volumes/create", api_volume_create),
