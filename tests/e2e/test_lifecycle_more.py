@@ -3,6 +3,7 @@
 export, diff, update, --ulimit, --device, --init and the json-file log's rotation."""
 import io
 import json
+import os
 import tarfile
 import time
 import uuid
@@ -128,3 +129,80 @@ def test_dockerpy_diff(client, docker, names):
     n = names()
     docker("run", "--name", n, "busybox", "touch", "/root-file")
     assert {"Path": "/root-file", "Kind": 1} in client.containers.get(n).diff()
+
+
+# ---- update ----
+
+def cgroup_value(docker, name, v1, v2):
+    """A cgroup file of the running container as it reads it (v1 path, else v2's)."""
+    r = docker("exec", name, "sh", "-c", "cat /sys/fs/cgroup/%s 2>/dev/null || cat /sys/fs/cgroup/%s"
+               % (v1, v2))
+    assert r.returncode == 0, r.stderr
+    return r.stdout.strip()
+
+
+def test_update_changes_inspect_and_the_running_cgroup(docker, names):
+    n = names()
+    assert docker("run", "-d", "--name", n, "--memory", "200m", "busybox",
+                  "sleep", "300").returncode == 0
+    r = docker("update", "--memory", "100m", "--cpus", "0.5", "--pids-limit", "50",
+               "--restart", "always", n)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == n
+    hc = json.loads(docker("inspect", n).stdout)[0]["HostConfig"]
+    assert hc["Memory"] == 100 * 1024 * 1024
+    assert hc["MemorySwap"] == 400 * 1024 * 1024  # create's default, twice the first limit
+    assert hc["NanoCpus"] == 500000000
+    assert hc["PidsLimit"] == 50
+    assert hc["RestartPolicy"]["Name"] == "always"
+    assert cgroup_value(docker, n, "memory/memory.limit_in_bytes", "memory.max") == \
+        str(100 * 1024 * 1024)
+    assert cgroup_value(docker, n, "pids/pids.max", "pids.max") == "50"
+    quota = cgroup_value(docker, n, "cpu/cpu.cfs_quota_us", "cpu.max")
+    assert quota in ("50000", "50000 100000"), quota
+
+
+def test_update_stopped_container_applies_at_next_start(docker, names):
+    n = names()
+    assert docker("create", "--name", n, "busybox", "sleep", "300").returncode == 0
+    r = docker("update", "--pids-limit", "42", "--cpu-shares", "512", n)
+    assert r.returncode == 0, r.stderr
+    assert docker("start", n).returncode == 0
+    assert cgroup_value(docker, n, "pids/pids.max", "pids.max") == "42"
+    hc = json.loads(docker("inspect", n).stdout)[0]["HostConfig"]
+    assert hc["CpuShares"] == 512 and hc["PidsLimit"] == 42
+
+
+def test_update_memory_above_swap_is_refused_as_dockerd(docker, names):
+    n = names()
+    docker("create", "--name", n, "busybox", "true")
+    r = docker("update", "--memory", "100m", n)
+    assert r.returncode != 0
+    assert ("Cannot update container %s: Memory limit should be smaller than already set "
+            "memoryswap limit, update the memoryswap at the same time" % docker(
+                "inspect", "-f", "{{.Id}}", n).stdout.strip()) in r.stderr
+    r = docker("update", "--memory", "1m", n)
+    assert "Minimum memory limit allowed is 6MB" in r.stderr
+    r = docker("update", "--restart", "bogus", n)
+    assert r.returncode != 0
+    assert "invalid restart policy" in r.stderr
+    r = docker("update", "--memory", "100m", "--memory-swap", "-1", n)
+    assert r.returncode == 0, r.stderr
+
+
+def test_update_missing_container(docker):
+    r = docker("update", "--cpus", "1", "no-such-ctr-y")
+    assert r.returncode != 0
+    assert "No such container: no-such-ctr-y" in r.stderr
+
+
+def test_dockerpy_update(client, docker, names):
+    n = names()
+    docker("run", "-d", "--name", n, "busybox", "sleep", "300")
+    res = client.containers.get(n).update(
+        cpu_shares=256, restart_policy={"Name": "on-failure", "MaximumRetryCount": 3})
+    assert res.get("Warnings") == []
+    hc = client.api.inspect_container(n)["HostConfig"]
+    assert hc["CpuShares"] == 256
+    assert hc["RestartPolicy"] == {"Name": "on-failure", "MaximumRetryCount": 3}
+    assert cgroup_value(docker, n, "cpu/cpu.shares", "cpu.weight") in ("256", "10")

@@ -29,3 +29,16 @@ void api_container_changes(struct api_call *call)
     ctr_changes_free(list, n);
     api_reply_json(call, 200, out);
 }
+
+void api_container_update(struct api_call *call)
+{
+    bt_autoerr bt_err *err = NULL;
+    json_t *body = api_body_json(call, false, &err);
+    bt_autoptr(ctr) c = body ? ctr_get(CTRS(call), api_param(call, 0), &err) : NULL;
+    bt_autostrv char **warnings = NULL;
+    if (!c || ctr_update(CTRS(call), c, body, &warnings, &err) < 0) {
+        api_reply_error(call, err);
+        return;
+    }
+    api_reply_json(call, 200, json_pack("{s:o}", "Warnings", bt_json_strv(warnings)));
+}

@@ -40,6 +40,7 @@ const struct api_route api_routes[] = {
         RS("PUT", "/containers/{id}/archive", api_container_archive_put),
         R("GET", "/containers/{id}/export", api_container_export),
         R("GET", "/containers/{id}/changes", api_container_changes),
+        R("POST", "/containers/{id}/update", api_container_update),
         R("DELETE", "/containers/{id}", api_container_delete),
 
         R("POST", "/volumes/create", api_volume_create),

@@ -150,6 +150,18 @@ struct ctr_commit_opts {
 char *ctr_commit(struct ctr_manager *m, struct ctr *c, const struct ctr_commit_opts *o,
                  bt_err **err);
 
+/* ---- update ---- */
+
+/* docker update: the body of POST /containers/{id}/update (Resources fields and
+ * RestartPolicy) into the container's HostConfig, and into its cgroup while it runs.
+ * warnings: NULL-terminated, the caller frees. Errors in dockerd's words: the request's own
+ * values (BT_E_INVALID), "Cannot update container ID: ..." (BT_E_CONFLICT for values that do
+ * not fit the container's, BT_E_INTERNAL when the cgroup refuses them). */
+int ctr_update(struct ctr_manager *m, struct ctr *c, const json_t *body, char ***warnings,
+               bt_err **err);
+/* dockerd's ValidateRestartPolicy (BT_E_INVALID "invalid restart policy: ..."). */
+int ctr_check_restart_policy(const json_t *restart_policy, bt_err **err);
+
 /* ---- diff ---- */
 
 /* dockerd's archive.ChangeType */

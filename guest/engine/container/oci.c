@@ -284,7 +284,7 @@ static json_t *device_rules(bool privileged)
     return r;
 }
 
-static json_t *resources(const json_t *hc)
+json_t *oci_resources(const json_t *hc)
 {
     json_t *res = json_object();
     json_object_set_new(res, "devices", device_rules(bt_json_get_bool(hc, "Privileged", false)));
@@ -441,7 +441,7 @@ int oci_build(const struct oci_input *in, json_t **out, bt_err **err)
 
     json_t *linux_ = json_object();
     json_object_set_new(linux_, "namespaces", namespaces(hc, in->netns));
-    json_object_set_new(linux_, "resources", resources(hc));
+    json_object_set_new(linux_, "resources", oci_resources(hc));
     bt_autofree char *cg = bt_xasprintf("/berth/%s", in->id);
     bt_json_set_str(linux_, "cgroupsPath", cg);
     json_t *devs = json_array();

@@ -26,6 +26,8 @@ struct oci_input {
 extern const char *const oci_system_mounts[];
 extern const char *const oci_network_files[];
 
+/* The OCI linux.resources of a HostConfig (device rules, memory, cpu, pids). New reference. */
+json_t *oci_resources(const json_t *host_config);
 /* The whole config.json. */
 int oci_build(const struct oci_input *in, json_t **out, bt_err **err);
 /* The capability set of a HostConfig: Docker's defaults, CapAdd/CapDrop ("ALL" allowed),
