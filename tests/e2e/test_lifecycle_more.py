@@ -206,3 +206,64 @@ def test_dockerpy_update(client, docker, names):
     assert hc["CpuShares"] == 256
     assert hc["RestartPolicy"] == {"Name": "on-failure", "MaximumRetryCount": 3}
     assert cgroup_value(docker, n, "cpu/cpu.shares", "cpu.weight") in ("256", "10")
+
+
+# ---- --ulimit, --device ----
+
+def test_ulimit_nofile_applies(docker):
+    r = docker("run", "--rm", "--ulimit", "nofile=100:100", "busybox", "sh", "-c",
+               "ulimit -n; ulimit -Hn")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["100", "100"]
+
+
+def test_ulimit_soft_below_hard_and_inspect(docker, names):
+    n = names()
+    r = docker("run", "--name", n, "--ulimit", "nofile=50:200", "busybox", "sh", "-c",
+               "ulimit -Sn; ulimit -Hn")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["50", "200"]
+    hc = json.loads(docker("inspect", n).stdout)[0]["HostConfig"]
+    assert hc["Ulimits"] == [{"Name": "nofile", "Soft": 50, "Hard": 200}]
+
+
+def test_ulimit_above_the_engines_hard_limit_is_refused(docker, shared_engine):
+    import resource
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    if hard == resource.RLIM_INFINITY:
+        pytest.skip("no hard limit on open files here")
+    r = docker("run", "--rm", "--ulimit", "nofile=%d:%d" % (hard + 1, hard + 1), "busybox", "true")
+    assert r.returncode != 0
+    assert "error setting rlimit type 7: operation not permitted" in r.stderr
+
+
+def test_ulimit_unknown_name_from_the_api(client):
+    with pytest.raises(Exception) as e:
+        client.api.create_container("busybox", "true", host_config=client.api.create_host_config(
+            ulimits=[{"Name": "bogus", "Soft": 1, "Hard": 1}]))
+    assert "invalid ulimit type: bogus" in str(e.value)
+
+
+def test_device_is_created_as_a_char_device(docker):
+    r = docker("run", "--rm", "--device", "/dev/null:/dev/mynull", "busybox", "sh", "-c",
+               "test -c /dev/mynull && echo ok > /dev/mynull && stat -c '%t:%T' /dev/mynull")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "1:3"
+
+
+def test_device_read_only_permission_refuses_writes(docker):
+    # not one of the nodes every container may use (/dev/zero, /dev/null, ...)
+    if not os.path.exists("/dev/loop-control"):
+        pytest.skip("no /dev/loop-control on this host")
+    r = docker("run", "--rm", "--device", "/dev/loop-control:/dev/lc:r", "busybox", "sh", "-c",
+               ": < /dev/lc && echo read; (: > /dev/lc) || echo refused")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["read", "refused"]
+    assert "Operation not permitted" in r.stderr
+
+
+def test_device_missing_on_host(docker):
+    r = docker("run", "--rm", "--device", "/dev/no-such-dev-x", "busybox", "true")
+    assert r.returncode != 0
+    assert ('error gathering device information while adding custom device '
+            '"/dev/no-such-dev-x": no such file or directory') in r.stderr

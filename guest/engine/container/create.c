@@ -183,7 +183,8 @@ static int validate_host_config(const json_t *hc, char ***warnings, bt_err **err
     if (strcmp(net, "container:") == 0)
         return bt_err_set(err, BT_E_INVALID, "invalid container format container:<name|id>");
     bt_autostrv char **caps = NULL;
-    if (oci_capabilities(hc, &caps, err) < 0)
+    if (oci_capabilities(hc, &caps, err) < 0 || oci_check_ulimits(hc, err) < 0 ||
+        oci_check_devices(hc, err) < 0)
         return -1;
     return 0;
 }

@@ -404,6 +404,15 @@ int oci_build(const struct oci_input *in, json_t **out, bt_err **err)
     bt_autostrv char **caps = NULL;
     if (oci_capabilities(hc, &caps, err) < 0)
         return -1;
+    struct rlimit own[RLIM_NLIMITS];
+    for (int r = 0; r < RLIM_NLIMITS; r++)
+        if (getrlimit(r, &own[r]) < 0)
+            own[r].rlim_max = RLIM_INFINITY;
+    bt_autoptr(json_t) rlimits = NULL;
+    bt_autoptr(json_t) host_devs = json_array();
+    bt_autoptr(json_t) host_rules = json_array();
+    if (oci_rlimits(hc, own, &rlimits, err) < 0 || oci_devices(hc, host_devs, host_rules, err) < 0)
+        return -1;
     json_t *capset = json_pack("{s:o}", "bounding", string_array(caps));
     /* dockerd's SetCapabilities: a non-root user gets only the bounding set, as execve would
      * leave it */
@@ -435,6 +444,8 @@ int oci_build(const struct oci_input *in, json_t **out, bt_err **err)
     bt_json_set_str(process, "cwd", *cwd ? cwd : "/");
     json_object_set_new(process, "capabilities", capset);
     bt_json_set_bool(process, "noNewPrivileges", has_security_opt(hc, "no-new-privileges"));
+    if (json_array_size(rlimits))
+        json_object_set(process, "rlimits", rlimits);
     int64_t oom = bt_json_get_int(hc, "OomScoreAdj", 0);
     if (oom)
         bt_json_set_int(process, "oomScoreAdj", oom);
@@ -442,6 +453,7 @@ int oci_build(const struct oci_input *in, json_t **out, bt_err **err)
     json_t *linux_ = json_object();
     json_object_set_new(linux_, "namespaces", namespaces(hc, in->netns));
     json_object_set_new(linux_, "resources", oci_resources(hc));
+    json_array_extend(json_object_get(json_object_get(linux_, "resources"), "devices"), host_rules);
     bt_autofree char *cg = bt_xasprintf("/berth/%s", in->id);
     bt_json_set_str(linux_, "cgroupsPath", cg);
     json_t *devs = json_array();
@@ -452,6 +464,7 @@ int oci_build(const struct oci_input *in, json_t **out, bt_err **err)
                     {"/dev/random", 1, 8}, {"/dev/urandom", 1, 9}, {"/dev/tty", 5, 0}};
     for (size_t i = 0; i < sizeof(std_devs) / sizeof(std_devs[0]); i++)
         json_array_append_new(devs, device(std_devs[i].path, std_devs[i].major, std_devs[i].minor));
+    json_array_extend(devs, host_devs);
     json_object_set_new(linux_, "devices", devs);
     json_t *sysctl = bt_json_get_obj(hc, "Sysctls");
     if (sysctl)
