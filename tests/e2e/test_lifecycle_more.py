@@ -267,3 +267,50 @@ def test_device_missing_on_host(docker):
     assert r.returncode != 0
     assert ('error gathering device information while adding custom device '
             '"/dev/no-such-dev-x": no such file or directory') in r.stderr
+
+
+# ---- --init ----
+
+def ps_lines(docker, name):
+    r = docker("exec", name, "ps", "-o", "pid,stat,args")
+    assert r.returncode == 0, r.stderr
+    return [l.split(None, 2) for l in r.stdout.splitlines()[1:]]
+
+
+def test_init_is_pid_1_and_runs_the_command(docker, names):
+    n = names()
+    assert docker("run", "-d", "--init", "--name", n, "busybox", "sleep", "300").returncode == 0
+    time.sleep(0.3)
+    procs = {p[0]: p[2] for p in ps_lines(docker, n)}
+    assert procs["1"] == "/sbin/docker-init -- sleep 300"
+    assert "sleep 300" in procs.values()
+    assert json.loads(docker("inspect", n).stdout)[0]["HostConfig"]["Init"] is True
+    # docker stop: SIGTERM reaches the command through the init at once
+    t = time.monotonic()
+    assert docker("stop", n).returncode == 0
+    assert time.monotonic() - t < 5
+    assert docker("inspect", "-f", "{{.State.ExitCode}}", n).stdout.strip() == "143"
+
+
+@pytest.mark.parametrize("init", [True, False])
+def test_init_reaps_zombies(docker, names, init):
+    n = names()
+    # the subshell's background sleep is orphaned: PID 1 inherits it and must reap it
+    cmd = ["run", "-d", "--name", n, "busybox", "sh", "-c", "(sleep 0.2 &); exec sleep 300"]
+    if init:
+        cmd.insert(1, "--init")
+    assert docker(*cmd).returncode == 0
+    time.sleep(1.5)
+    zombies = [p for p in ps_lines(docker, n) if p[1].startswith("Z")]
+    if init:
+        assert zombies == []
+    else:
+        assert zombies, "without an init the orphan stays a zombie (what the test guards)"
+
+
+def test_init_passes_the_exit_status_and_output(docker):
+    r = docker("run", "--rm", "--init", "busybox", "sh", "-c", "echo hi; exit 7")
+    assert r.returncode == 7
+    assert r.stdout == "hi\n"
+    r = docker("run", "--rm", "--init", "busybox", "no-such-cmd-z")
+    assert r.returncode == 127

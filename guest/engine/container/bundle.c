@@ -15,6 +15,7 @@
 #include "guest/engine/container/oci.h"
 #include "shared/base/cleanup.h"
 #include "shared/base/fd.h"
+#include "shared/base/path.h"
 #include "shared/base/strbuf.h"
 #include "shared/fs/file.h"
 #include "shared/fs/resolve.h"
@@ -196,6 +197,15 @@ static int write_bundle_files(struct ctr *c, int rootfd, const char *rootfs,
                            .hostname = hostname,
                            .netns = c->netns,
                            .rootfs = rootfs};
+    bt_autofree char *init = NULL;
+    if (bt_json_get_bool(hc, "Init", false)) {
+        bt_autofree char *dir = bt_path_dirname(c->m->monitor_path);
+        init = bt_xasprintf("%s/berth-init", dir);
+        if (access(init, X_OK) < 0)
+            return bt_err_set(err, BT_E_INTERNAL,
+                              "exec: \"docker-init\": executable file not found in $PATH");
+        in.init_path = init;
+    }
     bt_autoptr(json_t) spec = NULL;
     if (oci_build(&in, &spec, err) < 0)
         return -1;

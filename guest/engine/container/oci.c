@@ -438,7 +438,12 @@ int oci_build(const struct oci_input *in, json_t **out, bt_err **err)
                             json_pack("{s:O, s:O}", "height", json_array_get(cs, 0), "width",
                                       json_array_get(cs, 1)));
     json_object_set_new(process, "user", user);
-    json_object_set_new(process, "args", string_array(in->args));
+    json_t *args = string_array(in->args);
+    if (in->init_path) {
+        json_array_insert_new(args, 0, json_string("--"));
+        json_array_insert_new(args, 0, json_string(OCI_INIT_PATH));
+    }
+    json_object_set_new(process, "args", args);
     json_object_set_new(process, "env", string_array(in->env));
     const char *cwd = bt_json_get_str(cfg, "WorkingDir", "");
     bt_json_set_str(process, "cwd", *cwd ? cwd : "/");
@@ -498,7 +503,12 @@ int oci_build(const struct oci_input *in, json_t **out, bt_err **err)
     const char *domain = bt_json_get_str(cfg, "Domainname", "");
     if (*domain)
         bt_json_set_str(spec, "domainname", domain);
-    json_object_set_new(spec, "mounts", default_mounts(in->dir, hc, in->mount_points));
+    json_t *mounts = default_mounts(in->dir, hc, in->mount_points);
+    if (in->init_path)
+        json_array_append_new(mounts, json_pack("{s:s, s:s, s:s, s:[s, s]}", "destination",
+                                                OCI_INIT_PATH, "type", "bind", "source",
+                                                in->init_path, "options", "bind", "ro"));
+    json_object_set_new(spec, "mounts", mounts);
     json_object_set_new(spec, "linux", linux_);
     *out = spec;
     return 0;

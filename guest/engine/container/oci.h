@@ -19,6 +19,9 @@ struct oci_input {
     const char *hostname;
     const char *netns; /* the network namespace to join (a file), or NULL: a new one */
     const char *rootfs;
+    /* HostConfig.Init: the init program (berth-init) to bind-mount at /sbin/docker-init and
+     * run as PID 1 with the command after "--", as dockerd runs docker-init; NULL: none */
+    const char *init_path;
 };
 
 /* What the runtime mounts on in every container, NULL-terminated: the system file systems
@@ -41,6 +44,9 @@ int oci_devices(const json_t *host_config, json_t *devices, json_t *rules, bt_er
  * not above hard; a device's PathOnHost given, PathInContainer absolute, permissions rwm. */
 int oci_check_ulimits(const json_t *host_config, bt_err **err);
 int oci_check_devices(const json_t *host_config, bt_err **err);
+/* Where --init's program is in the container, as dockerd puts docker-init. */
+#define OCI_INIT_PATH "/sbin/docker-init"
+
 /* The whole config.json. */
 int oci_build(const struct oci_input *in, json_t **out, bt_err **err);
 /* The capability set of a HostConfig: Docker's defaults, CapAdd/CapDrop ("ALL" allowed),
