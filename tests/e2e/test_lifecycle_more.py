@@ -314,3 +314,51 @@ def test_init_passes_the_exit_status_and_output(docker):
     assert r.stdout == "hi\n"
     r = docker("run", "--rm", "--init", "busybox", "no-such-cmd-z")
     assert r.returncode == 127
+
+
+# ---- json-file log rotation ----
+
+def test_log_rotation_keeps_max_file_files_and_logs_reads_them(docker, names):
+    n = names()
+    r = docker("run", "--name", n, "--log-opt", "max-size=1k", "--log-opt", "max-file=3",
+               "busybox", "sh", "-c", "i=1; while [ $i -le 300 ]; do echo line-$i; i=$((i+1)); done")
+    assert r.returncode == 0, r.stderr
+    log_path = json.loads(docker("inspect", n).stdout)[0]["LogPath"]
+    d = os.path.dirname(log_path)
+    files = sorted(f for f in os.listdir(d) if f.startswith(os.path.basename(log_path)))
+    base = os.path.basename(log_path)
+    assert files == [base, base + ".1", base + ".2"], files
+    for f in files:
+        # at most max-size, plus the one line that reached it
+        assert os.path.getsize(os.path.join(d, f)) < 1000 + 100
+    out = docker("logs", n).stdout.split()
+    # the oldest lines were rotated away; what is left is the end, in order, without gaps
+    assert out[-1] == "line-300"
+    assert "line-1" not in out
+    first = int(out[0].split("-")[1])
+    assert out == ["line-%d" % i for i in range(first, 301)]
+    assert len(out) > 20  # more than the current file alone holds
+    assert docker("logs", "--tail", "2", n).stdout.split() == ["line-299", "line-300"]
+
+
+def test_log_opt_unknown_and_invalid(docker):
+    r = docker("run", "--rm", "--log-opt", "foo=bar", "busybox", "true")
+    assert r.returncode != 0
+    assert "unknown log opt 'foo' for json-file log driver" in r.stderr
+    r = docker("run", "--rm", "--log-opt", "max-size=abc", "busybox", "true")
+    assert r.returncode != 0
+    assert "failed to initialize logging driver: invalid size: 'abc'" in r.stderr
+    r = docker("run", "--rm", "--log-opt", "max-size=1k", "--log-opt", "max-file=0", "busybox",
+               "true")
+    assert r.returncode != 0
+    assert "max-file cannot be less than 1" in r.stderr
+
+
+def test_log_follow_across_rotation(docker, names):
+    n = names()
+    assert docker("run", "-d", "--name", n, "--log-opt", "max-size=2k", "--log-opt",
+                  "max-file=5", "busybox", "sh", "-c",
+                  "sleep 1; i=1; while [ $i -le 100 ]; do echo line-$i; i=$((i+1)); "
+                  "usleep 10000; done").returncode == 0
+    out = docker("logs", "-f", n, timeout=60).stdout.split()
+    assert out == ["line-%d" % i for i in range(1, 101)]

@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The HostConfig fields a client sends for --ulimit, --device and --restart (oci-host.c,
- * update.c): any JSON object either fails with a message or gives rlimits whose soft limit is
- * not above the hard one, and devices with an allow rule each.
+ * The HostConfig fields a client sends for --ulimit, --device, --restart and --log-opt
+ * (oci-host.c, update.c, logopts.c): any JSON object either fails with a message or gives rlimits
+ * whose soft limit is not above the hard one, and devices with an allow rule each.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "guest/engine/container/container.h"
+#include "guest/engine/container/container-internal.h"
 #include "guest/engine/container/oci.h"
 #include "shared/json/json.h"
 
@@ -56,6 +56,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     e = NULL;
     if (ctr_check_restart_policy(json_object_get(hc, "RestartPolicy"), &e) < 0)
         must_fail_with_message(e);
+    /* --log-opt: the keys at create, the sizes at start */
+    const json_t *lc = bt_json_get_obj(hc, "LogConfig");
+    e = NULL;
+    if (ctr_log_check_opts(lc, &e) < 0)
+        must_fail_with_message(e);
+    int64_t max_size = 0;
+    int max_files = 0;
+    e = NULL;
+    if (ctr_log_limits(lc, &max_size, &max_files, &e) < 0)
+        must_fail_with_message(e);
+    else if ((max_size != -1 && max_size <= 0) || max_files < 1 || (max_size < 0 && max_files != 1))
+        abort();
     json_decref(hc);
     return 0;
 }

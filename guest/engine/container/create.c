@@ -256,6 +256,8 @@ int ctr_config_from_request(const json_t *body, json_t **config, json_t **host_c
         return bt_err_set(err, BT_E_INVALID,
                           "failed to create container: logging driver \"%s\" is not supported",
                           log_type);
+    if (ctr_log_check_opts(bt_json_get_obj(hc, "LogConfig"), err) < 0)
+        return -1;
     if (!*bt_json_get_str(hc, "NetworkMode", ""))
         bt_json_set_str(hc, "NetworkMode", "default");
     if (!bt_json_get_obj(hc, "LogConfig"))

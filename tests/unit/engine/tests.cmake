@@ -15,3 +15,6 @@ berth_unit_test(test_dns unit/engine/test_dns.c eng_network)
 # the server on port 53 of a network namespace of its own (skipped where none can be made)
 berth_unit_test(test_dns_server unit/engine/test_dns_server.c eng_network)
 berth_unit_test(test_registry_parse unit/engine/test_registry_parse.c eng_registry_parse bt_fs)
+# the json-file options (container/) and the monitor's writer of the log, rotation included
+berth_unit_test(test_container_logopts unit/engine/test_container_logopts.c eng_container bt_json bt_fs bt_base)
+target_sources(test_container_logopts PRIVATE ${PROJECT_SOURCE_DIR}/guest/monitor/logfile.c)
