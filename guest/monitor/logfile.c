@@ -7,11 +7,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "shared/base/cleanup.h"
 #include "shared/base/fd.h"
+#include "shared/base/mem.h"
 #include "shared/base/strbuf.h"
 #include "shared/base/utf8.h"
 
@@ -25,23 +27,71 @@ struct pending {
 struct logfile {
     int fd;
     struct pending out, err;
+    char *path;
+    int64_t size, max_size; /* max_size -1: no rotation */
+    int max_files;
 };
 
 struct logfile *logfile_open(const char *path, bt_err **err)
+{
+    return logfile_open_rotating(path, -1, 1, err);
+}
+
+struct logfile *logfile_open_rotating(const char *path, int64_t max_size, int max_files,
+                                      bt_err **err)
 {
     struct logfile *l = bt_xzalloc(sizeof(*l));
     l->fd = -1;
     l->out.stream = "stdout";
     l->err.stream = "stderr";
+    l->max_size = max_size;
+    l->max_files = max_files < 1 ? 1 : max_files;
     if (path) {
         l->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-        if (l->fd < 0) {
+        struct stat st;
+        if (l->fd < 0 || fstat(l->fd, &st) < 0) {
             bt_err_errno(err, errno, "open log \"%s\"", path);
+            bt_fd_close(l->fd);
             free(l);
             return NULL;
         }
+        l->size = st.st_size;
+        l->path = bt_xstrdup(path);
     }
     return l;
+}
+
+int logfile_rotate_files(const char *path, int max_files, bt_err **err)
+{
+    if (max_files < 2)
+        return 0;
+    bt_autofree char *last = bt_xasprintf("%s.%d", path, max_files - 1);
+    if (unlink(last) < 0 && errno != ENOENT)
+        return bt_err_errno(err, errno, "remove \"%s\"", last);
+    for (int i = max_files - 2; i >= 0; i--) {
+        bt_autofree char *from = i ? bt_xasprintf("%s.%d", path, i) : bt_xstrdup(path);
+        bt_autofree char *to = bt_xasprintf("%s.%d", path, i + 1);
+        if (rename(from, to) < 0 && errno != ENOENT)
+            return bt_err_errno(err, errno, "rename \"%s\"", from);
+    }
+    return 0;
+}
+
+/* dockerd's checkCapacityAndRotate: a file at its size or above goes before the next line */
+static void rotate_if_full(struct logfile *l)
+{
+    if (l->max_size < 0 || l->size < l->max_size || !l->path)
+        return;
+    bt_autoerr bt_err *e = NULL;
+    if (logfile_rotate_files(l->path, l->max_files, &e) < 0)
+        return; /* keep writing to the full file rather than lose output */
+    int flags = O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | (l->max_files < 2 ? O_TRUNC : 0);
+    int fd = open(l->path, flags, 0640);
+    if (fd < 0)
+        return;
+    bt_fd_close(l->fd);
+    l->fd = fd;
+    l->size = 0;
 }
 
 char *logfile_sanitize_utf8(const char *s, size_t len, size_t *out_len)
@@ -93,8 +143,10 @@ static void emit(struct logfile *l, const char *stream, const char *data, size_t
         return;
     size_t tl = strlen(text);
     text[tl] = '\n'; /* replaces the NUL: the buffer is written with its length */
+    rotate_if_full(l);
     /* a log that cannot be written (disk full) must not stop the container */
-    bt_fd_write_all(l->fd, text, tl + 1, NULL);
+    if (bt_fd_write_all(l->fd, text, tl + 1, NULL) == 0)
+        l->size += (int64_t)tl + 1;
     free(text);
 }
 
@@ -140,5 +192,6 @@ void logfile_close(struct logfile *l)
     bt_fd_close(l->fd);
     bt_strbuf_free(&l->out.buf);
     bt_strbuf_free(&l->err.buf);
+    free(l->path);
     free(l);
 }

@@ -219,7 +219,9 @@ static int run_container(const char *bundle)
     m.tty = bt_json_get_bool(mcfg, "tty", false);
     m.stdin_once = bt_json_get_bool(mcfg, "stdin_once", false);
     m.sigfd = block_sigchld();
-    m.log = logfile_open(bt_json_get_str(mcfg, "log_path", NULL), &err);
+    m.log = logfile_open_rotating(bt_json_get_str(mcfg, "log_path", NULL),
+                                  bt_json_get_int(mcfg, "log_max_size", -1),
+                                  (int)bt_json_get_int(mcfg, "log_max_file", 1), &err);
     if (!m.log) {
         monproto_send(CTL_FD, -1, NULL, "failed 255 %s", bt_err_msg(err));
         return 1;

@@ -171,6 +171,20 @@ void api_container_archive_get(struct api_call *call)
     api_reply_header(call, "X-Docker-Container-Path-Stat", h);
 }
 
+/* GET /containers/{id}/export (docker export) */
+void api_container_export(struct api_call *call)
+{
+    bt_autoerr bt_err *err = NULL;
+    bt_autoptr(ctr) c = ctr_get(CTRS(call), api_param(call, 0), &err);
+    struct ctr_archive *a = c ? ctr_export_open(CTRS(call), c, &err) : NULL;
+    if (!a) {
+        api_reply_error(call, err);
+        return;
+    }
+    if (api_reply_stream(call, 200, "application/x-tar", archive_producer, a) < 0)
+        ctr_archive_close(a);
+}
+
 void api_container_archive_put(struct api_call *call)
 {
     const char *path;

@@ -52,6 +52,9 @@ void api_network_prune(struct api_call *call);
 /* archive (docker cp) */
 void api_container_archive_stat(struct api_call *call);
 void api_container_archive_get(struct api_call *call);
+void api_container_export(struct api_call *call);
+void api_container_changes(struct api_call *call);
+void api_container_update(struct api_call *call);
 void api_container_archive_put(struct api_call *call);
 
 /* exec */

@@ -41,6 +41,9 @@ const struct api_route api_routes[] = {
         R("HEAD", "/containers/{id}/archive", api_container_archive_stat),
         R("GET", "/containers/{id}/archive", api_container_archive_get),
         RS("PUT", "/containers/{id}/archive", api_container_archive_put),
+        R("GET", "/containers/{id}/export", api_container_export),
+        R("GET", "/containers/{id}/changes", api_container_changes),
+        R("POST", "/containers/{id}/update", api_container_update),
         R("DELETE", "/containers/{id}", api_container_delete),
 
         R("POST", "/volumes/create", api_volume_create),

@@ -10,6 +10,7 @@
  */
 #include "guest/engine/container/archive.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -25,6 +26,7 @@
 #include "shared/base/cleanup.h"
 #include "shared/base/fd.h"
 #include "shared/base/log.h"
+#include "shared/base/mem.h"
 #include "shared/base/path.h"
 #include "shared/fs/resolve.h"
 #include "shared/json/json.h"
@@ -345,6 +347,7 @@ struct ctr_archive {
     char *name;
     char *top; /* the archive name of the path: st.name */
     bool dir;
+    bool export_; /* docker export: the root file system alone (ctr_export_open) */
 };
 
 /* prefix + "/" + rel, as dockerd joins names below a rebased top ("./a", "/a", "data/a") */
@@ -439,11 +442,56 @@ struct ctr_archive *ctr_archive_open(struct ctr_manager *m, struct ctr *c, const
     return a;
 }
 
+struct ctr_archive *ctr_export_open(struct ctr_manager *m, struct ctr *c, bt_err **err)
+{
+    struct ctr_archive *a = bt_xzalloc(sizeof(*a));
+    a->dirfd = -1;
+    a->export_ = true;
+    if (session_begin(m, c, &a->s, err) < 0) {
+        free(a);
+        return NULL;
+    }
+    a->dirfd = fcntl(a->s.fs.m[0].fd, F_DUPFD_CLOEXEC, 0);
+    if (a->dirfd < 0) {
+        bt_err_errno(err, errno, "export %s", c->id);
+        ctr_archive_close(a);
+        return NULL;
+    }
+    return a;
+}
+
+/* dockerd's export is archive.Tar of the mounted layer: the entries of the top directory named
+ * relative to it ("bin", "bin/sh"), no entry for the top itself, none of the mounts */
+static int write_export(struct ctr_archive *a, struct bt_tar_writer *tw, bt_err **err)
+{
+    bt_autofree char *root = bt_xasprintf("/proc/self/fd/%d", a->dirfd);
+    DIR *d = opendir(root);
+    if (!d)
+        return bt_err_errno(err, errno, "export %s", a->s.c->id);
+    char **names = bt_xzalloc(sizeof(char *));
+    for (struct dirent *e; (e = readdir(d));)
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+            bt_strv_push(&names, e->d_name);
+    closedir(d);
+    size_t n = 0;
+    while (names[n])
+        n++;
+    qsort(names, n, sizeof(*names), bt_strp_cmp);
+    struct bt_pack_opts po = {.mtime = -1};
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++)
+        rc = bt_tar_writer_add_at(tw, a->dirfd, names[i], names[i], &po, err);
+    bt_strv_free(names);
+    return rc;
+}
+
 int ctr_archive_write(struct ctr_archive *a, int fd, bt_err **err)
 {
     bt_autoptr(bt_tar_writer) tw = bt_tar_writer_new(fd, BT_TAR_PLAIN, err);
     if (!tw)
         return -1;
+    if (a->export_)
+        return write_export(a, tw, err) < 0 ? -1 : bt_tar_writer_finish(tw, NULL, NULL, err);
     if (write_tree(tw, &a->s.fs, a->w.mount, a->dirfd, a->name, a->w.path, a->top, err) < 0)
         return -1;
     if (a->dir && write_mounts_below(a, tw, err) < 0)

@@ -54,6 +54,10 @@ struct ctr_archive;
  * container's mounts below a directory are in the archive, as the container sees them. */
 struct ctr_archive *ctr_archive_open(struct ctr_manager *m, struct ctr *c, const char *path,
                                      struct ctr_path_stat *st, bt_err **err);
+/* docker export: an archive of the container's whole root file system as its image and its
+ * changes make it (the overlay, mounted for the while when the container does not run),
+ * without the container's mounts, written by ctr_archive_write(). */
+struct ctr_archive *ctr_export_open(struct ctr_manager *m, struct ctr *c, bt_err **err);
 /* Write the (uncompressed) tar to fd. */
 int ctr_archive_write(struct ctr_archive *a, int fd, bt_err **err);
 /* Release the container (see above). NULL is fine. */

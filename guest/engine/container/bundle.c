@@ -15,6 +15,7 @@
 #include "guest/engine/container/oci.h"
 #include "shared/base/cleanup.h"
 #include "shared/base/fd.h"
+#include "shared/base/path.h"
 #include "shared/base/strbuf.h"
 #include "shared/fs/file.h"
 #include "shared/fs/resolve.h"
@@ -156,6 +157,12 @@ static int write_monitor_json(struct ctr *c, const json_t *cfg, const json_t *hc
     bt_json_set_bool(mon, "open_stdin", bt_json_get_bool(cfg, "OpenStdin", false));
     bt_json_set_bool(mon, "stdin_once", bt_json_get_bool(cfg, "StdinOnce", false));
     bt_json_set_str(mon, "log_path", no_log ? NULL : log_path);
+    int64_t max_size = -1;
+    int max_files = 1;
+    if (!no_log && ctr_log_limits(log, &max_size, &max_files, err) < 0)
+        return bt_err_wrap(err, "failed to initialize logging driver");
+    bt_json_set_int(mon, "log_max_size", max_size);
+    bt_json_set_int(mon, "log_max_file", max_files);
     bt_json_set_str(mon, "exit_file", exit_path);
     bt_json_set_str(mon, "ctl_socket", ctl_path);
     bt_autofree char *cache = bt_xasprintf("%s/seccomp", c->m->exec_root);
@@ -196,6 +203,15 @@ static int write_bundle_files(struct ctr *c, int rootfd, const char *rootfs,
                            .hostname = hostname,
                            .netns = c->netns,
                            .rootfs = rootfs};
+    bt_autofree char *init = NULL;
+    if (bt_json_get_bool(hc, "Init", false)) {
+        bt_autofree char *dir = bt_path_dirname(c->m->monitor_path);
+        init = bt_xasprintf("%s/berth-init", dir);
+        if (access(init, X_OK) < 0)
+            return bt_err_set(err, BT_E_INTERNAL,
+                              "exec: \"docker-init\": executable file not found in $PATH");
+        in.init_path = init;
+    }
     bt_autoptr(json_t) spec = NULL;
     if (oci_build(&in, &spec, err) < 0)
         return -1;

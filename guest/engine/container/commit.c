@@ -14,7 +14,7 @@
 #include "shared/base/strbuf.h"
 #include "shared/json/json.h"
 
-static char **mount_points(const json_t *rec)
+char **ctr_rootfs_mount_points(const json_t *rec)
 {
     char **out = bt_xzalloc(sizeof(char *));
     for (size_t i = 0; oci_system_mounts[i]; i++)
@@ -47,7 +47,7 @@ static char *join_cmd(const json_t *cmd)
 static char *commit_build_step(struct ctr_manager *m, struct ctr *c,
                                const struct ctr_commit_opts *o, bt_err **err)
 {
-    bt_autostrv char **mps = mount_points(c->rec);
+    bt_autostrv char **mps = ctr_rootfs_mount_points(c->rec);
     bt_autofree char *upper = bt_xasprintf("%s/rootfs/upper", c->dir);
     struct image_commit_opts io = {
             .base = bt_json_get_str(c->rec, "Image", ""),
@@ -86,7 +86,7 @@ static char *commit_locked(struct ctr_manager *m, struct ctr *c, const struct ct
     if (!cfg)
         return NULL;
     ctr_merge_config(cfg, ctr_cfg);
-    bt_autostrv char **mps = mount_points(c->rec);
+    bt_autostrv char **mps = ctr_rootfs_mount_points(c->rec);
     bt_autofree char *upper = bt_xasprintf("%s/rootfs/upper", c->dir);
     bt_autofree char *created_by = join_cmd(bt_json_get_arr(ctr_cfg, "Cmd"));
     struct image_commit_opts io = {

@@ -170,6 +170,27 @@ void ctr_mount_points_release(struct ctr_manager *m, const json_t *rec);
  * the container's at commit): what `lower` says, where cfg says nothing. */
 void ctr_merge_config(json_t *cfg, const json_t *lower);
 
+/* commit.c: the destinations of every mount the runtime puts on the root file system (the
+ * system ones, the network files, the container's own), NULL-terminated: the points it makes in
+ * the read-write layer, which are not the container's changes (dockerd keeps them in an init
+ * layer). */
+char **ctr_rootfs_mount_points(const json_t *rec);
+
+/* diff.c: docker diff from an overlay upper directory, as moby's OverlayChanges: lowers are the
+ * layers below it (top first), skip the mount points (ctr_rootfs_mount_points()), which are
+ * left out, and the directories above them count as unchanged unless something else in them
+ * was added or deleted. Pure (for tests). */
+int ctr_diff_compute(const char *upper, char *const *lowers, char *const *skip,
+                     struct ctr_change **out, size_t *n, bt_err **err);
+
+/* logopts.c: the json-file driver's --log-opt. At create: only the keys dockerd knows
+ * ("unknown log opt 'x' for json-file log driver"); at a start: max-size in bytes (-1: none)
+ * and max-file (1 when there is no max-size), in dockerd's words when they do not parse. */
+int ctr_log_check_opts(const json_t *log_config, bt_err **err);
+int ctr_log_limits(const json_t *log_config, int64_t *max_size, int *max_files, bt_err **err);
+/* go-units' FromHumanSize: "1k" 1000, "1.5MB" 1500000, "10 kib" 10000 ("invalid size: 'x'"). */
+int ctr_parse_human_size(const char *s, int64_t *out, bt_err **err);
+
 /* names.c */
 char *ctr_random_name(void);
 int ctr_validate_name(const char *name, bt_err **err);

@@ -156,6 +156,39 @@ struct ctr_commit_opts {
 char *ctr_commit(struct ctr_manager *m, struct ctr *c, const struct ctr_commit_opts *o,
                  bt_err **err);
 
+/* ---- update ---- */
+
+/* docker update: the body of POST /containers/{id}/update (Resources fields and
+ * RestartPolicy) into the container's HostConfig, and into its cgroup while it runs.
+ * warnings: NULL-terminated, the caller frees. Errors in dockerd's words: the request's own
+ * values (BT_E_INVALID), "Cannot update container ID: ..." (BT_E_CONFLICT for values that do
+ * not fit the container's, BT_E_INTERNAL when the cgroup refuses them). */
+int ctr_update(struct ctr_manager *m, struct ctr *c, const json_t *body, char ***warnings,
+               bt_err **err);
+/* dockerd's ValidateRestartPolicy (BT_E_INVALID "invalid restart policy: ..."). */
+int ctr_check_restart_policy(const json_t *restart_policy, bt_err **err);
+
+/* ---- diff ---- */
+
+/* dockerd's archive.ChangeType */
+enum ctr_change_kind {
+    CTR_CHANGE_MODIFY = 0,
+    CTR_CHANGE_ADD = 1,
+    CTR_CHANGE_DELETE = 2,
+};
+
+struct ctr_change {
+    char *path; /* absolute in the container: "/etc/passwd" */
+    enum ctr_change_kind kind;
+};
+
+/* docker diff: the container's changes to its image's file system, in dockerd's order (a walk
+ * of the read-write layer, names in byte order, parents first). The engine's own mount points
+ * (/etc/hosts, /dev, ...) are not changes. */
+int ctr_changes(struct ctr_manager *m, struct ctr *c, struct ctr_change **out, size_t *n,
+                bt_err **err);
+void ctr_changes_free(struct ctr_change *list, size_t n);
+
 /* ---- attach, resize, top ---- */
 
 struct ctr_attach_opts {

@@ -204,7 +204,8 @@ static int validate_host_config(const json_t *hc, char ***warnings, bt_err **err
     if (strcmp(net, "container:") == 0)
         return bt_err_set(err, BT_E_INVALID, "invalid container format container:<name|id>");
     bt_autostrv char **caps = NULL;
-    if (oci_capabilities(hc, &caps, err) < 0)
+    if (oci_capabilities(hc, &caps, err) < 0 || oci_check_ulimits(hc, err) < 0 ||
+        oci_check_devices(hc, err) < 0)
         return -1;
     return 0;
 }
@@ -277,6 +278,8 @@ int ctr_config_from_request(const json_t *body, json_t **config, json_t **host_c
         return bt_err_set(err, BT_E_INVALID,
                           "failed to create container: logging driver \"%s\" is not supported",
                           log_type);
+    if (ctr_log_check_opts(bt_json_get_obj(hc, "LogConfig"), err) < 0)
+        return -1;
     if (!*bt_json_get_str(hc, "NetworkMode", ""))
         bt_json_set_str(hc, "NetworkMode", "default");
     if (!bt_json_get_obj(hc, "LogConfig"))

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -190,6 +191,38 @@ static bool follow_running(const struct ctr *c)
            c->busy;
 }
 
+/* The rotated files (path.N-1 ... path.1, oldest first) and then path itself, each line to
+ * fn; *logfd and *off are left on path, for a follow to go on from. */
+static int scan_files(const char *path, int max_files, int *logfd, off_t *off,
+                      int (*fn)(struct entry *, void *), void *arg, const struct ctr_logs_opts *o)
+{
+    for (int i = max_files - 1; i >= 1; i--) {
+        bt_autofree char *old = bt_xasprintf("%s.%d", path, i);
+        bt_autoclose int fd = open(old, O_RDONLY | O_CLOEXEC);
+        off_t o_off = 0;
+        if (fd >= 0 && scan(fd, &o_off, fn, arg, o) < 0)
+            return -1;
+    }
+    *logfd = open(path, O_RDONLY | O_CLOEXEC);
+    *off = 0;
+    return *logfd >= 0 ? scan(*logfd, off, fn, arg, o) : 0;
+}
+
+/* While following: when the monitor rotated the file away, the rest of the old one, then the
+ * new one from its start. */
+static int follow_rotation(const char *path, int *logfd, off_t *off, struct out *w)
+{
+    struct stat now, cur;
+    if (*logfd < 0 || stat(path, &now) < 0 || fstat(*logfd, &cur) < 0 || now.st_ino == cur.st_ino)
+        return 0;
+    if (scan(*logfd, off, out_entry, w, w->o) < 0)
+        return -1;
+    close(*logfd);
+    *logfd = open(path, O_RDONLY | O_CLOEXEC);
+    *off = 0;
+    return 0;
+}
+
 int ctr_logs(struct ctr_manager *m, struct ctr *c, const struct ctr_logs_opts *o, int fd,
              bool (*gone)(int fd), bt_err **err)
 {
@@ -199,30 +232,32 @@ int ctr_logs(struct ctr_manager *m, struct ctr *c, const struct ctr_logs_opts *o
     bool tty = bt_json_get_bool(cfg, "Tty", false);
     bool none = strcmp(bt_json_get_str(lc, "Type", "json-file"), "none") == 0;
     bt_autofree char *path = bt_xasprintf("%s/%s-json.log", c->dir, c->id);
+    int64_t max_size;
+    int max_files = 1;
+    if (ctr_log_limits(lc, &max_size, &max_files, NULL) < 0)
+        max_files = 1;
     pthread_mutex_unlock(&c->lock);
     if (none)
         return bt_err_set(err, BT_E_INVALID, "configured logging driver does not support reading");
-    bt_autoclose int logfd = open(path, O_RDONLY | O_CLOEXEC);
+    bt_autoclose int logfd = -1;
     off_t off = 0;
     struct out w = {.fd = fd, .tty = tty, .o = o};
-    if (logfd >= 0) {
-        if (o->tail >= 0) {
-            struct ring r = {.cap = o->tail};
-            r.e = bt_xzalloc((size_t)(o->tail > 0 ? o->tail : 1) * sizeof(struct entry));
-            scan(logfd, &off, ring_add, &r, o);
-            int rc = 0;
-            for (long long i = 0; i < r.n; i++) {
-                struct entry *e = &r.e[(r.head + i) % r.cap];
-                if (rc == 0)
-                    rc = emit(fd, tty, o, e);
-                entry_free(e);
-            }
-            free(r.e);
-            if (rc < 0)
-                return 0; /* the client went away */
-        } else if (scan(logfd, &off, out_entry, &w, o) < 0) {
-            return 0;
+    if (o->tail >= 0) {
+        struct ring r = {.cap = o->tail};
+        r.e = bt_xzalloc((size_t)(o->tail > 0 ? o->tail : 1) * sizeof(struct entry));
+        scan_files(path, max_files, &logfd, &off, ring_add, &r, o);
+        int rc = 0;
+        for (long long i = 0; i < r.n; i++) {
+            struct entry *e = &r.e[(r.head + i) % r.cap];
+            if (rc == 0)
+                rc = emit(fd, tty, o, e);
+            entry_free(e);
         }
+        free(r.e);
+        if (rc < 0)
+            return 0; /* the client went away */
+    } else if (scan_files(path, max_files, &logfd, &off, out_entry, &w, o) < 0) {
+        return 0;
     }
     if (!o->follow)
         return 0;
@@ -235,6 +270,8 @@ int ctr_logs(struct ctr_manager *m, struct ctr *c, const struct ctr_logs_opts *o
         pthread_mutex_unlock(&c->lock);
         if (logfd < 0)
             logfd = open(path, O_RDONLY | O_CLOEXEC);
+        if (follow_rotation(path, &logfd, &off, &w) < 0)
+            return 0;
         if (logfd >= 0 && scan(logfd, &off, out_entry, &w, o) < 0)
             return 0;
         if (!running || gone(fd))

@@ -284,7 +284,7 @@ static json_t *device_rules(bool privileged)
     return r;
 }
 
-static json_t *resources(const json_t *hc)
+json_t *oci_resources(const json_t *hc)
 {
     json_t *res = json_object();
     json_object_set_new(res, "devices", device_rules(bt_json_get_bool(hc, "Privileged", false)));
@@ -431,6 +431,15 @@ int oci_build(const struct oci_input *in, json_t **out, bt_err **err)
     bt_autoptr(json_t) seccomp = NULL;
     if (!priv && seccomp_profile(hc, (const char *const *)caps, &seccomp, err) < 0)
         return -1;
+    struct rlimit own[RLIM_NLIMITS];
+    for (int r = 0; r < RLIM_NLIMITS; r++)
+        if (getrlimit(r, &own[r]) < 0)
+            own[r].rlim_max = RLIM_INFINITY;
+    bt_autoptr(json_t) rlimits = NULL;
+    bt_autoptr(json_t) host_devs = json_array();
+    bt_autoptr(json_t) host_rules = json_array();
+    if (oci_rlimits(hc, own, &rlimits, err) < 0 || oci_devices(hc, host_devs, host_rules, err) < 0)
+        return -1;
     json_t *capset = json_pack("{s:o}", "bounding", string_array(caps));
     /* dockerd's SetCapabilities: a non-root user gets only the bounding set, as execve would
      * leave it */
@@ -456,19 +465,27 @@ int oci_build(const struct oci_input *in, json_t **out, bt_err **err)
                             json_pack("{s:O, s:O}", "height", json_array_get(cs, 0), "width",
                                       json_array_get(cs, 1)));
     json_object_set_new(process, "user", user);
-    json_object_set_new(process, "args", string_array(in->args));
+    json_t *args = string_array(in->args);
+    if (in->init_path) {
+        json_array_insert_new(args, 0, json_string("--"));
+        json_array_insert_new(args, 0, json_string(OCI_INIT_PATH));
+    }
+    json_object_set_new(process, "args", args);
     json_object_set_new(process, "env", string_array(in->env));
     const char *cwd = bt_json_get_str(cfg, "WorkingDir", "");
     bt_json_set_str(process, "cwd", *cwd ? cwd : "/");
     json_object_set_new(process, "capabilities", capset);
     bt_json_set_bool(process, "noNewPrivileges", has_security_opt(hc, "no-new-privileges"));
+    if (json_array_size(rlimits))
+        json_object_set(process, "rlimits", rlimits);
     int64_t oom = bt_json_get_int(hc, "OomScoreAdj", 0);
     if (oom)
         bt_json_set_int(process, "oomScoreAdj", oom);
 
     json_t *linux_ = json_object();
     json_object_set_new(linux_, "namespaces", namespaces(hc, in->netns));
-    json_object_set_new(linux_, "resources", resources(hc));
+    json_object_set_new(linux_, "resources", oci_resources(hc));
+    json_array_extend(json_object_get(json_object_get(linux_, "resources"), "devices"), host_rules);
     bt_autofree char *cg = bt_xasprintf("/berth/%s", in->id);
     bt_json_set_str(linux_, "cgroupsPath", cg);
     json_t *devs = json_array();
@@ -479,6 +496,7 @@ int oci_build(const struct oci_input *in, json_t **out, bt_err **err)
                     {"/dev/random", 1, 8}, {"/dev/urandom", 1, 9}, {"/dev/tty", 5, 0}};
     for (size_t i = 0; i < sizeof(std_devs) / sizeof(std_devs[0]); i++)
         json_array_append_new(devs, device(std_devs[i].path, std_devs[i].major, std_devs[i].minor));
+    json_array_extend(devs, host_devs);
     json_object_set_new(linux_, "devices", devs);
     json_t *sysctl = bt_json_get_obj(hc, "Sysctls");
     if (sysctl)
@@ -503,7 +521,12 @@ int oci_build(const struct oci_input *in, json_t **out, bt_err **err)
     const char *domain = bt_json_get_str(cfg, "Domainname", "");
     if (*domain)
         bt_json_set_str(spec, "domainname", domain);
-    json_object_set_new(spec, "mounts", default_mounts(in->dir, hc, in->mount_points));
+    json_t *mounts = default_mounts(in->dir, hc, in->mount_points);
+    if (in->init_path)
+        json_array_append_new(mounts, json_pack("{s:s, s:s, s:s, s:[s, s]}", "destination",
+                                                OCI_INIT_PATH, "type", "bind", "source",
+                                                in->init_path, "options", "bind", "ro"));
+    json_object_set_new(spec, "mounts", mounts);
     json_object_set_new(spec, "linux", linux_);
     *out = spec;
     return 0;

@@ -3,6 +3,7 @@
 /* Building OCI runtime specs from Docker configuration (internal to container/). */
 #include <jansson.h>
 #include <stdbool.h>
+#include <sys/resource.h>
 
 #include "guest/engine/container/container-internal.h"
 
@@ -18,6 +19,9 @@ struct oci_input {
     const char *hostname;
     const char *netns; /* the network namespace to join (a file), or NULL: a new one */
     const char *rootfs;
+    /* HostConfig.Init: the init program (berth-init) to bind-mount at /sbin/docker-init and
+     * run as PID 1 with the command after "--", as dockerd runs docker-init; NULL: none */
+    const char *init_path;
 };
 
 /* What the runtime mounts on in every container, NULL-terminated: the system file systems
@@ -25,6 +29,23 @@ struct oci_input {
  * in the run directory under their base names. A commit leaves their mount points out. */
 extern const char *const oci_system_mounts[];
 extern const char *const oci_network_files[];
+
+/* The OCI linux.resources of a HostConfig (device rules, memory, cpu, pids). New reference. */
+json_t *oci_resources(const json_t *host_config);
+/* HostConfig.Ulimits as OCI process.rlimits (new array). own: berthd's limits, indexed by
+ * resource (NULL: not checked); a hard limit above its own is refused with runc's words, as
+ * the kernel would refuse it without CAP_SYS_RESOURCE. */
+int oci_rlimits(const json_t *host_config, const struct rlimit *own, json_t **out, bt_err **err);
+/* HostConfig.Devices: the host nodes (stat()ed now, symlinks followed) appended to devices
+ * (linux.devices) and their allow rules to rules (linux.resources.devices). dockerd's words
+ * for a missing path or one that is no device node. */
+int oci_devices(const json_t *host_config, json_t *devices, json_t *rules, bt_err **err);
+/* The create-time checks of the two (go-units' and dockerd's words): known ulimit names, soft
+ * not above hard; a device's PathOnHost given, PathInContainer absolute, permissions rwm. */
+int oci_check_ulimits(const json_t *host_config, bt_err **err);
+int oci_check_devices(const json_t *host_config, bt_err **err);
+/* Where --init's program is in the container, as dockerd puts docker-init. */
+#define OCI_INIT_PATH "/sbin/docker-init"
 
 /* The whole config.json. */
 int oci_build(const struct oci_input *in, json_t **out, bt_err **err);

@@ -293,6 +293,21 @@ static int v1_create(const char *path, const struct rt_resources *res, bt_err **
     return 0;
 }
 
+static int v1_update(const char *path, const struct rt_resources *r, bt_err **err)
+{
+    discover();
+    /* The kernel keeps memory+swap >= the limit at every step: a limit raised above the old
+     * memory+swap needs the new memory+swap first, a lowered one after (apply()'s order). Best
+     * effort first; apply() writes it again in its own order. */
+    if (r->has_memory_swap && r->memory_swap != 0 && find("memory")) {
+        bt_autofree char *dir = need("memory", path, NULL);
+        bt_autofree char *memsw = dir ? bt_xasprintf("%s/memory.memsw.limit_in_bytes", dir) : NULL;
+        if (memsw && access(memsw, F_OK) == 0)
+            (void)write_i64(dir, "memory.memsw.limit_in_bytes", r->memory_swap, NULL);
+    }
+    return apply(path, r, err);
+}
+
 static int v1_enter(const char *path, pid_t pid, bt_err **err)
 {
     discover();
@@ -544,6 +559,7 @@ const struct rt_cgroup_driver rt_cgroup_v1 = {
         .join_open = v1_join_open,
         .enter = v1_enter,
         .remove = v1_remove,
+        .update = v1_update,
         .freeze = v1_freeze,
         .dir = v1_dir,
         .mount = v1_mount,

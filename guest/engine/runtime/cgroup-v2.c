@@ -162,6 +162,12 @@ static int v2_create(const char *path, const struct rt_resources *res, bt_err **
     return 0;
 }
 
+static int v2_update(const char *path, const struct rt_resources *r, bt_err **err)
+{
+    bt_autofree char *dir = dir_of(path);
+    return apply(dir, r, err);
+}
+
 static int v2_enter(const char *path, pid_t pid, bt_err **err)
 {
     bt_autofree char *dir = dir_of(path);
@@ -291,6 +297,7 @@ const struct rt_cgroup_driver rt_cgroup_v2 = {
         .join_open = v2_join_open,
         .enter = v2_enter,
         .remove = v2_remove,
+        .update = v2_update,
         .freeze = v2_freeze,
         .dir = v2_dir,
         .mount = v2_mount,

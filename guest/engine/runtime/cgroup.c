@@ -236,6 +236,20 @@ int rt_cgroup_freeze(const char *cgroups_path, bool frozen, bt_err **err)
     return rt_cgroup_driver()->freeze(cgroups_path, frozen, err);
 }
 
+int rt_cgroup_update(const char *cgroups_path, const json_t *resources, bt_err **err)
+{
+    if (!cgroups_path)
+        return bt_err_set(err, BT_E_INVALID, "cgroup: the spec has no linux.cgroupsPath");
+    struct rt_resources r = {0};
+    int rc = rt_resources_from_json(resources, &r, err);
+    if (rc == 0)
+        rc = rt_cgroup_driver()->update(cgroups_path, &r, err);
+    free(r.cpus);
+    free(r.mems);
+    free(r.devices);
+    return rc;
+}
+
 int rt_cgroup_remove(const char *cgroups_path, bt_err **err)
 {
     if (!cgroups_path)

@@ -64,6 +64,9 @@ struct rt_cgroup_driver {
     int (*enter)(const char *path, pid_t pid, bt_err **err);
     /* rmdir it; missing is fine. */
     int (*remove)(const char *path, bt_err **err);
+    /* Apply res to the existing cgroup `path` (docker update: a running container's new
+     * limits); the settings res does not have stay as they are. */
+    int (*update)(const char *path, const struct rt_resources *res, bt_err **err);
     /* Freeze or thaw every process in it, and wait until the kernel says it is done. */
     int (*freeze)(const char *path, bool frozen, bt_err **err);
     /* Its directory for a controller (ignored by v2); NULL with ENOENT when not mounted. */

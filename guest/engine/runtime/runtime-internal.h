@@ -253,6 +253,10 @@ struct rt_resources {
     size_t ndevices;
 };
 
+/* An OCI linux.resources object into r (zeroed by the caller; its strings and rules the
+ * caller frees, even on failure). */
+int rt_resources_from_json(const json_t *resources, struct rt_resources *r, bt_err **err);
+
 /* True when the spec asks for any cgroup setting. */
 bool rt_resources_any(const struct rt_resources *r);
 

@@ -111,6 +111,10 @@ const char *rt_spec_cgroups_path(const struct rt_spec *spec);
  * the new state (BT_E_TIMEOUT after a few seconds). */
 int rt_cgroup_freeze(const char *cgroups_path, bool frozen, bt_err **err);
 
+/* docker update: apply resources (an OCI linux.resources object) to the running container's
+ * cgroup; what it does not name stays as it is. */
+int rt_cgroup_update(const char *cgroups_path, const json_t *resources, bt_err **err);
+
 /* Remove the container's cgroup (a cgroupsPath, NULL for none) after its processes exited
  * (retrying briefly while the kernel still counts exiting tasks). A cgroup that is already
  * gone is not an error. Parent cgroups are left alone: other containers share them. */

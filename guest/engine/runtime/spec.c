@@ -296,6 +296,14 @@ static int parse_resources(const json_t *lnx, struct rt_resources *r, bt_err **e
     return 0;
 }
 
+int rt_resources_from_json(const json_t *resources, struct rt_resources *r, bt_err **err)
+{
+    json_t *lnx = json_pack("{s:O}", "resources", resources);
+    int rc = parse_resources(lnx, r, err);
+    json_decref(lnx);
+    return rc;
+}
+
 static int parse_device(const json_t *d, const char *where, struct rt_device *out, bt_err **err)
 {
     const char *path = NULL, *type = NULL;
