@@ -337,3 +337,24 @@ def test_push_and_pull(reg_engine):
     assert [ln.split(" ", 1)[1] for ln in lines] == [
         "image push %s (name=127.0.0.1:5000/ev)" % ref] + [
         "image pull %s (name=127.0.0.1:5000/ev)" % ref] * 2
+
+
+def test_update_export_and_health_status(docker, names, tmp_path):
+    n = names()
+    t0 = time.time()
+    assert docker("run", "-d", "--name", n, "--memory", "200m", "--health-cmd", "true",
+                  "--health-interval", "1s", "busybox", "sleep", "300").returncode == 0
+    assert docker("update", "--memory", "100m", n).returncode == 0
+    r = docker("export", "-o", str(tmp_path / "fs.tar"), n)
+    assert r.returncode == 0 and (tmp_path / "fs.tar").stat().st_size > 0, r.stderr
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        acts = [ln.split(" ", 1)[0] for ln in window(
+            docker, t0, "--filter", "container=" + n, "--format", "{{.Action}}")]
+        if "health_status:" in acts:
+            break
+        time.sleep(0.5)
+    assert "update" in acts and "export" in acts, acts
+    lines = window(docker, t0, "--filter", "event=health_status", "--filter", "container=" + n,
+                   "--format", "{{.Action}}")
+    assert lines[:1] == ["health_status: healthy"], lines

@@ -181,6 +181,7 @@ void api_container_export(struct api_call *call)
         api_reply_error(call, err);
         return;
     }
+    ctr_emit(c, "export", NULL);
     if (api_reply_stream(call, 200, "application/x-tar", archive_producer, a) < 0)
         ctr_archive_close(a);
 }

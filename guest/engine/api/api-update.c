@@ -40,5 +40,6 @@ void api_container_update(struct api_call *call)
         api_reply_error(call, err);
         return;
     }
+    ctr_emit(c, "update", NULL);
     api_reply_json(call, 200, json_pack("{s:o}", "Warnings", bt_json_strv(warnings)));
 }
