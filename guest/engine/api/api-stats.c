@@ -5,9 +5,11 @@
  * figures from them:
  *  - CPU %: (cpu_stats.cpu_usage.total_usage - precpu's) / (system_cpu_usage - precpu's)
  *    * online_cpus * 100. precpu_stats is the previous sample's cpu_stats: zeros on the first
- *    object of a stream, and with stream=false dockerd takes one sample, waits for the next
- *    (a second later) and answers that one, so that the figure is not 0. one-shot=true answers
- *    the first sample at once, without precpu.
+ *    object of a stream. With stream=false dockerd takes one sample, waits for the next (a
+ *    second later) and answers that one, so that the figure is not 0; Berth waits
+ *    NO_STREAM_WINDOW_MS instead (the host's CPU time is counted to the nanosecond, see
+ *    rt_host_cpu, so a tenth of a second measures as well), which is what makes `docker stats
+ *    --no-stream` quick. one-shot=true answers the first sample at once, without precpu.
  *  - memory: usage less memory_stats.stats "total_inactive_file" (v1) or "inactive_file" (v2);
  *    the limit is the host's memory when the cgroup's is higher (no limit set).
  * A container that is not running gives only its name and ID with everything else zero, as
@@ -213,15 +215,24 @@ static int emit(int fd, struct ctr *c, const struct ctr_stats *cur, const struct
     return bt_fd_write_all(fd, line, strlen(line), NULL);
 }
 
-/* Sleep about a second, in steps, so that a client that went away is noticed. */
-static bool wait_second(int fd)
+/* stream=false: the time between the two samples */
+#define NO_STREAM_WINDOW_MS 100
+
+/* Sleep ms milliseconds, in steps of at most 100, so that a client that went away is
+ * noticed. */
+static bool wait_ms(int fd, int ms)
 {
-    for (int i = 0; i < 10; i++) {
+    for (; ms > 0; ms -= 100) {
         if (api_stream_gone(fd))
             return false;
-        usleep(100 * 1000);
+        usleep((useconds_t)(ms < 100 ? ms : 100) * 1000);
     }
     return !api_stream_gone(fd);
+}
+
+static bool wait_second(int fd)
+{
+    return wait_ms(fd, 1000);
 }
 
 /* A sample that cannot be taken reads as a stopped container's, as dockerd's collector
@@ -240,7 +251,7 @@ static void stats_producer(int fd, void *arg)
     struct stats_job *j = arg;
     struct ctr_stats prev = {0}, cur = {0};
     take(j, &cur);
-    if (!j->stream && !j->one_shot && cur.running && wait_second(fd)) {
+    if (!j->stream && !j->one_shot && cur.running && wait_ms(fd, NO_STREAM_WINDOW_MS)) {
         prev = cur;
         take(j, &cur);
     }

@@ -181,8 +181,9 @@ struct rt_netdev {
  * endpoints only); *out is the caller's to free. */
 int rt_net_dev_read(pid_t pid, struct rt_netdev **out, size_t *n, bt_err **err);
 
-/* The host's CPU time in nanoseconds (the "cpu" line of /proc/stat, as dockerd sums it) and
- * the number of CPUs listed there (online CPUs). */
+/* The host's CPU time in nanoseconds (what dockerd sums from /proc/stat's "cpu" line: the time
+ * since boot times the online CPUs, taken from CLOCK_BOOTTIME for nanoseconds rather than clock
+ * ticks) and the number of CPUs /proc/stat lists (online CPUs). */
 int rt_host_cpu(uint64_t *system_ns, uint32_t *online, bt_err **err);
 
 /* Capability names ("CAP_CHOWN") and numbers, for the engine's --cap-add/--cap-drop. */
