@@ -56,29 +56,35 @@ def main():
         p = os.path.join(out, "stats-%s.json" % e)
         if os.path.exists(p):
             with open(p, encoding="utf-8") as f:
-                r = json.load(f)["results"][0]
-            stats[e] = r
+                for r in json.load(f)["results"]:
+                    stats[r["command"]] = r
     if stats:
         print("`stats --no-stream` over %s running containers, seconds (median; mean ± sd; "
               "range), %s runs:" % (meta.get("containers", "?"), meta.get("runs", "?")))
         print()
-        print("| engine | median | mean ± sd | range | the engine's time over Berth's |")
+        print("| engine (client) | median | mean ± sd | range | the time over Berth's (docker CLI) |")
         print("|---|--:|--:|--:|--:|")
         b = stats.get("berth")
-        for e in engines:
+        for e in ["berth", "berth-cli", "docker", "podman"]:
             r = stats.get(e)
             if not r:
                 continue
+            who = {"berth": "berth (docker CLI)", "berth-cli": "berth (berth CLI)",
+                   "docker": "docker (docker CLI)", "podman": "podman (podman CLI)"}[e]
             print("| %s | %.3f | %.3f ± %.3f | %.3f–%.3f | %s |" % (
-                e, r["median"], r["mean"], r.get("stddev") or 0, r["min"], r["max"],
+                who, r["median"], r["mean"], r.get("stddev") or 0, r["min"], r["max"],
                 "%.2f×" % (r["median"] / b["median"]) if b else "–"))
         print()
-        if b:
-            peers = [e for e in ("docker", "podman") if e in stats]
-            ok = all(stats[e]["median"] > b["median"] for e in peers)
-            notes.append("- stats: Berth %s (%s)" % (
-                "ahead of " + " and ".join(peers) if ok else "not ahead of every peer",
-                ", ".join("%.2f× %s" % (stats[e]["median"] / b["median"], e) for e in peers)))
+        for mine, peers in (("berth", ("docker",)), ("berth-cli", ("docker", "podman"))):
+            m = stats.get(mine)
+            peers = [e for e in peers if e in stats]
+            if not m or not peers:
+                continue
+            ok = all(stats[e]["median"] > m["median"] for e in peers)
+            notes.append("- stats, %s: %s (%s)" % (
+                "the docker CLI on both engines" if mine == "berth" else "each engine's own CLI",
+                "Berth ahead of " + " and ".join(peers) if ok else "Berth not ahead of every peer",
+                ", ".join("%.2f× %s" % (stats[e]["median"] / m["median"], e) for e in peers)))
 
     # events
     ev = {}
