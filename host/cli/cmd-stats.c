@@ -5,9 +5,10 @@
  * stats takes one-shot samples of every container (GET /containers/{id}/stats?stream=0&
  * one-shot=1) a second apart and computes CPU % from the two, so that any number of
  * containers costs one second; the docker CLI opens a stream per container instead. Without
- * --no-stream it redraws the table every second in place, as docker 28 does; with it, the two
- * samples are a tenth of a second apart (the engine counts the host's CPU time to the
- * nanosecond, so that is as exact; the docker CLI waits half a second for its first draw).
+ * --no-stream it redraws the table every second in place, as docker 28 does. With it, one pass
+ * is enough when berthd answered every one-shot request with a sample it kept as precpu (its
+ * stats collector, docs/internals/stats.md); else a second pass a tenth of a second later
+ * (the engine counts the host's CPU time to the nanosecond, so that is as exact).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +61,22 @@ static json_t *sample(struct cl_client *c, char **names, bt_err **err)
         json_array_append_new(out, s);
     }
     return out;
+}
+
+/* Whether every running container's sample has its precpu_stats. */
+static bool all_have_precpu(const json_t *samples)
+{
+    size_t i;
+    const json_t *s;
+    json_array_foreach (samples, i, s) {
+        double cur = json_number_value(
+                json_object_get(bt_json_get_obj(s, "cpu_stats"), "system_cpu_usage"));
+        double pre = json_number_value(
+                json_object_get(bt_json_get_obj(s, "precpu_stats"), "system_cpu_usage"));
+        if (cur > 0 && pre <= 0)
+            return false;
+    }
+    return true;
 }
 
 /* A redrawn frame as docker 28 draws it: cursor home, each line cleared to its end, the rest
@@ -148,6 +165,10 @@ int berth_cmd_stats(struct berth_cli *cli, int argc, char **argv)
     bt_autoptr(json_t) prev = sample(c, names, &err);
     if (!prev)
         return berth_fail(cli, err, BERTH_EXIT_FAIL);
+    /* berthd answers a one-shot sample with the one its collector kept as precpu when it has
+     * one (a second old at most): then one pass is enough */
+    if (no_stream && all_have_precpu(prev))
+        return render(cli, format, names, NULL, prev, !no_trunc, false);
     for (;;) {
         usleep(no_stream ? 100 * 1000 : 1000 * 1000);
         bt_autoptr(json_t) cur = sample(c, names, &err);

@@ -240,8 +240,34 @@ def test_stats_stream_and_one_shot_together_is_400(shared_engine, names, docker)
         assert r.status_code == 400
         assert r.json()["message"] == "cannot have stream=true and one-shot=true"
         r = c.get(c._url("/containers/{0}/stats", n), params={"stream": 0, "one-shot": 1})
-        assert r.status_code == 200
-        assert r.json()["precpu_stats"]["cpu_usage"]["total_usage"] == 0
+        assert r.status_code == 200 and r.json()["cpu_stats"]["cpu_usage"]["total_usage"] > 0
+    finally:
+        c.close()
+
+
+def test_stats_kept_sample_is_the_precpu_of_one_shot_and_no_stream(shared_engine, names, docker):
+    """Once stats were asked for, the engine keeps a sample of each running container a
+    second: a one-shot answer (no precpu at dockerd) and a stream=false one carry it as
+    precpu, between a tenth of a second and two seconds old, and the CPU % of a busy loop
+    comes out of it."""
+    dockerpy = pytest.importorskip("docker", reason="python3-docker is not installed")
+    n = names()
+    run_d(docker, "--name", n, "--network", "none", "busybox", "sh", "-c", "while :; do :; done")
+    c = dockerpy.APIClient(base_url=shared_engine.host, version="auto")
+    try:
+        url = c._url("/containers/{0}/stats", n)
+        assert c.get(url, params={"stream": 0, "one-shot": 1}).status_code == 200
+        time.sleep(2.5)  # the collector has taken two samples since
+        for params in ({"stream": 0, "one-shot": 1}, {"stream": 0}):
+            v = c.get(url, params=params).json()
+            cpu, pre = v["cpu_stats"], v["precpu_stats"]
+            assert pre["system_cpu_usage"] > 0, (params, v)
+            assert pre["cpu_usage"]["total_usage"] <= cpu["cpu_usage"]["total_usage"]
+            window = cpu["system_cpu_usage"] - pre["system_cpu_usage"]
+            assert 0.1e9 * cpu["online_cpus"] <= window <= 2.5e9 * cpu["online_cpus"], v
+            pct = ((cpu["cpu_usage"]["total_usage"] - pre["cpu_usage"]["total_usage"]) /
+                   window * cpu["online_cpus"] * 100)
+            assert pct > busy_floor(), (params, pct)
     finally:
         c.close()
 

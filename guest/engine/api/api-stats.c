@@ -6,10 +6,13 @@
  *  - CPU %: (cpu_stats.cpu_usage.total_usage - precpu's) / (system_cpu_usage - precpu's)
  *    * online_cpus * 100. precpu_stats is the previous sample's cpu_stats: zeros on the first
  *    object of a stream. With stream=false dockerd takes one sample, waits for the next (a
- *    second later) and answers that one, so that the figure is not 0; Berth waits
- *    NO_STREAM_WINDOW_MS instead (the host's CPU time is counted to the nanosecond, see
- *    rt_host_cpu, so a tenth of a second measures as well), which is what makes `docker stats
- *    --no-stream` quick. one-shot=true answers the first sample at once, without precpu.
+ *    second later) and answers that one, so that the figure is not 0. Berth answers at once
+ *    with a sample its collector kept (ctr_stats_previous: at most a second old) as precpu,
+ *    and when it has none yet waits NO_STREAM_WINDOW_MS (the host's CPU time is counted to
+ *    the nanosecond, see rt_host_cpu, so a tenth of a second measures as well). one-shot=true
+ *    answers the first sample at once, with that kept sample as precpu when there is one
+ *    (dockerd's has none). one-shot=true
+ * answers the first sample at once, without precpu.
  *  - memory: usage less memory_stats.stats "total_inactive_file" (v1) or "inactive_file" (v2);
  *    the limit is the host's memory when the cgroup's is higher (no limit set).
  * A container that is not running gives only its name and ID with everything else zero, as
@@ -251,9 +254,24 @@ static void stats_producer(int fd, void *arg)
     struct stats_job *j = arg;
     struct ctr_stats prev = {0}, cur = {0};
     take(j, &cur);
-    if (!j->stream && !j->one_shot && cur.running && wait_ms(fd, NO_STREAM_WINDOW_MS)) {
-        prev = cur;
-        take(j, &cur);
+    if (!j->stream && j->one_shot && cur.running) {
+        /* dockerd's one-shot has no precpu; a sample the engine kept does no harm there and
+         * gives a CPU % without a second request (berth stats --no-stream) */
+        if (ctr_stats_previous(j->m, j->c, NO_STREAM_WINDOW_MS, &prev) != 1 ||
+            prev.cg.cpu_total > cur.cg.cpu_total || prev.system_ns >= cur.system_ns)
+            ctr_stats_clear(&prev);
+    } else if (!j->stream && cur.running) {
+        /* a sample the engine kept (at most a second old, at least the window) as precpu;
+         * none, or one from before a restart (whose counters start again): the window */
+        bool kept = ctr_stats_previous(j->m, j->c, NO_STREAM_WINDOW_MS, &prev) == 1 &&
+                    prev.cg.cpu_total <= cur.cg.cpu_total && prev.system_ns < cur.system_ns;
+        if (!kept) {
+            ctr_stats_clear(&prev);
+            if (wait_ms(fd, NO_STREAM_WINDOW_MS)) {
+                prev = cur;
+                take(j, &cur);
+            }
+        }
     }
     while (emit(fd, j->c, &cur, &prev) == 0 && j->stream && wait_second(fd)) {
         ctr_stats_clear(&prev);

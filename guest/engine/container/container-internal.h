@@ -46,6 +46,10 @@ struct ctr {
     pthread_mutex_t lock; /* everything below */
     pthread_cond_t cond;  /* signalled on every state change and attach completion */
     char id[65];
+    /* the last two samples the stats collector took (stats.c), newest first: CPU figures
+     * only; stats_mono is CLOCK_MONOTONIC ns when each was taken, 0 for none */
+    struct ctr_stats stats_hist[2];
+    int64_t stats_mono[2];
     char *name;    /* "/x" */
     json_t *rec;   /* the record, inspect-shaped */
     char *dir;     /* <data-root>/containers/<id> */
@@ -124,6 +128,11 @@ struct ctr_manager {
     bool closing;
     int workers;
     pthread_cond_t workers_cond; /* with lock: workers reached 0 */
+    /* the stats collector (stats.c), with lock: whether it runs, when stats were last asked
+     * for (CLOCK_MONOTONIC ns), and its sleep, cut short by closing */
+    bool stats_collecting;
+    int64_t stats_asked;
+    pthread_cond_t stats_cond;
 };
 
 /* manager.c */

@@ -259,6 +259,14 @@ struct ctr_stats {
  * running = false and no error. Clear out with ctr_stats_clear(). */
 int ctr_stats_sample(struct ctr_manager *m, struct ctr *c, struct ctr_stats *out, bt_err **err);
 void ctr_stats_clear(struct ctr_stats *s);
+
+/* The newest sample of c's CPU figures the engine keeps that is at least min_age_ms old, for
+ * the precpu_stats of an answer that is not to wait for a second sample: 1 with *out set (only
+ * running, read, cg's CPU members, system_ns and online_cpus; clear it with ctr_stats_clear),
+ * 0 when there is none. The samples come from a collector thread that takes one of every
+ * running container each second while stats were asked for in the last 5 minutes; asking
+ * starts it, so the first question of a while finds none. */
+int ctr_stats_previous(struct ctr_manager *m, struct ctr *c, int min_age_ms, struct ctr_stats *out);
 /* The container's name ("/x"); the caller frees. */
 char *ctr_name(struct ctr *c);
 

@@ -94,6 +94,8 @@ void ctr_unref(struct ctr *c)
     if (!c || atomic_fetch_sub(&c->refs, 1) != 1)
         return;
     json_decref(c->rec);
+    ctr_stats_clear(&c->stats_hist[0]);
+    ctr_stats_clear(&c->stats_hist[1]);
     bt_strv_free(c->volumes_in_use); /* counts of a run berthd leaves running */
     free(c->name);
     free(c->netns);
@@ -343,6 +345,7 @@ struct ctr_manager *ctr_manager_open(const struct ctr_manager_opts *opts, bt_err
     struct ctr_manager *m = bt_xzalloc(sizeof(*m));
     pthread_mutex_init(&m->lock, NULL);
     pthread_cond_init(&m->workers_cond, NULL);
+    pthread_cond_init(&m->stats_cond, NULL);
     m->epfd = m->wake[0] = m->wake[1] = -1;
     m->data_root = bt_xstrdup(opts->data_root);
     m->exec_root = bt_xstrdup(opts->exec_root);
@@ -394,5 +397,6 @@ void ctr_manager_close(struct ctr_manager *m)
     free(m->trash_dir);
     pthread_mutex_destroy(&m->lock);
     pthread_cond_destroy(&m->workers_cond);
+    pthread_cond_destroy(&m->stats_cond);
     free(m);
 }

@@ -36,6 +36,7 @@ void ctr_workers_stop(struct ctr_manager *m)
 {
     pthread_mutex_lock(&m->lock);
     m->closing = true;
+    pthread_cond_broadcast(&m->stats_cond);
     size_t n = m->n;
     struct ctr **all = bt_xzalloc((n + 1) * sizeof(*all));
     for (size_t i = 0; i < n; i++)
