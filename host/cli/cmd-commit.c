@@ -53,7 +53,8 @@ int berth_cmd_commit(struct berth_cli *cli, int argc, char **argv)
         free(changes);
         return rc;
     }
-    bt_autofree const char **changes_owned = changes;
+    bt_autofree const char **changes_owned = changes; /* frees the list on every return */
+    (void)changes_owned;
     if ((rc = berth_check_args(cli, &fs, cli->path, args, 1, 2)) != 0)
         return rc;
     bt_err *err = NULL;

@@ -107,11 +107,10 @@ void jsonmsg_progress_string(const struct jsonmsg_progress *p, int width, int64_
             bt_strbuf_appendf(out, "%lld %s", (long long)p->current, p->units);
         return;
     }
-    int pct = (int)((double)p->current / (double)p->total * 100) / 2;
-    if (pct > 50)
-        pct = 50;
-    if (pct < 0)
-        pct = 0; /* Go would panic on a negative repeat count */
+    /* clamped as a double: a current far above the total would not fit an int (Go's
+     * conversion gives some number there, C's is undefined) */
+    double ratio = (double)p->current / (double)p->total * 100;
+    int pct = ratio >= 100 ? 50 : ratio <= 0 ? 0 : (int)ratio / 2; /* Go panics below 0 */
     if (width > 110) {
         bt_strbuf_append_c(out, '[');
         for (int i = 0; i < pct; i++)
@@ -137,7 +136,7 @@ void jsonmsg_progress_string(const struct jsonmsg_progress *p, int width, int64_
     }
     if (width > 50 && p->current > 0 && p->start > 0 && pct < 50) {
         /* Go's Duration arithmetic: integer nanoseconds, wrapping on overflow */
-        int64_t from_start = now_ns - p->start * NS_PER_SEC;
+        int64_t from_start = (int64_t)((uint64_t)now_ns - (uint64_t)p->start * NS_PER_SEC);
         int64_t per_entry = from_start / p->current;
         int64_t left = (int64_t)((uint64_t)(p->total - p->current) * (uint64_t)per_entry);
         bt_strbuf_append_c(out, ' ');
