@@ -204,7 +204,8 @@ static bool display(struct jsonmsg *m, const struct msg *j, struct bt_strbuf *o)
         return true; /* progress bars are for terminals */
     }
     if (j->time_nano || j->time) {
-        stamp(j->time_nano ? j->time_nano : j->time * NS_PER_SEC, o);
+        /* seconds beyond int64 nanoseconds (an engine's nonsense) wrap rather than overflow */
+        stamp(j->time_nano ? j->time_nano : (int64_t)((uint64_t)j->time * (uint64_t)NS_PER_SEC), o);
         bt_strbuf_append_c(o, ' ');
     }
     if (*j->id)

@@ -2,6 +2,7 @@
 #include "guest/engine/api/events-filter.h"
 
 #include <ctype.h>
+#include <stdint.h>
 #include <string.h>
 #include <time.h>
 
@@ -25,6 +26,19 @@ static bool parse_digits(const char *s, size_t n, size_t max, int64_t *out)
     return true;
 }
 
+/* sec seconds and frac nanoseconds as nanoseconds since the epoch; the times beyond what
+ * int64 nanoseconds hold (from the year 2262 on) are the farthest it holds, which every event
+ * is before (or after). */
+static int64_t to_ns(int64_t sec, int64_t frac)
+{
+    const int64_t max_sec = INT64_MAX / 1000000000 - 1;
+    if (sec > max_sec)
+        return INT64_MAX;
+    if (sec < -max_sec)
+        return INT64_MIN;
+    return sec * 1000000000 + frac;
+}
+
 /* "SECONDS[.FRACTION]" */
 static bool parse_unix(const char *text, int64_t *ns)
 {
@@ -32,7 +46,7 @@ static bool parse_unix(const char *text, int64_t *ns)
     size_t n = dot ? (size_t)(dot - text) : strlen(text);
     const char *digits = text[0] == '-' ? text + 1 : text;
     int64_t sec = 0;
-    /* 11 digits keep the product in range: year 5138 */
+    /* 11 digits: up to the year 5138, clamped by to_ns */
     if (!parse_digits(digits, n - (size_t)(digits - text), 11, &sec))
         return false;
     int64_t frac = 0;
@@ -43,7 +57,7 @@ static bool parse_unix(const char *text, int64_t *ns)
         for (size_t i = fl; i < 9; i++)
             frac *= 10;
     }
-    *ns = (digits != text ? -sec : sec) * 1000000000 + frac;
+    *ns = to_ns(digits != text ? -sec : sec, frac);
     return true;
 }
 
@@ -73,7 +87,7 @@ static bool parse_rfc3339(const char *text, int64_t *ns)
     } else if (strcmp(p, "Z") != 0) {
         return false;
     }
-    *ns = ((int64_t)timegm(&tm) - off) * 1000000000 + frac;
+    *ns = to_ns((int64_t)timegm(&tm) - off, frac);
     return true;
 }
 
