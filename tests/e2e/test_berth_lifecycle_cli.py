@@ -1,0 +1,92 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The berth CLI's export, diff, update, system prune and run/create --device against the
+same engine as the docker CLI 28: the same output, messages and exit codes."""
+import io
+import json
+import os
+import subprocess
+import tarfile
+import uuid
+
+import pytest
+
+import harness
+
+
+@pytest.fixture
+def names(docker):
+    made = []
+
+    def make(prefix="lc"):
+        made.append("%s-%s" % (prefix, uuid.uuid4().hex[:10]))
+        return made[-1]
+    yield make
+    if made:
+        docker("rm", "-f", "-v", *made)
+
+
+def ok(r):
+    assert r.returncode == 0, (r.stdout, r.stderr)
+    return r
+
+
+def members(data):
+    with tarfile.open(fileobj=io.BytesIO(data)) as t:
+        return sorted((m.name, m.size, m.type) for m in t.getmembers())
+
+
+def inspect(docker, name):
+    return json.loads(ok(docker("inspect", name)).stdout)[0]
+
+
+# ---- export ----
+
+def test_export_stdout_and_file_as_docker(shared_engine, docker, names, tmp_path):
+    n = names()
+    ok(docker("run", "--name", n, "busybox", "sh", "-c", "echo hi > /greeting"))
+    theirs = ok(docker("export", n, raw=True)).stdout
+    mine = ok(shared_engine.berth("export", n, raw=True)).stdout
+    assert members(mine) == members(theirs)
+    assert ("greeting", 3, tarfile.REGTYPE) in members(mine)
+    out = tmp_path / "c.tar"
+    r = ok(shared_engine.berth("container", "export", "-o", str(out), n))
+    assert r.stdout == ""
+    assert members(out.read_bytes()) == members(theirs)
+
+
+def test_export_refuses_a_terminal_and_unknown_container(shared_engine, names):
+    master, slave = os.openpty()
+    try:
+        outs = []
+        for prog in (harness.docker_cli(), harness.BERTH):
+            r = shared_engine.sb.run([prog, "export", "whatever"], env=shared_engine.env(),
+                                     stdout=slave, stderr=subprocess.PIPE, capture_output=False)
+            outs.append((r.returncode, r.stderr))
+    finally:
+        os.close(master)
+        os.close(slave)
+    assert outs[0] == outs[1], outs
+    assert outs[1] == (1, "cowardly refusing to save to a terminal. Use the -o flag or "
+                          "redirect\n")
+    missing = "nope-" + uuid.uuid4().hex[:6]
+    d = shared_engine.docker("export", missing)
+    b = shared_engine.berth("export", missing)
+    assert (b.returncode, b.stderr) == (d.returncode, d.stderr) and b.returncode == 1
+
+
+# ---- diff ----
+
+def test_diff_as_docker(shared_engine, docker, names):
+    n = names()
+    ok(docker("run", "--name", n, "busybox", "sh", "-c",
+              "mkdir -p /x/y && echo 1 > /x/y/f && rm /bin/true && echo 2 >> /etc/passwd"))
+    d = ok(docker("diff", n)).stdout
+    b = ok(shared_engine.berth("diff", n)).stdout
+    assert b == d
+    lines = b.splitlines()
+    assert "A /x" in lines and "A /x/y/f" in lines and "D /bin/true" in lines, lines
+    assert "C /bin" in lines and "C /etc/passwd" in lines, lines
+    assert ok(shared_engine.berth("container", "diff", n)).stdout == d
+    missing = "nope-" + uuid.uuid4().hex[:6]
+    db, bb = docker("diff", missing), shared_engine.berth("diff", missing)
+    assert (bb.returncode, bb.stderr) == (db.returncode, db.stderr) and bb.returncode == 1
