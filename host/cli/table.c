@@ -38,6 +38,7 @@
 #define S_PUSH    "Upload an image to a registry"
 #define S_EXPORT  "Export a container's filesystem as a tar archive"
 #define S_DIFF    "Inspect changes to files or directories on a container's filesystem"
+#define S_UPDATE  "Update configuration of one or more containers"
 #define S_STATS   "Display a live stream of container(s) resource usage statistics"
 
 /* clang-format off */
@@ -66,6 +67,7 @@ static const struct berth_cmd container_cmds[] = {
         CMD("stop", S_STOP, berth_cmd_stop),
         CMD("top", S_TOP, berth_cmd_top),
         CMD("unpause", S_UNPAUSE, berth_cmd_unpause),
+        CMD("update", S_UPDATE, berth_cmd_update),
         CMD("wait", S_WAIT, berth_cmd_wait),
         {NULL, NULL, NULL, 0, NULL},
 };
@@ -176,6 +178,7 @@ const struct berth_cmd berth_commands[] = {
         CMD("tag", S_TAG, berth_cmd_tag),
         CMD("top", S_TOP, berth_cmd_top),
         CMD("unpause", S_UNPAUSE, berth_cmd_unpause),
+        CMD("update", S_UPDATE, berth_cmd_update),
         CMD("wait", S_WAIT, berth_cmd_wait),
         {"__docs", "The command reference in Markdown (docs/cli.md)", berth_cmd_docs,
          BERTH_GROUP_HIDDEN, NULL},

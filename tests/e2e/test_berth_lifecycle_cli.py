@@ -90,3 +90,49 @@ def test_diff_as_docker(shared_engine, docker, names):
     missing = "nope-" + uuid.uuid4().hex[:6]
     db, bb = docker("diff", missing), shared_engine.berth("diff", missing)
     assert (bb.returncode, bb.stderr) == (db.returncode, db.stderr) and bb.returncode == 1
+
+
+# ---- update ----
+
+def test_update_as_docker(shared_engine, docker, names):
+    a, b = names(), names()
+    ok(docker("run", "-d", "--name", a, "busybox", "sleep", "300"))
+    ok(docker("run", "-d", "--name", b, "busybox", "sleep", "300"))
+    ok(docker("update", "-m", "64m", "--memory-swap", "128m", "--cpu-shares", "512",
+              "--pids-limit", "50", "--restart", "on-failure:3", a))
+    r = ok(shared_engine.berth("update", "-m", "64m", "--memory-swap", "128m", "-c", "512",
+                               "--pids-limit", "50", "--restart", "on-failure:3", b))
+    assert r.stdout == b + "\n"
+    ha, hb = inspect(docker, a)["HostConfig"], inspect(docker, b)["HostConfig"]
+    for k in ("Memory", "MemorySwap", "CpuShares", "PidsLimit", "RestartPolicy", "NanoCpus",
+              "CpusetCpus", "CpuQuota", "CpuPeriod", "MemoryReservation", "BlkioWeight"):
+        assert ha[k] == hb[k], (k, ha[k], hb[k])
+    assert hb["Memory"] == 64 << 20 and hb["PidsLimit"] == 50
+    assert hb["RestartPolicy"] == {"Name": "on-failure", "MaximumRetryCount": 3}
+    # several containers, --cpus and a reservation: each name printed
+    r = ok(shared_engine.berth("container", "update", "--cpus", "0.5",
+                               "--memory-reservation", "32m", a, b))
+    assert r.stdout == "%s\n%s\n" % (a, b)
+    assert inspect(docker, b)["HostConfig"]["NanoCpus"] == 500000000
+    assert inspect(docker, a)["HostConfig"]["MemoryReservation"] == 32 << 20
+
+
+@pytest.mark.parametrize("args", [
+    [],                                   # no flag
+    ["--memory", "lots"],                 # a bad size
+    ["--cpus", "x"],                      # a bad number
+    ["--restart", "sometimes"],           # a bad policy (the engine says)
+    ["--restart", "on-failure:x"],        # a bad count
+    ["-m", "64m", "NAME", "nope-missing"],  # one missing container among good ones
+])
+def test_update_errors_as_docker(shared_engine, docker, names, args):
+    n = names()
+    ok(docker("run", "-d", "--name", n, "busybox", "sleep", "300"))
+    args = [n if a == "NAME" else a for a in args]
+    if "NAME" not in args and n not in args:
+        args = args + [n]
+    d = docker("update", *args)
+    b = shared_engine.berth("update", *args)
+    assert d.returncode != 0
+    assert (b.returncode, b.stdout, b.stderr.replace("berth", "docker")) == \
+        (d.returncode, d.stdout, d.stderr), (d, b)
