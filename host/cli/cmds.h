@@ -17,6 +17,7 @@ int berth_cmd_save(struct berth_cli *cli, int argc, char **argv);
 int berth_cmd_export(struct berth_cli *cli, int argc, char **argv);
 int berth_cmd_diff(struct berth_cli *cli, int argc, char **argv);
 int berth_cmd_update(struct berth_cli *cli, int argc, char **argv);
+int berth_cmd_system_prune(struct berth_cli *cli, int argc, char **argv);
 int berth_cmd_tag(struct berth_cli *cli, int argc, char **argv);
 int berth_cmd_commit(struct berth_cli *cli, int argc, char **argv);
 int berth_cmd_ps(struct berth_cli *cli, int argc, char **argv);

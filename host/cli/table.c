@@ -75,6 +75,7 @@ static const struct berth_cmd container_cmds[] = {
 static const struct berth_cmd system_cmds[] = {
         CMD("df", "Show docker disk usage", berth_cmd_system_df),
         CMD("info", "Display system-wide information", berth_cmd_info),
+        CMD("prune", "Remove unused data", berth_cmd_system_prune),
         {NULL, NULL, NULL, 0, NULL},
 };
 

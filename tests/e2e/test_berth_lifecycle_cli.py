@@ -136,3 +136,50 @@ def test_update_errors_as_docker(shared_engine, docker, names, args):
     assert d.returncode != 0
     assert (b.returncode, b.stdout, b.stderr.replace("berth", "docker")) == \
         (d.returncode, d.stdout, d.stderr), (d, b)
+
+
+# ---- system prune ----
+
+def prune_setup(eng, tag):
+    """A stopped container, an unused network, an anonymous volume, a dangling image."""
+    ok(eng.docker("create", "--name", "stopped-" + tag, "busybox", "true"))
+    ok(eng.docker("network", "create", "net-" + tag))
+    ok(eng.docker("volume", "create"))
+    ok(eng.docker("commit", "stopped-" + tag))
+
+
+def normalise(text):
+    return sorted(text.splitlines())
+
+
+@pytest.mark.parametrize("flags", [[], ["--volumes"], ["-a", "--volumes"],
+                                   ["--filter", "label=x=y"]])
+def test_system_prune_question_as_docker(engine, busybox_tar, flags):
+    ok(engine.docker("import", busybox_tar, "busybox"))
+    d = engine.docker("system", "prune", *flags, input="n\n")
+    b = engine.berth("system", "prune", *flags, input="n\n")
+    assert d.stdout.startswith("WARNING! This will remove:"), d.stdout
+    assert (b.returncode, b.stdout) == (d.returncode, d.stdout)
+    # nothing went
+    assert "busybox" in ok(engine.docker("images")).stdout
+
+
+@pytest.mark.parametrize("flags", [["-f"], ["-f", "--volumes"], ["-f", "-a", "--volumes"]])
+def test_system_prune_as_docker(engine, busybox_tar, flags):
+    outs = []
+    for cli, tag in ((engine.docker, "d"), (engine.berth, "b")):
+        ok(engine.docker("import", busybox_tar, "busybox"))
+        prune_setup(engine, tag)
+        r = ok(cli("system", "prune", *flags))
+        outs.append(r.stdout)
+    d, b = outs
+    # the same sections in the same order, ids differing
+    heads = [l for l in b.splitlines() if l.startswith("Deleted") or l.startswith("Total")]
+    assert heads == [l for l in d.splitlines()
+                     if l.startswith("Deleted") or l.startswith("Total")], (d, b)
+    assert "Deleted Containers:" in heads and "Deleted Networks:" in heads
+    assert ("Deleted Volumes:" in heads) == ("--volumes" in flags)
+    assert "net-b" in b and "Total reclaimed space: " in b
+    if "-a" in flags:
+        assert "untagged: busybox:latest" in b
+        assert "busybox" not in ok(engine.docker("images")).stdout
