@@ -251,6 +251,7 @@ struct bt_flag *copts_flags(struct copts *o)
             FUNC("cpus", 0, nano_cpus, copts_set_cpus, "decimal", "Number of CPUs"),
             STR("cpuset-cpus", 0, cpuset_cpus, "CPUs in which to allow execution (0-3, 0,1)"),
             STR("cpuset-mems", 0, cpuset_mems, "MEMs in which to allow execution (0-3, 0,1)"),
+            LIST("device", 0, device, "Add a host device to the container"),
             FUNC("dns", 0, dns, copts_flag_ip, "list", "Set custom DNS servers"),
             LIST("dns-opt", 0, dns_option, "Set DNS options"),
             LIST("dns-option", 0, dns_option, "Set DNS options"),
@@ -769,15 +770,15 @@ static int check(struct copts *o, bt_err **err)
 /* The values copts_build() puts together, each checked and converted; all owned. */
 struct parts {
     json_t *env, *labels, *restart, *ulimits, *sysctls, *log_opts, *security_opts;
-    json_t *binds, *volumes, *mounts, *exposed, *bindings, *endpoints;
+    json_t *binds, *volumes, *mounts, *exposed, *bindings, *endpoints, *devices;
     char *network_mode, *mac_address;
 };
 
 static void parts_clear(struct parts *p)
 {
-    json_t *objs[] = {p->env,      p->labels,        p->restart,  p->ulimits, p->sysctls,
-                      p->log_opts, p->security_opts, p->binds,    p->volumes, p->mounts,
-                      p->exposed,  p->bindings,      p->endpoints};
+    json_t *objs[] = {p->env,      p->labels,        p->restart,   p->ulimits, p->sysctls,
+                      p->log_opts, p->security_opts, p->binds,     p->volumes, p->mounts,
+                      p->exposed,  p->bindings,      p->endpoints, p->devices};
     for (size_t i = 0; i < sizeof(objs) / sizeof(objs[0]); i++)
         json_decref(objs[i]);
     free(p->network_mode);
@@ -809,6 +810,13 @@ static int parse_parts(struct copts *o, struct parts *p, bt_err **err)
             return -1;
         json_array_append_new(p->mounts, one);
     }
+    p->devices = json_array();
+    for (const char **d = o->device; d && *d; d++) {
+        json_t *one = copts_parse_device(*d, err);
+        if (!one)
+            return -1;
+        json_array_append_new(p->devices, one);
+    }
     if (copts_ports(o->publish, o->expose, &p->exposed, &p->bindings, err) < 0)
         return -1;
     p->endpoints = copts_networking(o, &p->network_mode, &p->mac_address, err);
@@ -833,7 +841,7 @@ static void set_resources(json_t *hc, const struct copts *o, const struct parts 
     bt_json_set_int(hc, "CpuRealtimeRuntime", 0);
     bt_json_set_str(hc, "CpusetCpus", o->cpuset_cpus ? o->cpuset_cpus : "");
     bt_json_set_str(hc, "CpusetMems", o->cpuset_mems ? o->cpuset_mems : "");
-    json_object_set_new(hc, "Devices", json_array());
+    json_object_set(hc, "Devices", p->devices);
     json_object_set_new(hc, "DeviceCgroupRules", json_null());
     json_object_set_new(hc, "DeviceRequests", json_null());
     bt_json_set_int(hc, "MemoryReservation", o->memory_reservation);

@@ -109,3 +109,8 @@ int copts_set_cpus(void *value, const char *arg, bt_err **err);
 /* opts.ParseRestartPolicy: "no", "always", "unless-stopped", "on-failure[:N]" into
  * {"Name", "MaximumRetryCount"}; "invalid restart policy 'x'", ... */
 int copts_restart_policy(const char *s, json_t **out, bt_err **err);
+/* A --device value, /dev/x[:/dev/y][:rwm], checked and split as the docker CLI 28 does
+ * (validateLinuxPath, then parseLinuxDevice) into {"PathOnHost", "PathInContainer",
+ * "CgroupPermissions"}; errors "bad format for path: x", "bad mode specified: rwz",
+ * "x is not an absolute path". (CDI names, vendor/class=name, are not supported.) */
+json_t *copts_parse_device(const char *spec, bt_err **err);

@@ -183,3 +183,27 @@ def test_system_prune_as_docker(engine, busybox_tar, flags):
     if "-a" in flags:
         assert "untagged: busybox:latest" in b
         assert "busybox" not in ok(engine.docker("images")).stdout
+
+# ---- --device ----
+
+def test_run_device_as_docker(shared_engine, docker, names):
+    a, b = names(), names()
+    spec = ["--device", "/dev/null:/dev/mynull:r", "--device", "/dev/zero"]
+    ok(docker("create", "--name", a, *spec, "busybox", "true"))
+    ok(shared_engine.berth("create", "--name", b, *spec, "busybox", "true"))
+    da, db = (inspect(docker, x)["HostConfig"]["Devices"] for x in (a, b))
+    assert da == db == [
+        {"PathOnHost": "/dev/null", "PathInContainer": "/dev/mynull", "CgroupPermissions": "r"},
+        {"PathOnHost": "/dev/zero", "PathInContainer": "/dev/zero", "CgroupPermissions": "rwm"}]
+    c = names()
+    r = ok(shared_engine.berth("run", "--rm", "--name", c, "--device", "/dev/zero:/dev/z",
+                               "busybox", "sh", "-c", "head -c 4 /dev/z | wc -c"))
+    assert r.stdout.strip() == "4"
+
+
+@pytest.mark.parametrize("spec", ["/dev/null:rel", "/dev/null:/dev/x:rwz", "a:b:c:d", ":/x"])
+def test_run_device_errors_as_docker(shared_engine, docker, spec):
+    d = docker("create", "--device", spec, "busybox", "true")
+    b = shared_engine.berth("create", "--device", spec, "busybox", "true")
+    assert d.returncode != 0
+    assert (b.returncode, b.stderr.replace("berth", "docker")) == (d.returncode, d.stderr)
