@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "host/cli/cmds.h"
@@ -12,6 +13,7 @@
 #include "host/cli/util.h"
 #include "shared/base/cleanup.h"
 #include "shared/base/mem.h"
+#include "shared/base/path.h"
 #include "shared/flags/flags.h"
 #include "shared/reference/reference.h"
 
@@ -40,12 +42,36 @@ static int fd_sink(void *arg, const char *data, size_t len)
     return 0;
 }
 
+/* command.ValidateOutputPath of the docker CLI 28: the directory must be there, and an existing
+ * output no character device. False after printing docker's words ("failed to save image: "). */
+static bool output_ok(struct berth_cli *cli, const char *output, const char *what)
+{
+    bt_autofree char *clean = bt_path_clean(output);
+    char *slash = strrchr(clean, '/');
+    if (slash)
+        slash[slash == clean ? 1 : 0] = '\0'; /* filepath.Dir: "/x" is in "/" */
+    struct stat st;
+    char why[128];
+    if (slash && stat(clean, &st) < 0) {
+        fprintf(cli->err, "failed to %s: invalid output path: stat %s: %s\n", what, clean,
+                bt_go_strerror(errno, why, sizeof(why)));
+        return false;
+    }
+    if (stat(output, &st) == 0 && S_ISCHR(st.st_mode)) {
+        fprintf(cli->err, "failed to %s: cannot write to a character device file\n", what);
+        return false;
+    }
+    return true;
+}
+
 /* GET path into output (a temporary file next to it, renamed when complete, as docker does) or
  * stdout; what names the step in docker's messages ("save image"). */
 static int get_to_file(struct berth_cli *cli, const char *path, const char *output,
                        const char *what)
 {
     int rc;
+    if (output && !output_ok(cli, output, what))
+        return BERTH_EXIT_FAIL;
     struct cl_client *c = berth_need_client(cli, &rc);
     if (!c)
         return rc;

@@ -54,6 +54,16 @@ def test_export_stdout_and_file_as_docker(shared_engine, docker, names, tmp_path
     assert members(out.read_bytes()) == members(theirs)
 
 
+@pytest.mark.parametrize("output", ["/nonexistent-dir/sub/c.tar", "/dev/null"])
+def test_export_bad_output_as_docker(shared_engine, docker, names, output):
+    n = names()
+    ok(docker("create", "--name", n, "busybox", "true"))
+    d = docker("export", "-o", output, n)
+    b = shared_engine.berth("export", "-o", output, n)
+    assert d.returncode == 1 and d.stderr.startswith("failed to export container: ")
+    assert (b.returncode, b.stdout, b.stderr) == (d.returncode, d.stdout, d.stderr)
+
+
 def test_export_refuses_a_terminal_and_unknown_container(shared_engine, names):
     master, slave = os.openpty()
     try:
