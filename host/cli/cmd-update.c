@@ -19,6 +19,8 @@ enum {
     U_BLKIO,
     U_PERIOD,
     U_QUOTA,
+    U_RT_PERIOD,
+    U_RT_RUNTIME,
     U_SHARES,
     U_CPUS,
     U_CPUSET,
@@ -50,14 +52,28 @@ struct update_opts {
         .name = n, .type = BT_FLAG_STRING, .value = &o->field, .usage = u \
     }
 
+/* pflag's uint16 (--blkio-weight): strconv.ParseUint's words */
+static int set_uint16(void *value, const char *arg, bt_err **err)
+{
+    unsigned v = 0;
+    if (copts_parse_port(arg, strlen(arg), &v, err) < 0)
+        return -1;
+    *(int64_t *)value = v;
+    return 0;
+}
+
 /* The flag table in index order (U_*), as docker lists them. */
 static struct bt_flag *update_flags(struct update_opts *o)
 {
     struct bt_flag flags[] = {
-            U_INT("blkio-weight", 0, U_BLKIO,
-                  "Block IO (relative weight), between 10 and 1000, or 0 to disable (default 0)"),
+            U_FN("blkio-weight", 0, U_BLKIO, set_uint16, "uint16",
+                 "Block IO (relative weight), between 10 and 1000, or 0 to disable (default 0)"),
             U_INT("cpu-period", 0, U_PERIOD, "Limit CPU CFS (Completely Fair Scheduler) period"),
             U_INT("cpu-quota", 0, U_QUOTA, "Limit CPU CFS (Completely Fair Scheduler) quota"),
+            U_INT("cpu-rt-period", 0, U_RT_PERIOD,
+                  "Limit the CPU real-time period in microseconds"),
+            U_INT("cpu-rt-runtime", 0, U_RT_RUNTIME,
+                  "Limit the CPU real-time runtime in microseconds"),
             U_INT("cpu-shares", 'c', U_SHARES, "CPU shares (relative weight)"),
             U_FN("cpus", 0, U_CPUS, copts_set_cpus, "decimal", "Number of CPUs"),
             U_STR("cpuset-cpus", cpuset_cpus, "CPUs in which to allow execution (0-3, 0,1)"),
@@ -104,9 +120,11 @@ static json_t *restart_policy(const char *s, bt_err **err)
 /* The UpdateConfig body of the flags given; NULL with err for a bad --restart. */
 static json_t *update_body(const struct bt_flag *f, const struct update_opts *o, bt_err **err)
 {
-    static const char *const keys[] = {"BlkioWeight",       "CpuPeriod",  "CpuQuota",   "CpuShares",
-                                       "NanoCpus",          "CpusetCpus", "CpusetMems", "Memory",
-                                       "MemoryReservation", "MemorySwap", "PidsLimit",  NULL};
+    static const char *const keys[] = {
+            "BlkioWeight",        "CpuPeriod", "CpuQuota",          "CpuRealtimePeriod",
+            "CpuRealtimeRuntime", "CpuShares", "NanoCpus",          "CpusetCpus",
+            "CpusetMems",         "Memory",    "MemoryReservation", "MemorySwap",
+            "PidsLimit",          NULL};
     bt_autoptr(json_t) body = json_object();
     for (int i = 0; i < U_RESTART; i++) {
         if (!f[i].changed)

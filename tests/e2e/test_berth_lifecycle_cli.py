@@ -131,6 +131,8 @@ def test_update_as_docker(shared_engine, docker, names):
     [],                                   # no flag
     ["--memory", "lots"],                 # a bad size
     ["--cpus", "x"],                      # a bad number
+    ["--blkio-weight", "70000"],          # past uint16
+    ["--cpu-rt-period", "x"],             # not an int
     ["--restart", "sometimes"],           # a bad policy (the engine says)
     ["--restart", "on-failure:x"],        # a bad count
     ["-m", "64m", "NAME", "nope-missing"],  # one missing container among good ones
