@@ -171,7 +171,7 @@ def test_system_prune_question_as_docker(engine, busybox_tar, flags):
     d = engine.docker("system", "prune", *flags, input="n\n")
     b = engine.berth("system", "prune", *flags, input="n\n")
     assert d.stdout.startswith("WARNING! This will remove:"), d.stdout
-    assert (b.returncode, b.stdout) == (d.returncode, d.stdout)
+    assert (b.returncode, b.stdout, b.stderr) == (d.returncode, d.stdout, d.stderr)
     # nothing went
     assert "busybox" in ok(engine.docker("images")).stdout
 
