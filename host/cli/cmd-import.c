@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* berth import, save and load: tar streams to and from the engine. */
+/* berth import, save, export and load: tar streams to and from the engine. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "host/cli/cmds.h"
@@ -12,6 +13,7 @@
 #include "host/cli/util.h"
 #include "shared/base/cleanup.h"
 #include "shared/base/mem.h"
+#include "shared/base/path.h"
 #include "shared/flags/flags.h"
 #include "shared/reference/reference.h"
 
@@ -36,6 +38,64 @@ static int fd_sink(void *arg, const char *data, size_t len)
             return -1;
         data += n;
         len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* command.ValidateOutputPath of the docker CLI 28: the directory must be there, and an existing
+ * output no character device. False after printing docker's words ("failed to save image: "). */
+static bool output_ok(struct berth_cli *cli, const char *output, const char *what)
+{
+    bt_autofree char *clean = bt_path_clean(output);
+    char *slash = strrchr(clean, '/');
+    if (slash)
+        slash[slash == clean ? 1 : 0] = '\0'; /* filepath.Dir: "/x" is in "/" */
+    struct stat st;
+    char why[128];
+    if (slash && stat(clean, &st) < 0) {
+        fprintf(cli->err, "failed to %s: invalid output path: stat %s: %s\n", what, clean,
+                bt_go_strerror(errno, why, sizeof(why)));
+        return false;
+    }
+    if (stat(output, &st) == 0 && S_ISCHR(st.st_mode)) {
+        fprintf(cli->err, "failed to %s: cannot write to a character device file\n", what);
+        return false;
+    }
+    return true;
+}
+
+/* GET path into output (a temporary file next to it, renamed when complete, as docker does) or
+ * stdout; what names the step in docker's messages ("save image"). */
+static int get_to_file(struct berth_cli *cli, const char *path, const char *output,
+                       const char *what)
+{
+    int rc;
+    if (output && !output_ok(cli, output, what))
+        return BERTH_EXIT_FAIL;
+    struct cl_client *c = berth_need_client(cli, &rc);
+    if (!c)
+        return rc;
+    bt_autofree char *tmp = output ? bt_xasprintf("%s.berth-save-XXXXXX", output) : NULL;
+    int fd = output ? mkstemp(tmp) : dup(STDOUT_FILENO);
+    if (fd < 0) {
+        fprintf(cli->err, "failed to %s: invalid output path: %s\n", what, strerror(errno));
+        return BERTH_EXIT_FAIL;
+    }
+    struct cl_request req = {.method = "GET", .path = path, .sink = fd_sink, .sink_arg = &fd};
+    struct cl_response resp;
+    bt_err *err = NULL;
+    rc = cl_call(c, &req, &resp, &err);
+    close(fd);
+    if (rc < 0) {
+        if (tmp)
+            unlink(tmp);
+        return berth_fail(cli, err, BERTH_EXIT_FAIL);
+    }
+    cl_response_clear(&resp);
+    if (tmp && rename(tmp, output) < 0) {
+        fprintf(cli->err, "failed to %s: %s\n", what, strerror(errno));
+        unlink(tmp);
+        return BERTH_EXIT_FAIL;
     }
     return 0;
 }
@@ -234,32 +294,37 @@ int berth_cmd_save(struct berth_cli *cli, int argc, char **argv)
         berth_query(&path, "names", *a);
     if (platform)
         berth_query(&path, "platform", platform);
-    struct cl_client *c = berth_need_client(cli, &rc);
-    if (!c)
+    return get_to_file(cli, bt_strbuf_str(&path), output, "save image");
+}
+
+int berth_cmd_export(struct berth_cli *cli, int argc, char **argv)
+{
+    const char *output = NULL;
+    struct bt_flag flags[] = {
+            {.name = "output",
+             .shorthand = 'o',
+             .type = BT_FLAG_STRING,
+             .value = &output,
+             .usage = "Write to a file, instead of STDOUT"},
+            {0},
+    };
+    bt_autofree char *usage = bt_xasprintf("%s %s [OPTIONS] CONTAINER", cli->prog, cli->path);
+    struct bt_flagset fs = {.usage = usage,
+                            .description = "Export a container's filesystem as a tar archive",
+                            .flags = flags,
+                            .interspersed = true};
+    bt_autofree char **args = NULL;
+    int rc = berth_parse_flags(cli, &fs, cli->path, argc, argv, &args);
+    if (rc >= 0)
         return rc;
-    /* to a temporary file next to the output, renamed when complete, as docker does */
-    bt_autofree char *tmp = output ? bt_xasprintf("%s.berth-save-XXXXXX", output) : NULL;
-    int fd = output ? mkstemp(tmp) : dup(STDOUT_FILENO);
-    if (fd < 0) {
-        fprintf(cli->err, "failed to save image: invalid output path: %s\n", strerror(errno));
+    if ((rc = berth_check_args(cli, &fs, cli->path, args, 1, 1)) != 0)
+        return rc;
+    if (!output && isatty(STDOUT_FILENO)) {
+        fprintf(cli->err, "cowardly refusing to save to a terminal. Use the -o flag or "
+                          "redirect\n");
         return BERTH_EXIT_FAIL;
     }
-    struct cl_request req = {
-            .method = "GET", .path = bt_strbuf_str(&path), .sink = fd_sink, .sink_arg = &fd};
-    struct cl_response resp;
-    bt_err *err = NULL;
-    rc = cl_call(c, &req, &resp, &err);
-    close(fd);
-    if (rc < 0) {
-        if (tmp)
-            unlink(tmp);
-        return berth_fail(cli, err, BERTH_EXIT_FAIL);
-    }
-    cl_response_clear(&resp);
-    if (tmp && rename(tmp, output) < 0) {
-        fprintf(cli->err, "failed to save image: %s\n", strerror(errno));
-        unlink(tmp);
-        return BERTH_EXIT_FAIL;
-    }
-    return 0;
+    bt_autofree char *name = berth_escape(args[0]);
+    bt_autofree char *path = bt_xasprintf("/containers/%s/export", name);
+    return get_to_file(cli, path, output, "export container");
 }

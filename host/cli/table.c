@@ -36,6 +36,9 @@
 #define S_PORT    "List port mappings or a specific mapping for the container"
 #define S_PULL    "Download an image from a registry"
 #define S_PUSH    "Upload an image to a registry"
+#define S_EXPORT  "Export a container's filesystem as a tar archive"
+#define S_DIFF    "Inspect changes to files or directories on a container's filesystem"
+#define S_UPDATE  "Update configuration of one or more containers"
 #define S_STATS   "Display a live stream of container(s) resource usage statistics"
 
 /* clang-format off */
@@ -44,7 +47,9 @@ static const struct berth_cmd container_cmds[] = {
         CMD("commit", S_COMMIT, berth_cmd_commit),
         CMD("cp", S_CP, berth_cmd_cp),
         CMD("create", S_CREATE, berth_cmd_create),
+        CMD("diff", S_DIFF, berth_cmd_diff),
         CMD("exec", S_EXEC, berth_cmd_exec),
+        CMD("export", S_EXPORT, berth_cmd_export),
         CMD("inspect", "Display detailed information on one or more containers",
             berth_cmd_container_inspect),
         CMD("kill", S_KILL, berth_cmd_kill),
@@ -62,6 +67,7 @@ static const struct berth_cmd container_cmds[] = {
         CMD("stop", S_STOP, berth_cmd_stop),
         CMD("top", S_TOP, berth_cmd_top),
         CMD("unpause", S_UNPAUSE, berth_cmd_unpause),
+        CMD("update", S_UPDATE, berth_cmd_update),
         CMD("wait", S_WAIT, berth_cmd_wait),
         {NULL, NULL, NULL, 0, NULL},
 };
@@ -69,6 +75,7 @@ static const struct berth_cmd container_cmds[] = {
 static const struct berth_cmd system_cmds[] = {
         CMD("df", "Show docker disk usage", berth_cmd_system_df),
         CMD("info", "Display system-wide information", berth_cmd_info),
+        CMD("prune", "Remove unused data", berth_cmd_system_prune),
         {NULL, NULL, NULL, 0, NULL},
 };
 
@@ -150,7 +157,9 @@ const struct berth_cmd berth_commands[] = {
             berth_cmd_completion),
         CMD("cp", S_CP, berth_cmd_cp),
         CMD("create", S_CREATE, berth_cmd_create),
+        CMD("diff", S_DIFF, berth_cmd_diff),
         CMD("events", "Get real time events from the server", berth_cmd_events),
+        CMD("export", S_EXPORT, berth_cmd_export),
         CMD("history", S_HISTORY, berth_cmd_history),
         CMD("import", S_IMPORT, berth_cmd_import),
         CMD("inspect", "Return low-level information on Docker objects", berth_cmd_inspect),
@@ -170,6 +179,7 @@ const struct berth_cmd berth_commands[] = {
         CMD("tag", S_TAG, berth_cmd_tag),
         CMD("top", S_TOP, berth_cmd_top),
         CMD("unpause", S_UNPAUSE, berth_cmd_unpause),
+        CMD("update", S_UPDATE, berth_cmd_update),
         CMD("wait", S_WAIT, berth_cmd_wait),
         {"__docs", "The command reference in Markdown (docs/cli.md)", berth_cmd_docs,
          BERTH_GROUP_HIDDEN, NULL},

@@ -75,7 +75,7 @@ int copts_parse_size(const char *s, int64_t *out, bt_err **err)
     return 0;
 }
 
-static int set_size(void *value, const char *arg, bt_err **err)
+int copts_set_size(void *value, const char *arg, bt_err **err)
 {
     return copts_parse_size(arg, value, err);
 }
@@ -151,7 +151,7 @@ static int set_duration(void *value, const char *arg, bt_err **err)
 }
 
 /* MemSwapBytes: a size or -1 */
-static int set_swap(void *value, const char *arg, bt_err **err)
+int copts_set_swap(void *value, const char *arg, bt_err **err)
 {
     if (strcmp(arg, "-1") == 0) {
         *(int64_t *)value = -1;
@@ -161,7 +161,7 @@ static int set_swap(void *value, const char *arg, bt_err **err)
 }
 
 /* NanoCPUs: a decimal number of CPUs */
-static int set_cpus(void *value, const char *arg, bt_err **err)
+int copts_set_cpus(void *value, const char *arg, bt_err **err)
 {
     char *end = NULL;
     errno = 0;
@@ -248,9 +248,10 @@ struct bt_flag *copts_flags(struct copts *o)
             INT("cpu-period", 0, cpu_period, "Limit CPU CFS (Completely Fair Scheduler) period"),
             INT("cpu-quota", 0, cpu_quota, "Limit CPU CFS (Completely Fair Scheduler) quota"),
             INT("cpu-shares", 'c', cpu_shares, "CPU shares (relative weight)"),
-            FUNC("cpus", 0, nano_cpus, set_cpus, "decimal", "Number of CPUs"),
+            FUNC("cpus", 0, nano_cpus, copts_set_cpus, "decimal", "Number of CPUs"),
             STR("cpuset-cpus", 0, cpuset_cpus, "CPUs in which to allow execution (0-3, 0,1)"),
             STR("cpuset-mems", 0, cpuset_mems, "MEMs in which to allow execution (0-3, 0,1)"),
+            LIST("device", 0, device, "Add a host device to the container"),
             FUNC("dns", 0, dns, copts_flag_ip, "list", "Set custom DNS servers"),
             LIST("dns-opt", 0, dns_option, "Set DNS options"),
             LIST("dns-option", 0, dns_option, "Set DNS options"),
@@ -290,10 +291,10 @@ struct bt_flag *copts_flags(struct copts *o)
             STR("mac-address", 0, mac_address, "Container MAC address (e.g., 92:d0:c6:0a:29:33)"),
             FUNC("mount", 0, mounts, set_mount, "mount",
                  "Attach a filesystem mount to the container"),
-            FUNC("memory", 'm', memory, set_size, "bytes", "Memory limit"),
-            FUNC("memory-reservation", 0, memory_reservation, set_size, "bytes",
+            FUNC("memory", 'm', memory, copts_set_size, "bytes", "Memory limit"),
+            FUNC("memory-reservation", 0, memory_reservation, copts_set_size, "bytes",
                  "Memory soft limit"),
-            FUNC("memory-swap", 0, memory_swap, set_swap, "bytes",
+            FUNC("memory-swap", 0, memory_swap, copts_set_swap, "bytes",
                  "Swap limit equal to memory plus swap: '-1' to enable unlimited swap"),
             INT("memory-swappiness", 0, memory_swappiness,
                 "Tune container memory swappiness (0 to 100)"),
@@ -322,7 +323,7 @@ struct bt_flag *copts_flags(struct copts *o)
                  "it exits"),
             STR("runtime", 0, runtime, "Runtime to use for this container"),
             LIST("security-opt", 0, security_opt, "Security Options"),
-            FUNC("shm-size", 0, shm_size, set_size, "bytes", "Size of /dev/shm"),
+            FUNC("shm-size", 0, shm_size, copts_set_size, "bytes", "Size of /dev/shm"),
             STR("stop-signal", 0, stop_signal, "Signal to stop the container"),
             INT("stop-timeout", 0, stop_timeout, "Timeout (in seconds) to stop a container"),
             LIST("sysctl", 0, sysctl, "Sysctl options"),
@@ -474,7 +475,7 @@ static json_t *label_map(struct copts *o, bt_err **err)
     return m;
 }
 
-static int restart_policy(const char *s, json_t **out, bt_err **err)
+int copts_restart_policy(const char *s, json_t **out, bt_err **err)
 {
     const char *colon = strchr(s, ':');
     bt_autofree char *name = bt_xstrndup(s, colon ? (size_t)(colon - s) : strlen(s));
@@ -769,15 +770,15 @@ static int check(struct copts *o, bt_err **err)
 /* The values copts_build() puts together, each checked and converted; all owned. */
 struct parts {
     json_t *env, *labels, *restart, *ulimits, *sysctls, *log_opts, *security_opts;
-    json_t *binds, *volumes, *mounts, *exposed, *bindings, *endpoints;
+    json_t *binds, *volumes, *mounts, *exposed, *bindings, *endpoints, *devices;
     char *network_mode, *mac_address;
 };
 
 static void parts_clear(struct parts *p)
 {
-    json_t *objs[] = {p->env,      p->labels,        p->restart,  p->ulimits, p->sysctls,
-                      p->log_opts, p->security_opts, p->binds,    p->volumes, p->mounts,
-                      p->exposed,  p->bindings,      p->endpoints};
+    json_t *objs[] = {p->env,      p->labels,        p->restart,   p->ulimits, p->sysctls,
+                      p->log_opts, p->security_opts, p->binds,     p->volumes, p->mounts,
+                      p->exposed,  p->bindings,      p->endpoints, p->devices};
     for (size_t i = 0; i < sizeof(objs) / sizeof(objs[0]); i++)
         json_decref(objs[i]);
     free(p->network_mode);
@@ -788,7 +789,7 @@ static void parts_clear(struct parts *p)
 static int parse_parts(struct copts *o, struct parts *p, bt_err **err)
 {
     if (check(o, err) < 0 || !(p->env = env_list(o, err)) || !(p->labels = label_map(o, err)) ||
-        restart_policy(o->restart, &p->restart, err) < 0)
+        copts_restart_policy(o->restart, &p->restart, err) < 0)
         return -1;
     if (o->rm && strcmp(bt_json_get_str(p->restart, "Name", "no"), "no") != 0)
         return bt_err_set(err, BT_E_INVALID,
@@ -808,6 +809,13 @@ static int parse_parts(struct copts *o, struct parts *p, bt_err **err)
         if (!one)
             return -1;
         json_array_append_new(p->mounts, one);
+    }
+    p->devices = json_array();
+    for (const char **d = o->device; d && *d; d++) {
+        json_t *one = copts_parse_device(*d, err);
+        if (!one)
+            return -1;
+        json_array_append_new(p->devices, one);
     }
     if (copts_ports(o->publish, o->expose, &p->exposed, &p->bindings, err) < 0)
         return -1;
@@ -833,7 +841,7 @@ static void set_resources(json_t *hc, const struct copts *o, const struct parts 
     bt_json_set_int(hc, "CpuRealtimeRuntime", 0);
     bt_json_set_str(hc, "CpusetCpus", o->cpuset_cpus ? o->cpuset_cpus : "");
     bt_json_set_str(hc, "CpusetMems", o->cpuset_mems ? o->cpuset_mems : "");
-    json_object_set_new(hc, "Devices", json_array());
+    json_object_set(hc, "Devices", p->devices);
     json_object_set_new(hc, "DeviceCgroupRules", json_null());
     json_object_set_new(hc, "DeviceRequests", json_null());
     bt_json_set_int(hc, "MemoryReservation", o->memory_reservation);

@@ -100,3 +100,17 @@ int copts_set_network(void *value, const char *arg, bt_err **err);
 char **copts_csv_fields(const char *s, bt_err **err);
 /* strings.TrimSpace (ASCII white space), as a new string. */
 char *copts_trim_space(const char *s);
+
+/* Flag setters into an int64_t: --memory (go-units RAMInBytes), --memory-swap (that or -1)
+ * and --cpus (NanoCPUs: "failed to parse x as a rational number", "value is too precise"). */
+int copts_set_size(void *value, const char *arg, bt_err **err);
+int copts_set_swap(void *value, const char *arg, bt_err **err);
+int copts_set_cpus(void *value, const char *arg, bt_err **err);
+/* opts.ParseRestartPolicy: "no", "always", "unless-stopped", "on-failure[:N]" into
+ * {"Name", "MaximumRetryCount"}; "invalid restart policy 'x'", ... */
+int copts_restart_policy(const char *s, json_t **out, bt_err **err);
+/* A --device value, /dev/x[:/dev/y][:rwm], checked and split as the docker CLI 28 does
+ * (validateLinuxPath, then parseLinuxDevice) into {"PathOnHost", "PathInContainer",
+ * "CgroupPermissions"}; errors "bad format for path: x", "bad mode specified: rwz",
+ * "x is not an absolute path". (CDI names, vendor/class=name, are not supported.) */
+json_t *copts_parse_device(const char *spec, bt_err **err);

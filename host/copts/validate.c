@@ -13,6 +13,8 @@
 #include "host/copts/copts.h"
 #include "shared/base/cleanup.h"
 #include "shared/base/mem.h"
+#include "shared/base/path.h"
+#include "shared/base/strbuf.h"
 #include "shared/base/utf8.h"
 #include "shared/json/json.h"
 
@@ -244,4 +246,81 @@ json_t *copts_sorted_object(const json_t *obj)
     for (i = 0; i < n; i++)
         json_object_set(out, keys[i], json_object_get(obj, keys[i]));
     return out;
+}
+
+/* validDeviceMode: one or more of r, w, m, none twice */
+static bool valid_device_mode(const char *mode)
+{
+    bool seen[3] = {false, false, false};
+    if (!*mode)
+        return false;
+    for (const char *c = mode; *c; c++) {
+        const char *at = strchr("rwm", *c);
+        if (!at || seen[at - "rwm"])
+            return false;
+        seen[at - "rwm"] = true;
+    }
+    return true;
+}
+
+/* validateLinuxPath's checks and its cleaned "host[:container][:mode]" form, split into
+ * src, dst (NULL when none) and mode (NULL when none). */
+static int device_parts(const char *spec, char **src, char **dst, char **mode, bt_err **err)
+{
+    size_t colons = 0;
+    for (const char *c = spec; *c; c++)
+        colons += *c == ':';
+    if (colons > 2 || spec[0] == ':' || !spec[0])
+        return bt_err_set(err, BT_E_INVALID, "bad format for path: %s", spec);
+    bt_autofree char *copy = bt_xstrdup(spec);
+    char *part[3] = {copy, NULL, NULL};
+    for (size_t i = 1; i <= colons; i++) {
+        part[i] = strchr(part[i - 1], ':');
+        *part[i]++ = '\0';
+    }
+    const char *container = part[0];
+    if (colons == 0) {
+        *src = bt_path_clean(part[0]);
+    } else if (colons == 1 && valid_device_mode(part[1])) {
+        *src = bt_path_clean(part[0]);
+        *mode = bt_xstrdup(part[1]);
+    } else if (colons == 1) {
+        container = part[1];
+        *src = bt_xstrdup(part[0]);
+        *dst = bt_path_clean(part[1]);
+    } else {
+        container = part[1];
+        if (!valid_device_mode(part[2]))
+            return bt_err_set(err, BT_E_INVALID, "bad mode specified: %s", part[2]);
+        *src = bt_xstrdup(part[0]);
+        *dst = bt_xstrdup(part[1]);
+        *mode = bt_xstrdup(part[2]);
+    }
+    if (container[0] != '/')
+        return bt_err_set(err, BT_E_INVALID, "%s is not an absolute path", container);
+    return 0;
+}
+
+/* s as a JSON string the way Go's encoding/json sends it: bytes that are no UTF-8 become
+ * U+FFFD */
+static json_t *go_string(const char *s)
+{
+    bt_autostrbuf struct bt_strbuf sb = BT_STRBUF_INIT;
+    size_t n = strlen(s);
+    for (size_t i = 0; i < n;) {
+        size_t w = bt_utf8_decode((const unsigned char *)s + i, n - i, NULL);
+        bt_strbuf_append_n(&sb, w ? s + i : "\xef\xbf\xbd", w ? w : 3);
+        i += w ? w : 1;
+    }
+    return json_string(bt_strbuf_str(&sb));
+}
+
+json_t *copts_parse_device(const char *spec, bt_err **err)
+{
+    bt_autofree char *src = NULL, *dst = NULL, *mode = NULL;
+    if (device_parts(spec, &src, &dst, &mode, err) < 0)
+        return NULL;
+    /* parseLinuxDevice: an empty destination is the source; permissions rwm by default */
+    return json_pack("{s:o, s:o, s:s}", "PathOnHost", go_string(src), "PathInContainer",
+                     go_string(dst && *dst ? dst : src), "CgroupPermissions", mode ? mode : "rwm");
 }

@@ -2,10 +2,10 @@
 /*
  * The options of `berth run`/`create` as a user types them (-v, --mount, --volumes-from,
  * --tmpfs, -e, -l, --memory, -p, --expose, --network and its long syntax, --link, --dns,
- * --add-host, --mac-address, ...): the input is the argument list, one per line. Parsing and
- * building the create body either succeed, with a body that is an object with a HostConfig,
- * or fail with a message; nothing may touch memory it does not own. Flags that read files
- * (--env-file, --label-file) are left out: their input is a file, not the command line.
+ * --add-host, --mac-address, --device, ...): the input is the argument list, one per line.
+ * Parsing and building the create body either succeed, with a body that is an object with a
+ * HostConfig, or fail with a message; nothing may touch memory it does not own. Flags that read
+ * files (--env-file, --label-file) are left out: their input is a file, not the command line.
  */
 #include <stdint.h>
 #include <stdlib.h>

@@ -215,6 +215,50 @@ static void test_copts_links(void **state)
     assert_string_equal(bt_err_msg(err2), "empty string specified for links");
 }
 
+/* --device as the docker CLI 28 splits it (validateLinuxPath, then parseLinuxDevice) */
+static void test_copts_devices(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *in, *json;
+    } ok[] = {
+            {"/dev/sda", "{\"PathOnHost\": \"/dev/sda\", \"PathInContainer\": \"/dev/sda\", "
+                         "\"CgroupPermissions\": \"rwm\"}"},
+            {"/dev//sda/", "{\"PathOnHost\": \"/dev/sda\", \"PathInContainer\": \"/dev/sda\", "
+                           "\"CgroupPermissions\": \"rwm\"}"},
+            {"/dev/sda:r", "{\"PathOnHost\": \"/dev/sda\", \"PathInContainer\": \"/dev/sda\", "
+                           "\"CgroupPermissions\": \"r\"}"},
+            {"/dev/sda:/dev/x/../xvda", "{\"PathOnHost\": \"/dev/sda\", \"PathInContainer\": "
+                                        "\"/dev/xvda\", \"CgroupPermissions\": \"rwm\"}"},
+            {"/dev/sda:/dev/xvda:mw", "{\"PathOnHost\": \"/dev/sda\", \"PathInContainer\": "
+                                      "\"/dev/xvda\", \"CgroupPermissions\": \"mw\"}"},
+    };
+    for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+        bt_autoerr bt_err *err = NULL;
+        bt_autoptr(json_t) got = copts_parse_device(ok[i].in, &err);
+        assert_non_null(got);
+        bt_autoptr(json_t) want = json_loads(ok[i].json, 0, NULL);
+        assert_true(json_equal(got, want));
+    }
+    static const struct {
+        const char *in, *msg;
+    } bad[] = {
+            {"", "bad format for path: "},
+            {":/x", "bad format for path: :/x"},
+            {"a:b:c:d", "bad format for path: a:b:c:d"},
+            {"/dev/a:/dev/b:rwz", "bad mode specified: rwz"},
+            {"/dev/a:/dev/b:rr", "bad mode specified: rr"},
+            {"/dev/a:rel", "rel is not an absolute path"},
+            {"rel", "rel is not an absolute path"},
+            {"/dev/a::rw", " is not an absolute path"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        bt_autoerr bt_err *err = NULL;
+        assert_null(copts_parse_device(bad[i].in, &err));
+        assert_string_equal(bt_err_msg(err), bad[i].msg);
+    }
+}
+
 static void test_copts_durations(void **state)
 {
     (void)state;
@@ -257,6 +301,7 @@ int main(void)
             cmocka_unit_test(test_copts_port_ranges),
             cmocka_unit_test(test_copts_csv_fields),
             cmocka_unit_test(test_copts_links),
+            cmocka_unit_test(test_copts_devices),
             cmocka_unit_test(test_copts_durations),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
