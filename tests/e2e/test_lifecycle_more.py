@@ -285,9 +285,6 @@ def test_init_is_pid_1_and_runs_the_command(docker, names):
     assert procs["1"] == "/sbin/docker-init -- sleep 300"
     assert "sleep 300" in procs.values()
     assert json.loads(docker("inspect", n).stdout)[0]["HostConfig"]["Init"] is True
-    # the init's bind mount is the runtime's: not a change of the container (as dockerd's)
-    r = docker("diff", n)
-    assert r.returncode == 0 and "docker-init" not in r.stdout and "/sbin" not in r.stdout, r.stdout
     # docker stop: SIGTERM reaches the command through the init at once
     t = time.monotonic()
     assert docker("stop", n).returncode == 0

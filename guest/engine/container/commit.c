@@ -21,9 +21,6 @@ char **ctr_rootfs_mount_points(const json_t *rec)
         bt_strv_push(&out, oci_system_mounts[i]);
     for (size_t i = 0; oci_network_files[i]; i++)
         bt_strv_push(&out, oci_network_files[i]);
-    /* --init's bind mount: the runtime's, not the container's (dockerd's init layer has it) */
-    if (bt_json_get_bool(bt_json_get_obj(rec, "HostConfig"), "Init", false))
-        bt_strv_push(&out, OCI_INIT_PATH);
     struct ctr_mount *list = NULL;
     size_t n = 0;
     if (ctr_mount_points(rec, &list, &n, NULL) == 0) {
