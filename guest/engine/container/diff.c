@@ -3,10 +3,13 @@
  * docker diff (GET /containers/{id}/changes): what moby's archive.OverlayChanges reads from an
  * overlay upper directory. A 0/0 character device is a whiteout (the name was deleted); an
  * opaque directory (trusted.overlay.opaque=y) that a lower layer has was deleted and made
- * anew; anything else is added, or modified when a lower layer has the name, except a
- * directory whose size, mode and mtime equal the lower one's (only copied up for a child).
- * The parent of an added or deleted name counts as modified. Order: a walk of the upper
- * directory, names in byte order, each directory before its contents.
+ * anew; anything else is added, or modified when a lower layer has the name: a directory
+ * copied up for a child too, as dockerd 20.10 reports it (`echo >> /usr/bin/x` shows C /usr,
+ * C /usr/bin, C /usr/bin/x there). The engine's mount points (files and directories made in
+ * the upper directory to mount on) are not changes, nor are the directories above them unless
+ * something else under them is (C /etc for a modified /etc/passwd, as dockerd, whose mount
+ * points are in an init layer). Order: a walk of the upper directory, names in byte order,
+ * each directory before its contents (dockerd walks in readdir order).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -77,25 +80,13 @@ static bool is_deleted(const struct diff *d, const char *full, const char *path,
            in_lower(d, path, &lst);
 }
 
-/* moby's sameFsTime: equal, or the same second where one side has no nanoseconds */
-static bool same_time(const struct timespec *a, const struct timespec *b)
-{
-    return a->tv_sec == b->tv_sec &&
-           (a->tv_nsec == b->tv_nsec || a->tv_nsec == 0 || b->tv_nsec == 0);
-}
-
 /* The kind of an entry that is no whiteout; -1: an unchanged directory (not recorded) */
 static int kind_of(const struct diff *d, const char *path, const struct stat *st)
 {
     if (S_ISDIR(st->st_mode) && is_mount_parent(d, path))
         return -1;
     struct stat lst;
-    if (!in_lower(d, path, &lst))
-        return CTR_CHANGE_ADD;
-    if (S_ISDIR(st->st_mode) && S_ISDIR(lst.st_mode) && st->st_size == lst.st_size &&
-        st->st_mode == lst.st_mode && same_time(&st->st_mtim, &lst.st_mtim))
-        return -1;
-    return CTR_CHANGE_MODIFY;
+    return in_lower(d, path, &lst) ? CTR_CHANGE_MODIFY : CTR_CHANGE_ADD;
 }
 
 static int walk(struct diff *d, const char *dir, bool dir_recorded, bt_err **err);
@@ -111,8 +102,8 @@ static int visit(struct diff *d, const char *dir, bool *dir_recorded, const char
     if (is_skipped(d, path, &st))
         return 0;
     int kind = is_deleted(d, full, path, &st) ? CTR_CHANGE_DELETE : kind_of(d, path, &st);
-    if ((kind == CTR_CHANGE_ADD || kind == CTR_CHANGE_DELETE) && !*dir_recorded &&
-        strcmp(dir, "/") != 0) {
+    /* a directory left out (above a mount point) that has a change under it */
+    if (kind >= 0 && !*dir_recorded && strcmp(dir, "/") != 0) {
         add(d, dir, CTR_CHANGE_MODIFY);
         *dir_recorded = true;
     }
