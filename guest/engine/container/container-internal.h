@@ -151,6 +151,9 @@ void ctr_acquire(struct ctr *c);
 void ctr_timed_wait(struct ctr *c, long ms);
 void ctr_release(struct ctr *c);
 
+/* create.c: dockerd's checks of the CPU members of a HostConfig or of an update request
+ * (NanoCpus against CpuPeriod/CpuQuota and the host's CPUs, CpuShares) */
+int ctr_check_cpus(const json_t *hc, bt_err **err);
 /* create.c: the Config and HostConfig of a create request, checked as dockerd checks them and
  * with the defaults it fills in; the image is not looked at yet. Pure (for tests and fuzzing). */
 int ctr_config_from_request(const json_t *body, json_t **config, json_t **host_config,

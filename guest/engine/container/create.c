@@ -166,6 +166,25 @@ static long ncpus(void)
     return n > 0 ? n : 1;
 }
 
+int ctr_check_cpus(const json_t *hc, bt_err **err)
+{
+    int64_t nano = bt_json_get_int(hc, "NanoCpus", 0);
+    if (nano > 0 && (bt_json_get_int(hc, "CpuPeriod", 0) > 0))
+        return bt_err_set(err, BT_E_INVALID,
+                          "Conflicting options: Nano CPUs and CPU Period cannot both be set");
+    if (nano > 0 && bt_json_get_int(hc, "CpuQuota", 0) > 0)
+        return bt_err_set(err, BT_E_INVALID,
+                          "Conflicting options: Nano CPUs and CPU Quota cannot both be set");
+    if (nano < 0 || nano > ncpus() * 1000000000LL)
+        return bt_err_set(err, BT_E_INVALID,
+                          "Range of CPUs is from 0.01 to %ld.00, as there are only %ld CPUs "
+                          "available",
+                          ncpus(), ncpus());
+    if (bt_json_get_int(hc, "CpuShares", 0) < 0)
+        return bt_err_set(err, BT_E_INVALID, "invalid CPU shares");
+    return 0;
+}
+
 /* dockerd's verifyPlatformContainerSettings, for what Berth acts on. */
 static int validate_host_config(const json_t *hc, char ***warnings, bt_err **err)
 {
@@ -186,20 +205,8 @@ static int validate_host_config(const json_t *hc, char ***warnings, bt_err **err
         !bt_path_exists("/sys/fs/cgroup/cgroup.controllers"))
         bt_strv_push(warnings, "Your kernel does not support swap limit capabilities or the "
                                "cgroup is not mounted. Memory limited without swap.");
-    int64_t nano = bt_json_get_int(hc, "NanoCpus", 0);
-    if (nano > 0 && (bt_json_get_int(hc, "CpuPeriod", 0) > 0))
-        return bt_err_set(err, BT_E_INVALID,
-                          "Conflicting options: Nano CPUs and CPU Period cannot both be set");
-    if (nano > 0 && bt_json_get_int(hc, "CpuQuota", 0) > 0)
-        return bt_err_set(err, BT_E_INVALID,
-                          "Conflicting options: Nano CPUs and CPU Quota cannot both be set");
-    if (nano < 0 || nano > ncpus() * 1000000000LL)
-        return bt_err_set(err, BT_E_INVALID,
-                          "Range of CPUs is from 0.01 to %ld.00, as there are only %ld CPUs "
-                          "available",
-                          ncpus(), ncpus());
-    if (bt_json_get_int(hc, "CpuShares", 0) < 0)
-        return bt_err_set(err, BT_E_INVALID, "invalid CPU shares");
+    if (ctr_check_cpus(hc, err) < 0)
+        return -1;
     const char *net = bt_json_get_str(hc, "NetworkMode", "");
     if (strcmp(net, "container:") == 0)
         return bt_err_set(err, BT_E_INVALID, "invalid container format container:<name|id>");

@@ -23,12 +23,6 @@
 static const char *const plain_keys[] = {"BlkioWeight", "CpuShares",  "MemoryReservation",
                                          "CpusetCpus",  "CpusetMems", NULL};
 
-static long ncpus(void)
-{
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    return n > 0 ? n : 1;
-}
-
 /* dockerd's ValidateRestartPolicy */
 int ctr_check_restart_policy(const json_t *rp, bt_err **err)
 {
@@ -64,25 +58,13 @@ static int check_request(const json_t *u, bt_err **err)
 {
     int64_t memory = bt_json_get_int(u, "Memory", 0);
     int64_t swap = bt_json_get_int(u, "MemorySwap", 0);
-    int64_t nano = bt_json_get_int(u, "NanoCpus", 0);
     if (memory > 0 && memory < 6 * 1024 * 1024)
         return bt_err_set(err, BT_E_INVALID, "Minimum memory limit allowed is 6MB");
     if (memory > 0 && swap > 0 && swap < memory)
         return bt_err_set(err, BT_E_INVALID,
                           "Minimum memoryswap limit should be larger than memory limit, see usage");
-    if (nano > 0 && bt_json_get_int(u, "CpuPeriod", 0) > 0)
-        return bt_err_set(err, BT_E_INVALID,
-                          "Conflicting options: Nano CPUs and CPU Period cannot both be set");
-    if (nano > 0 && bt_json_get_int(u, "CpuQuota", 0) > 0)
-        return bt_err_set(err, BT_E_INVALID,
-                          "Conflicting options: Nano CPUs and CPU Quota cannot both be set");
-    if (nano < 0 || nano > ncpus() * 1000000000LL)
-        return bt_err_set(err, BT_E_INVALID,
-                          "Range of CPUs is from 0.01 to %ld.00, as there are only %ld CPUs "
-                          "available",
-                          ncpus(), ncpus());
-    if (bt_json_get_int(u, "CpuShares", 0) < 0)
-        return bt_err_set(err, BT_E_INVALID, "invalid CPU shares");
+    if (ctr_check_cpus(u, err) < 0)
+        return -1;
     int64_t blkio = bt_json_get_int(u, "BlkioWeight", 0);
     if (blkio != 0 && (blkio < 10 || blkio > 1000))
         return bt_err_set(err, BT_E_INVALID, "Range of blkio weight is from 10 to 1000");
