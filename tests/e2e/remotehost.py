@@ -14,6 +14,8 @@ hosts it adds. Each RemoteHost is a small "machine" made of namespaces of this m
   a fresh /proc, /sys rbind (with the cgroup v1 hierarchies), /dev rbind, fresh tmpfs /run and
   /tmp, and /var/lib/berth a bind mount of an ext4 directory of the lab (berthd makes overlay
   mounts there, which an overlayfs upper layer cannot hold);
+- UTS and IPC namespaces of its own: `hostname NAME` there (docker-machine's generic driver
+  sets the host name) changes only the host's, which starts as its name;
 - a PID namespace whose PID 1 is build/bin/berth-init running `sleep infinity`: berth-init
   reaps every orphan (sshd and berthd daemonize), and killing it (SIGKILL from outside) ends
   every process of the host at once;
@@ -65,10 +67,11 @@ AcceptEnv LANG LC_*
 """
 
 # Run by PID 1 of the new PID namespace, in the new mount namespace: $1 the host's directory,
-# $2 berth-init. Mounts the root, pivots into it, starts sshd, says ready, becomes the init.
+# $2 berth-init, $3 the host name. Mounts the root, pivots into it, starts sshd, says ready, becomes the init.
 SETUP = r"""
 set -e
 D=$1; R=$D/root
+hostname "$3"
 mount -t overlay -o lowerdir=/,upperdir="$D/ovl/upper",workdir="$D/ovl/work" remote-root "$R"
 mount -t proc proc "$R/proc"
 mount --rbind /sys "$R/sys"
@@ -79,6 +82,7 @@ mkdir -p "$R/var/lib/berth"
 mount --bind "$D/data" "$R/var/lib/berth"
 cp "$2" "$R/run/berth-remote-init"
 cp "$D/authorized_keys" "$R/run/berth-remote-authorized"
+cp "$D/sshd_config" "$R/etc/ssh/sshd_config"
 mkdir -p "$R/.oldroot"
 cd "$R"
 pivot_root . .oldroot
@@ -101,7 +105,7 @@ def missing():
     """Why a lab cannot be made here, or None."""
     if not harness.is_root():
         return "needs root for namespaces and mounts"
-    for tool in (SSHD, "/usr/bin/unshare", "/usr/bin/nsenter", "/usr/bin/ssh",
+    for tool in (SSHD, "/usr/bin/unshare", "/usr/bin/openssl", "/usr/bin/nsenter", "/usr/bin/ssh",
                  "/usr/bin/ssh-keygen"):
         if not os.access(tool, os.X_OK):
             return "%s is not installed" % tool
@@ -166,10 +170,14 @@ class RemoteHost:
         os.makedirs(os.path.join(self.dir, "ovl", "upper"))
         os.makedirs(os.path.join(self.dir, "ovl", "work"))
         shutil.copy(self.lab.key + ".pub", os.path.join(self.dir, "authorized_keys"))
+        with open(os.path.join(self.dir, "sshd_config"), "w") as f:
+            f.write(SSHD_CONFIG.format(ip=self.ip))
         self.log = open(os.path.join(self.dir, "setup.log"), "wb")
         argv = ["nsenter", "--net=/run/netns/" + self.netns, "--",
-                "unshare", "--mount", "--pid", "--fork", "--propagation", "private",
-                "/bin/sh", "-c", SETUP, "setup", self.dir, BERTH_INIT]
+                "unshare", "--mount", "--pid", "--uts", "--ipc", "--fork",
+                "--propagation", "private",
+                "/bin/sh", "-c", SETUP, "setup", self.dir, BERTH_INIT,
+                self.name]
         self.proc = subprocess.Popen(argv, stdout=self.log, stderr=subprocess.STDOUT,
                                      start_new_session=True)
         deadline = time.time() + timeout

@@ -39,6 +39,26 @@ def test_ssh_login_with_the_key(lab):
                     "UserKnownHostsFile=" + lab.known_hosts, "root@" + h.ip, "true"])
     assert r.returncode == 255
     assert "Permission denied" in r.stderr
+    # the fixture's sshd_config, not this machine's
+    r = h.run("sshd -T")
+    assert r.returncode == 0, r.stderr
+    for line in ("usepam no", "passwordauthentication no", "permitrootlogin without-password",
+                 "listenaddress %s:22" % h.ip, "kbdinteractiveauthentication no"):
+        assert line in r.stdout.splitlines()
+
+
+def test_scp_upload(lab):
+    h = lab.add_host("scp")
+    src = os.path.join(lab.dir, "payload")
+    with open(src, "w") as f:
+        f.write("payload\n")
+    r = lab.client(["scp", "-F", "/dev/null", "-i", h.key, "-o", "BatchMode=yes",
+                    "-o", "UserKnownHostsFile=" + lab.known_hosts,
+                    "-o", "StrictHostKeyChecking=accept-new",
+                    src, "root@%s:/usr/local/bin/payload" % h.ip])
+    assert r.returncode == 0, r.stderr
+    with open(h.path("/usr/local/bin/payload")) as f:
+        assert f.read() == "payload\n"
 
 
 def test_writes_stay_in_the_overlay(lab):
@@ -57,6 +77,11 @@ def test_writes_stay_in_the_overlay(lab):
     assert h.run("touch /var/lib/berth/mark && stat -f -c %T /var/lib/berth").stdout.strip() \
         != "overlayfs"
     assert os.path.exists(os.path.join(h.data_dir, "mark"))
+    # the host name is the host's own (its UTS namespace): setting it leaves this machine's
+    mine = os.uname().nodename
+    assert lab.ssh(h, "hostname").stdout == "w\n"
+    assert lab.ssh(h, "hostname renamed && hostname").stdout == "renamed\n"
+    assert os.uname().nodename == mine
 
 
 def test_two_hosts_with_their_own_keys(lab):
@@ -103,6 +128,10 @@ def test_cleanup_ends_daemons_and_leaves_nothing():
         pidns = os.readlink("/proc/%d/ns/pid" % h.pid1)
         assert len(processes_in(pidns)) >= 4  # init, sleep infinity, sshd, the two sleeps
         assert "sleep 1000" in h.run("ps -eo args").stdout
+        # orphans are reaped by PID 1: no zombies pile up
+        assert lb.ssh(h, "sh -c 'true & exit 0'").returncode == 0
+        time.sleep(0.3)
+        assert " Z" not in h.run("ps -eo pid,stat,args").stdout
     finally:
         lb.cleanup()
     assert processes_in(pidns) == []
@@ -139,7 +168,15 @@ def test_berthd_runs_a_container_inside(busybox_tar):
                   "/usr/local/bin/" % harness.BIN_DIR)
         assert r.returncode == 0, r.stderr
         shutil.copy(busybox_tar, h.path("/tmp/busybox.tar"))
+        # TLS files in /etc/berth, as the generic driver installs them
+        pki = harness.PKI(os.path.join(lb.dir, "pki"))
+        cert, key = pki.issue("server", server=True, ips=[h.ip])
+        os.makedirs(h.path("/etc/berth"))
+        for src, dst in ((pki.ca, "ca.pem"), (cert, "server.pem"), (key, "server-key.pem")):
+            shutil.copy(src, h.path("/etc/berth/" + dst))
         r = h.run("berthd --data-root /var/lib/berth -H unix:///run/berth.sock "
+                  "-H tcp://0.0.0.0:2376 --tlsverify --tlscacert /etc/berth/ca.pem "
+                  "--tlscert /etc/berth/server.pem --tlskey /etc/berth/server-key.pem "
                   "</dev/null >/var/log/berthd.log 2>&1 &")
         assert r.returncode == 0, r.stderr
         ok = _wait(h, "curl -sf --unix-socket /run/berth.sock http://berth/_ping")
@@ -152,6 +189,13 @@ def test_berthd_runs_a_container_inside(busybox_tar):
         assert r.stdout == "hi\n"
         r = h.run(docker + "run -d busybox sleep 1000")
         assert r.returncode == 0, r.stderr
+        # and reachable from the client netns at the host's address
+        env = dict(os.environ, DOCKER_CONFIG=os.path.join(lb.dir, "docker-config"),
+                   DOCKER_HOST="tcp://%s:2376" % h.ip, DOCKER_TLS_VERIFY="1",
+                   DOCKER_CERT_PATH=pki.client_dir("client"))
+        r = lb.client([harness.docker_cli(), "ps", "-q"], env=env)
+        assert r.returncode == 0, r.stderr
+        assert len(r.stdout.split()) == 1
         ids = h.container_ids()
         assert len(ids) == 2
         pidns = os.readlink("/proc/%d/ns/pid" % h.pid1)
