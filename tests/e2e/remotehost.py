@@ -24,6 +24,12 @@ hosts it adds. Each RemoteHost is a small "machine" made of namespaces of this m
   prohibit-password, UsePAM no, no passwords); /root/.ssh/authorized_keys holds the lab's
   client key (Lab.key / RemoteHost.key, for --generic-ssh-key).
 
+What the host is not: it has no systemd running (/run is fresh, so /run/systemd/system is
+absent, although /usr/bin/systemctl is installed: tell systemd hosts by that directory, as
+sd_booted() does; `service NAME start` runs /etc/init.d/NAME) and no sudo. It shares this
+machine's kernel: /sys (cgroups included) and /proc/sys outside net.* are this machine's, so a
+test must not have it write there beyond what berthd does for its containers.
+
 API:
     lab = Lab(directory)               # directory: the test's own (e.g. a Sandbox's)
     lab.client(argv, env=None, **kw)   # subprocess.run in the client netns (text, captured)
@@ -33,7 +39,8 @@ API:
     h.ip, h.name, h.key, h.upper (the overlay's upper dir), h.data_dir (/var/lib/berth), h.pid1
     h.run(cmd, **kw)                   # /bin/sh -c cmd inside the host (namespaces and root)
     h.path(p)                          # where the host's /p is seen from here (/proc/PID1/root)
-    h.regenerate_host_key(); h.stop_sshd(); h.start_sshd()
+    h.regenerate_host_key(); h.stop_sshd(); h.start_sshd(); h.host_key()  # "type base64"
+    lab.key, lab.known_hosts, lab.ssh_argv(host, *command)  # for clients of the tests' own
     lab.cleanup()                      # kills each host's PID 1, removes berthd's cgroups of
                                        # the host's containers, unmounts, deletes the netns
 The `lab` pytest fixture skips (with the reason) when not root or a tool is missing.

@@ -84,6 +84,32 @@ def test_writes_stay_in_the_overlay(lab):
     assert os.uname().nodename == mine
 
 
+INIT_SCRIPT = """#!/bin/sh
+case "$1" in
+start) start-stop-daemon --start --background --make-pidfile --pidfile /run/fake.pid \\
+         --exec /bin/sleep -- 1000 ;;
+stop) start-stop-daemon --stop --pidfile /run/fake.pid --remove-pidfile ;;
+esac
+"""
+
+
+def test_sysv_service_outlives_the_session(lab):
+    """A host without systemd: an init.d script started over ssh keeps running."""
+    h = lab.add_host("sysv")
+    r = lab.ssh(h, "test -d /run/systemd/system || echo no-systemd")
+    assert r.stdout == "no-systemd\n"
+    with open(h.path("/etc/init.d/fake"), "w") as f:
+        f.write(INIT_SCRIPT)
+    os.chmod(h.path("/etc/init.d/fake"), 0o755)
+    r = lab.ssh(h, "service fake start")
+    assert r.returncode == 0, r.stderr
+    assert not os.path.exists("/etc/init.d/fake")
+    r = h.run("ps -o ppid=,args= -p $(cat /run/fake.pid)")
+    assert r.stdout.split() == ["1", "/bin/sleep", "1000"]
+    assert lab.ssh(h, "service fake stop").returncode == 0
+    assert h.run("test -e /run/fake.pid").returncode != 0
+
+
 def test_two_hosts_with_their_own_keys(lab):
     a = lab.add_host("a")
     b = lab.add_host("b")
