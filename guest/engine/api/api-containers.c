@@ -933,7 +933,7 @@ void api_commit(struct api_call *call)
         api_reply_error(call, err);
         return;
     }
-    bt_autoptr(json_t) body = api_body_json(call, true, &err);
+    json_t *body = api_body_json(call, true, &err);
     if (!body && err) {
         api_reply_error(call, err);
         return;

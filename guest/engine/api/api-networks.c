@@ -117,7 +117,7 @@ void api_network_inspect(struct api_call *call)
 void api_network_create(struct api_call *call)
 {
     bt_autoerr bt_err *err = NULL;
-    bt_autoptr(json_t) body = api_body_json(call, true, &err);
+    json_t *body = api_body_json(call, true, &err);
     if (!body) {
         if (!err)
             bt_err_set(&err, BT_E_INVALID, "network name must not be empty");
@@ -160,7 +160,7 @@ void api_network_delete(struct api_call *call)
 static void connect_or_disconnect(struct api_call *call, bool connect)
 {
     bt_autoerr bt_err *err = NULL;
-    bt_autoptr(json_t) body = api_body_json(call, true, &err);
+    json_t *body = api_body_json(call, true, &err);
     bt_autofree char *name = NULL;
     if ((!body && err) || net_resolve(NETWORKS(call), api_param(call, 0), &name, NULL, &err) < 0) {
         api_reply_error(call, err);

@@ -131,7 +131,7 @@ void api_image_push(struct api_call *call)
 void api_auth(struct api_call *call)
 {
     bt_autoerr bt_err *err = NULL;
-    bt_autoptr(json_t) body = api_body_json(call, false, &err);
+    json_t *body = api_body_json(call, false, &err);
     if (!body) {
         api_reply_error(call, err);
         return;

@@ -18,7 +18,7 @@
 void api_volume_create(struct api_call *call)
 {
     bt_autoerr bt_err *err = NULL;
-    bt_autoptr(json_t) body = api_body_json(call, true, &err);
+    json_t *body = api_body_json(call, true, &err);
     if (!body && err) {
         api_reply_error(call, err);
         return;
