@@ -83,19 +83,24 @@ static enum machine_state state_of(const struct machine *m, char **error)
 
 /* ---- create ------------------------------------------------------------------------------ */
 
+static int create_machine(struct berth_cli *cli, const struct machine_create_opts *o, bool generic,
+                          bool force);
+
 static int machine_cmd_create(struct berth_cli *cli, int argc, char **argv)
 {
     const char *driver = "libvirt", *cidr = MACHINE_DEFAULT_CIDR, *network = NULL, *uri = NULL;
     int64_t cpus = MACHINE_DEFAULT_CPUS, memory = MACHINE_DEFAULT_MEMORY_MB,
             disk = MACHINE_DEFAULT_DISK_MB;
     const char **shares = NULL;
-    bool no_share = false;
+    bool no_share = false, force = false;
+    const char *g_ip = NULL, *g_user = "root", *g_key = NULL;
+    int64_t g_ssh_port = MACHINE_SSH_PORT, g_engine_port = MACHINE_ENGINE_PORT;
     struct bt_flag flags[] = {
             {.name = "driver",
              .shorthand = 'd',
              .type = BT_FLAG_STRING,
              .value = &driver,
-             .usage = "Driver to create machine with (libvirt, qemu)",
+             .usage = "Driver to create machine with (libvirt, qemu, generic)",
              .def_text = "libvirt"},
             {.name = "cpus",
              .type = BT_FLAG_INT,
@@ -136,6 +141,34 @@ static int machine_cmd_create(struct berth_cli *cli, int argc, char **argv)
              .value = &uri,
              .usage = "libvirt connection URI (default $BERTH_LIBVIRT_URI, qemu:///system as "
                       "root, else qemu:///session)"},
+            {.name = "generic-ip-address",
+             .type = BT_FLAG_STRING,
+             .value = &g_ip,
+             .usage = "IP Address (or DNS name) of the host to provision (generic driver)"},
+            {.name = "generic-ssh-user",
+             .type = BT_FLAG_STRING,
+             .value = &g_user,
+             .usage = "SSH user: root, or one sudo lets run anything without a password",
+             .def_text = "root"},
+            {.name = "generic-ssh-port",
+             .type = BT_FLAG_INT,
+             .value = &g_ssh_port,
+             .usage = "SSH port",
+             .def_text = "22"},
+            {.name = "generic-ssh-key",
+             .type = BT_FLAG_STRING,
+             .value = &g_key,
+             .usage = "SSH private key path (default: ssh-agent, then ~/.ssh/id_ed25519, "
+                      "id_ecdsa, id_rsa)"},
+            {.name = "generic-engine-port",
+             .type = BT_FLAG_INT,
+             .value = &g_engine_port,
+             .usage = "Port berthd serves the API on with mutual TLS",
+             .def_text = "2376"},
+            {.name = "force",
+             .type = BT_FLAG_BOOL,
+             .value = &force,
+             .usage = "Provision a host that already runs Docker's dockerd (generic driver)"},
             {0},
     };
     bt_autofree char **args = NULL;
@@ -157,28 +190,64 @@ static int machine_cmd_create(struct berth_cli *cli, int argc, char **argv)
                                     .hostonly_cidr = cidr,
                                     .shares = shares,
                                     .no_share = no_share,
-                                    .libvirt_uri = uri};
+                                    .libvirt_uri = uri,
+                                    .generic_ip = g_ip,
+                                    .generic_ssh_user = g_user,
+                                    .generic_ssh_port = (int)g_ssh_port,
+                                    .generic_ssh_key = g_key,
+                                    .generic_engine_port = (int)g_engine_port};
+    if (g_ssh_port < 0 || g_ssh_port > 65535 || g_engine_port < 0 || g_engine_port > 65535)
+        o.generic_ssh_port = o.generic_engine_port = -1; /* refused by the check, by name */
+    bool generic = strcmp(driver, "generic") == 0;
+    return create_machine(cli, &o, generic, force);
+}
+
+/* Pre-create checks, the record (or the unfinished one a generic create left), the driver's
+ * create and the first start. */
+static int create_machine(struct berth_cli *cli, const struct machine_create_opts *o, bool generic,
+                          bool force)
+{
+    struct machine_store s;
+    store_for(cli, &s);
     bt_err *err = NULL;
     fprintf(cli->out, "Running pre-create checks...\n");
     bt_autofree char *image = NULL;
-    if (machine_create_check(&o, &err) < 0 || !(image = machine_image_dir(&err))) {
+    if (machine_create_check(o, &err) < 0 || (!generic && !(image = machine_image_dir(&err)))) {
         machine_store_clear(&s);
         return berth_fail(cli, err, BERTH_EXIT_FAIL);
     }
-    fprintf(cli->out, "Creating machine...\n");
-    fflush(cli->out);
-    bt_autoptr(machine) m = machine_create(&s, &o, &err);
+    bt_autoptr(machine) m = machine_create_resume(&s, o, &err);
+    if (m) {
+        fprintf(cli->out, "Resuming the provisioning of \"%s\"...\n", m->name);
+    } else if (!err) {
+        fprintf(cli->out, "Creating machine...\n");
+        fflush(cli->out);
+        m = machine_create(&s, o, &err);
+    }
     if (!m) {
         machine_store_clear(&s);
         return berth_fail(cli, err, BERTH_EXIT_FAIL);
     }
     int lock = machine_lock(&s, m->name, true, &err);
     struct machine_io io = io_for(cli);
+    io.force = force;
     if (lock < 0 || machine_vm_create(m, &io, &err) < 0) {
+        if (lock >= 0 && machine_resumable(m)) {
+            /* a host changed half-way keeps its record: create again finishes the job */
+            machine_unlock(lock);
+            machine_store_clear(&s);
+            bt_err_wrap(&err, "Error creating machine");
+            berth_fail(cli, err, BERTH_EXIT_FAIL);
+            fprintf(cli->err,
+                    "The machine \"%s\" is half-provisioned: run the same `%s machine create` "
+                    "again to finish, or `%s machine rm %s`.\n",
+                    m->name, cli->prog, cli->prog, m->name);
+            return BERTH_EXIT_FAIL;
+        }
         /* nothing half-made stays: the VM's definition, then the record */
         const struct machine_live *live = machine_vm_live(NULL);
         if (live && live->remove)
-            live->remove(live->ctx, m, NULL);
+            live->remove(live->ctx, m, false, NULL);
         machine_remove(&s, m->name, NULL);
         if (lock >= 0)
             machine_unlock(lock);
@@ -186,9 +255,17 @@ static int machine_cmd_create(struct berth_cli *cli, int argc, char **argv)
         bt_err_wrap(&err, "Error creating machine");
         return berth_fail(cli, err, BERTH_EXIT_FAIL);
     }
-    rc = machine_vm_start(m, &io, &err);
+    int rc = machine_vm_start(m, &io, &err);
     machine_unlock(lock);
     machine_store_clear(&s);
+    if (rc < 0 && machine_resumable(m)) {
+        berth_fail(cli, err, BERTH_EXIT_FAIL);
+        fprintf(cli->err,
+                "The engine of \"%s\" did not start: see /var/log/berthd.log on the host "
+                "(`%s machine ssh %s`), then run the same `%s machine create` again.\n",
+                m->name, cli->prog, m->name, cli->prog);
+        return BERTH_EXIT_FAIL;
+    }
     if (rc < 0) {
         berth_fail(cli, err, BERTH_EXIT_FAIL);
         fprintf(cli->err,
@@ -302,7 +379,7 @@ static bool confirm(struct berth_cli *cli, const char *question)
 
 static int machine_cmd_rm(struct berth_cli *cli, int argc, char **argv)
 {
-    bool force = false, yes = false;
+    bool force = false, yes = false, purge = false;
     struct bt_flag flags[] = {
             {.name = "force",
              .shorthand = 'f',
@@ -316,6 +393,11 @@ static int machine_cmd_rm(struct berth_cli *cli, int argc, char **argv)
              .value = &yes,
              .usage = "Assumes automatic yes to proceed with remove, without prompting further "
                       "user confirmation"},
+            {.name = "purge",
+             .type = BT_FLAG_BOOL,
+             .value = &purge,
+             .usage = "Also remove Berth's data on the host: images, containers, volumes "
+                      "(generic driver)"},
             {0},
     };
     bt_autofree char **args = NULL;
@@ -359,7 +441,7 @@ static int machine_cmd_rm(struct berth_cli *cli, int argc, char **argv)
         const struct machine_live *live = machine_vm_live(force ? NULL : &err);
         rc = 0;
         if (m && live && live->remove)
-            rc = live->remove(live->ctx, m, force ? NULL : &err);
+            rc = live->remove(live->ctx, m, purge, force ? NULL : &err);
         else if (!force && (!m || !live))
             rc = -1;
         if (rc == 0)
@@ -542,10 +624,15 @@ static int machine_cmd_active(struct berth_cli *cli, int argc, char **argv)
  * it checks the engine's certificates (env, config). */
 static int need_running_as(struct berth_cli *cli, const struct machine *m, const char *prefix)
 {
-    enum machine_state st = state_of(m, NULL);
+    bt_autofree char *why = NULL;
+    enum machine_state st = state_of(m, &why);
     if (st == MACHINE_STATE_RUNNING)
         return 0;
-    fprintf(cli->err, "%sHost is not running\n", prefix);
+    /* a state nobody could read (a generic host's changed key, SSH down) says why */
+    if (why && st == MACHINE_STATE_ERROR)
+        fprintf(cli->err, "%s%s\n", prefix, why);
+    else
+        fprintf(cli->err, "%sHost is not running\n", prefix);
     return BERTH_EXIT_FAIL;
 }
 
@@ -820,7 +907,8 @@ static int machine_cmd_regenerate_certs(struct berth_cli *cli, int argc, char **
         if (m) {
             fprintf(cli->out, "Regenerating TLS certificates\n");
             fflush(cli->out);
-            rc = machine_certs_issue_server(s.certs_dir, m->dir, m->name, m->ip_address, user,
+            const char *own = bt_json_get_str(machine_driver_config(m), "HostName", NULL);
+            rc = machine_certs_issue_server(s.certs_dir, m->dir, m->name, m->ip_address, own, user,
                                             &err);
             if (rc == 0 && state_of(m, NULL) == MACHINE_STATE_RUNNING) {
                 const struct machine_live *live = machine_vm_live(&err);

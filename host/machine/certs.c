@@ -3,6 +3,7 @@
  * The machines' certificates with OpenSSL 3 (EVP keys, X509 building and signing), as
  * docker-machine's libmachine/cert makes them; see certs.h for the choices.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -278,8 +279,17 @@ int mcrypto_certs_bootstrap(const char *certs_dir, const char *user, bool regene
 
 /* ---- servers ---- */
 
+/* "IP:x" for an address, "DNS:x" for a name. */
+static char *san_entry(const char *host)
+{
+    unsigned char buf[16];
+    bool ip = inet_pton(AF_INET, host, buf) == 1 || inet_pton(AF_INET6, host, buf) == 1;
+    return bt_xasprintf("%s:%s", ip ? "IP" : "DNS", host);
+}
+
 int mcrypto_certs_issue_server(const char *certs_dir, const char *machine_dir, const char *name,
-                               const char *ip, const char *user, bt_err **err)
+                               const char *ip, const char *host_name, const char *user,
+                               bt_err **err)
 {
     bt_autofree char *ca_path = path_in(certs_dir, "ca.pem");
     bt_autofree char *ca_key_path = path_in(certs_dir, "ca-key.pem");
@@ -287,11 +297,17 @@ int mcrypto_certs_issue_server(const char *certs_dir, const char *machine_dir, c
     bt_autoptr(evp_pkey) ca_key = ca ? read_key(ca_key_path, err) : NULL;
     if (!ca_key)
         return bt_err_wrap(err, "issue the server certificate of \"%s\"", name);
-    /* the address, the name, and the loopback names (for forwards from 127.0.0.1) */
+    /* the address, the name, the host's own name, and the loopback names (for forwards from
+     * 127.0.0.1) */
+    bt_autofree char *addr = san_entry(ip);
+    bt_autofree char *own =
+            host_name && *host_name && strcmp(host_name, name) != 0 && strcmp(host_name, ip) != 0
+                    ? bt_xasprintf(",DNS:%s", host_name)
+                    : bt_xstrdup("");
     bt_autofree char *san =
             strcmp(ip, "127.0.0.1") == 0
-                    ? bt_xasprintf("IP:127.0.0.1,DNS:%s,DNS:localhost", name)
-                    : bt_xasprintf("IP:%s,DNS:%s,DNS:localhost,IP:127.0.0.1", ip, name);
+                    ? bt_xasprintf("IP:127.0.0.1,DNS:%s%s,DNS:localhost", name, own)
+                    : bt_xasprintf("%s,DNS:%s%s,DNS:localhost,IP:127.0.0.1", addr, name, own);
     bt_autofree char *cn = bt_xasprintf("%s.%s", user, name);
     struct cert_spec s = {.cn = cn,
                           .ext_key_usage = "serverAuth",
@@ -327,7 +343,10 @@ int mcrypto_certs_server_ok(const char *machine_dir, const char *ip, bool *ok, c
     bt_autoptr(x509) ca = x ? read_cert(ca_path, err) : NULL;
     if (!ca)
         return -1;
-    if (X509_check_ip_asc(x, ip, 0) != 1)
+    bt_autofree char *addr = san_entry(ip);
+    bool names_it = strncmp(addr, "IP:", 3) == 0 ? X509_check_ip_asc(x, ip, 0) == 1
+                                                 : X509_check_host(x, ip, 0, 0, NULL) == 1;
+    if (!names_it)
         *why = bt_xasprintf("x509: certificate is not valid for %s", ip);
     else if (X509_check_issued(ca, x) != X509_V_OK || X509_verify(x, X509_get0_pubkey(ca)) != 1)
         *why = bt_xstrdup("x509: certificate signed by unknown authority");

@@ -37,10 +37,13 @@
  * regenerate, make both anew whatever they are (regenerate-certs --client-certs). */
 int machine_certs_bootstrap(const char *certs_dir, const char *user, bool regenerate, bt_err **err);
 
-/* Issue machine_dir/server.pem and server-key.pem for a machine at `ip`, signed by the CA of
- * certs_dir, and copy the CA and client files (ca.pem, cert.pem, key.pem) into machine_dir. */
+/* Issue machine_dir/server.pem and server-key.pem for a machine at `ip` (an IP address, or a
+ * DNS name for a generic host given by name) and also named host_name (a generic host's own
+ * name; may be NULL), signed by the CA of certs_dir, and copy the CA and client files (ca.pem,
+ * cert.pem, key.pem) into machine_dir. */
 int machine_certs_issue_server(const char *certs_dir, const char *machine_dir, const char *name,
-                               const char *ip, const char *user, bt_err **err);
+                               const char *ip, const char *host_name, const char *user,
+                               bt_err **err);
 
 /* Does machine_dir/server.pem still serve a machine at `ip`: it names the IP, is signed by
  * machine_dir/ca.pem and is not expired? *why gets the reason when not (caller frees). */

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "host/machine/certs.h"
+#include "host/machine/generic.h"
 #include "host/machine/machine.h"
 #include "shared/base/mem.h"
 #include "shared/fs/file.h"
@@ -57,16 +58,49 @@ static int check_shares(const struct machine_create_opts *o, bt_err **err)
     return 0;
 }
 
+static bool is_generic(const struct machine_create_opts *o)
+{
+    return o->driver && strcmp(o->driver, "generic") == 0;
+}
+
+static int check_generic(const struct machine_create_opts *o, bt_err **err)
+{
+    if (!o->generic_ip || !*o->generic_ip)
+        return bt_err_set(err, BT_E_INVALID,
+                          "Error creating machine: generic driver requires the "
+                          "--generic-ip-address option");
+    if (!gen_word_ok(o->generic_ip) || strpbrk(o->generic_ip, " /@"))
+        return bt_err_set(err, BT_E_INVALID, "invalid --generic-ip-address \"%s\"", o->generic_ip);
+    if (o->generic_ssh_user &&
+        (!gen_word_ok(o->generic_ssh_user) || strpbrk(o->generic_ssh_user, " @:/")))
+        return bt_err_set(err, BT_E_INVALID, "invalid --generic-ssh-user \"%s\"",
+                          o->generic_ssh_user);
+    if (o->generic_ssh_port < 0 || o->generic_ssh_port > 65535)
+        return bt_err_set(err, BT_E_INVALID, "invalid --generic-ssh-port %d: want 1 to 65535",
+                          o->generic_ssh_port);
+    if (o->generic_engine_port < 0 || o->generic_engine_port > 65535)
+        return bt_err_set(err, BT_E_INVALID, "invalid --generic-engine-port %d: want 1 to 65535",
+                          o->generic_engine_port);
+    if (o->generic_ssh_key && *o->generic_ssh_key && !bt_path_exists(o->generic_ssh_key))
+        return bt_err_set(err, BT_E_INVALID,
+                          "Error creating machine: SSH key does not exist: \"%s\"",
+                          o->generic_ssh_key);
+    return 0;
+}
+
 int machine_create_check(const struct machine_create_opts *o, bt_err **err)
 {
     if (machine_validate_name(o->name, err) < 0)
         return bt_err_wrap(err, "Error creating machine");
     const char *driver = o->driver ? o->driver : "libvirt";
-    if (strcmp(driver, "libvirt") != 0 && strcmp(driver, "qemu") != 0)
+    if (strcmp(driver, "libvirt") != 0 && strcmp(driver, "qemu") != 0 &&
+        strcmp(driver, "generic") != 0)
         return bt_err_set(err, BT_E_INVALID,
-                          "Driver \"%s\" not found. Berth has the drivers \"libvirt\" and "
-                          "\"qemu\"",
+                          "Driver \"%s\" not found. Berth has the drivers \"libvirt\", "
+                          "\"qemu\" and \"generic\"",
                           driver);
+    if (is_generic(o))
+        return check_generic(o, err);
     if (o->cpus < 0 || o->cpus > 256)
         return bt_err_set(err, BT_E_INVALID, "invalid --cpus %d: want 1 to 256", o->cpus);
     if (o->memory_mb && o->memory_mb < 128)
@@ -134,7 +168,7 @@ static void taken_collect(const struct machine_store *s, struct taken *t)
             continue;
         if (strcmp(m->network, MACHINE_NET_HOSTONLY) == 0)
             bt_strv_push(&t->ips, m->ip_address);
-        else {
+        else if (strcmp(m->network, MACHINE_NET_USER) == 0) {
             t->ports[t->nports++] = m->engine_port;
             t->ports[t->nports++] = m->ssh_port;
         }
@@ -151,9 +185,41 @@ static void taken_clear(struct taken *t)
     free(t->ports);
 }
 
+/* A generic host: its address and ports as given, no VM's members. */
+static int fill_generic(const struct machine_create_opts *o, struct machine *m, bt_err **err)
+{
+    m->driver_name = bt_xstrdup("generic");
+    m->network = bt_xstrdup(MACHINE_NET_REMOTE);
+    m->hostonly_cidr = bt_xstrdup("");
+    m->ip_address = bt_xstrdup(o->generic_ip);
+    m->engine_port = o->generic_engine_port ? o->generic_engine_port : MACHINE_ENGINE_PORT;
+    m->ssh_port = o->generic_ssh_port ? o->generic_ssh_port : MACHINE_SSH_PORT;
+    m->ssh_user =
+            bt_xstrdup(o->generic_ssh_user && *o->generic_ssh_user ? o->generic_ssh_user : "root");
+    m->mac_address = bt_xstrdup("");
+    m->accel = bt_xstrdup("");
+    m->created = now_rfc3339();
+    m->image_version = bt_xstrdup("");
+    json_t *drv = machine_driver_config(m);
+    if (o->generic_ssh_key && *o->generic_ssh_key) {
+        /* the machine keeps its own copy, as docker-machine does: it works on when the user's
+         * file moves */
+        bt_autofree char *copy = bt_xasprintf("%s/ssh_key", m->dir);
+        bt_autostrbuf struct bt_strbuf key = BT_STRBUF_INIT;
+        if (bt_file_read(o->generic_ssh_key, &key, 1 << 20, err) < 0 ||
+            bt_file_write_atomic(copy, key.buf, key.len, 0600, err) < 0)
+            return bt_err_wrap(err, "Error creating machine: copy the SSH key");
+        bt_json_set_str(drv, "SSHKeyPath", copy);
+    }
+    json_object_set_new(drv, "Provisioned", json_false());
+    return 0;
+}
+
 static int fill(const struct machine_store *s, const struct machine_create_opts *o,
                 struct machine *m, bt_err **err)
 {
+    if (is_generic(o))
+        return fill_generic(o, m, err);
     struct taken t = {0};
     taken_collect(s, &t);
     int rc = 0;
@@ -196,12 +262,22 @@ static int fill(const struct machine_store *s, const struct machine_create_opts 
     return rc;
 }
 
-/* Certificates, copies and the SSH key into the new machine's directory. */
+/* Certificates, copies and the SSH key into the new machine's directory. A generic host's key
+ * is the user's (fill_generic copied it); its server certificate is issued again when create
+ * learns the host's own name. */
 static int make_material(const struct machine_store *s, const struct machine *m, const char *user,
                          bt_err **err)
 {
+    if (strcmp(m->driver_name, "generic") == 0) {
+        if (machine_certs_bootstrap(s->certs_dir, user, false, err) < 0 ||
+            machine_certs_issue_server(s->certs_dir, m->dir, m->name, m->ip_address, NULL, user,
+                                       err) < 0)
+            return bt_err_wrap(err, "Error creating machine: certificates");
+        return 0;
+    }
     if (machine_certs_bootstrap(s->certs_dir, user, false, err) < 0 ||
-        machine_certs_issue_server(s->certs_dir, m->dir, m->name, m->ip_address, user, err) < 0)
+        machine_certs_issue_server(s->certs_dir, m->dir, m->name, m->ip_address, NULL, user, err) <
+                0)
         return bt_err_wrap(err, "Error creating machine: certificates");
     bt_autofree char *comment = bt_xasprintf("berth@%s", m->name);
     if (machine_sshkey_generate(m->dir, comment, err) < 0)
@@ -239,4 +315,25 @@ struct machine *machine_create(const struct machine_store *s, const struct machi
         bt_rm_rf(m->dir, NULL);
     machine_unlock(lock);
     return rc < 0 ? NULL : bt_steal_ptr(&m);
+}
+
+bool machine_resumable(const struct machine *m)
+{
+    json_t *drv = json_object_get(m->doc, "Driver");
+    return strcmp(m->driver_name, "generic") == 0 &&
+           json_is_true(json_object_get(drv, "Touched")) &&
+           !json_is_true(json_object_get(drv, "Provisioned"));
+}
+
+struct machine *machine_create_resume(const struct machine_store *s,
+                                      const struct machine_create_opts *o, bt_err **err)
+{
+    if (!is_generic(o) || !machine_exists(s, o->name))
+        return NULL;
+    bt_autoptr(machine) m = machine_load(s, o->name, NULL);
+    if (!m || !machine_resumable(m) || strcmp(m->ip_address, o->generic_ip) != 0) {
+        bt_err_set(err, BT_E_CONFLICT, "Berth machine \"%s\" already exists", o->name);
+        return NULL;
+    }
+    return bt_steal_ptr(&m);
 }

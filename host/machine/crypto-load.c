@@ -45,10 +45,11 @@ int machine_certs_bootstrap(const char *certs_dir, const char *user, bool regene
 }
 
 int machine_certs_issue_server(const char *certs_dir, const char *machine_dir, const char *name,
-                               const char *ip, const char *user, bt_err **err)
+                               const char *ip, const char *host_name, const char *user,
+                               bt_err **err)
 {
     const struct machine_crypto_module *m = load(err);
-    return m ? m->certs_issue_server(certs_dir, machine_dir, name, ip, user, err) : -1;
+    return m ? m->certs_issue_server(certs_dir, machine_dir, name, ip, host_name, user, err) : -1;
 }
 
 int machine_certs_server_ok(const char *machine_dir, const char *ip, bool *ok, char **why,

@@ -10,13 +10,14 @@
 
 #include "shared/base/err.h"
 
-#define MACHINE_CRYPTO_MODULE_ABI 1
+#define MACHINE_CRYPTO_MODULE_ABI 2
 
 struct machine_crypto_module {
     int abi;
     int (*certs_bootstrap)(const char *certs_dir, const char *user, bool regenerate, bt_err **err);
     int (*certs_issue_server)(const char *certs_dir, const char *machine_dir, const char *name,
-                              const char *ip, const char *user, bt_err **err);
+                              const char *ip, const char *host_name, const char *user,
+                              bt_err **err);
     int (*certs_server_ok)(const char *machine_dir, const char *ip, bool *ok, char **why,
                            bt_err **err);
     int (*sshkey_generate)(const char *dir, const char *comment, bt_err **err);
@@ -25,7 +26,8 @@ struct machine_crypto_module {
 /* The implementations (certs.c, sshkey.c), with certs.h's contracts. */
 int mcrypto_certs_bootstrap(const char *certs_dir, const char *user, bool regenerate, bt_err **err);
 int mcrypto_certs_issue_server(const char *certs_dir, const char *machine_dir, const char *name,
-                               const char *ip, const char *user, bt_err **err);
+                               const char *ip, const char *host_name, const char *user,
+                               bt_err **err);
 int mcrypto_certs_server_ok(const char *machine_dir, const char *ip, bool *ok, char **why,
                             bt_err **err);
 int mcrypto_sshkey_generate(const char *dir, const char *comment, bt_err **err);

@@ -45,8 +45,9 @@ struct machine_live {
     char *(*engine_version)(void *ctx, const struct machine *m, int timeout_ms, bt_err **err);
     /* Remove the VM (domain, processes, network attachments it alone used) before the store
      * forgets it (`rm`); the machine's directory is removed by the caller afterwards. Called
-     * with the machine's lock held. NULL: nothing to remove. */
-    int (*remove)(void *ctx, const struct machine *m, bt_err **err);
+     * with the machine's lock held. NULL: nothing to remove. With purge (`rm --purge`, the
+     * generic driver's hosts), Berth's data on the host goes too. */
+    int (*remove)(void *ctx, const struct machine *m, bool purge, bt_err **err);
     /* Put freshly issued TLS files to work on a running machine (`regenerate-certs`): copy
      * them over SSH and restart berthd, whose containers keep running. Called with the lock
      * held. NULL or BT_E_UNSUPPORTED: the files take effect at the next start, whose config

@@ -43,6 +43,7 @@
 /* How the host reaches the machine (docs/design/machine.md, "Drivers"). */
 #define MACHINE_NET_HOSTONLY "hostonly" /* a bridge, the VM at a static address of the CIDR */
 #define MACHINE_NET_USER     "user"     /* QEMU's user mode: forwards from 127.0.0.1 */
+#define MACHINE_NET_REMOTE   "remote"   /* a generic host, reached at its own address */
 
 /* A directory of the host shared into the VM over 9p. */
 struct machine_share {
@@ -179,6 +180,14 @@ struct machine_create_opts {
     bool no_share;             /* no shares at all (else $HOME when shares is empty) */
     const char *libvirt_uri;   /* kept in the driver's object as "URI" */
     const char *user;          /* the name in the certificates; NULL: the login name */
+    /* --driver generic: the host (an address or a DNS name; required), the SSH user (NULL:
+     * root), port (0: 22) and private key (NULL: ssh-agent and ~/.ssh's keys; else copied
+     * into the machine's directory as ssh_key), and berthd's TLS port (0: 2376) */
+    const char *generic_ip;
+    const char *generic_ssh_user;
+    int generic_ssh_port;
+    const char *generic_ssh_key;
+    int generic_engine_port;
 };
 
 /* The defaults, as docker-machine's virtualbox driver has them (1 CPU, 1 GiB, 20 GB). */
@@ -198,6 +207,16 @@ int machine_create_check(const struct machine_create_opts *o, bt_err **err);
  * comes after, on the machine returned. */
 struct machine *machine_create(const struct machine_store *s, const struct machine_create_opts *o,
                                bt_err **err);
+
+/* A generic machine whose create reached the host but did not finish: `create` again with the
+ * same name and host resumes it (machine_create_resume()). */
+bool machine_resumable(const struct machine *m);
+
+/* The machine `create` left unfinished for these options: loaded, when the name is taken by a
+ * resumable generic machine of the same host; NULL without an error when there is none to
+ * resume; NULL with BT_E_CONFLICT (`Berth machine "x" already exists`) for another host. */
+struct machine *machine_create_resume(const struct machine_store *s,
+                                      const struct machine_create_opts *o, bt_err **err);
 
 /* The user's login name (for certificate subjects), never NULL. The caller frees. */
 char *machine_user_name(void);

@@ -150,6 +150,8 @@ char *mvm_engine_version(void *ctx, const struct machine *m, int timeout_ms, bt_
 int mvm_apply_certs(void *ctx, const struct machine *m, bt_err **err)
 {
     (void)ctx;
+    if (mgen_is(m))
+        return mgen_apply_certs(m, err);
     static const char *const names[] = {"ca.pem", "server.pem", "server-key.pem"};
     bt_autofree char *a = bt_xasprintf("%s/%s", m->dir, names[0]);
     bt_autofree char *b = bt_xasprintf("%s/%s", m->dir, names[1]);

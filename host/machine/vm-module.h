@@ -13,7 +13,7 @@
 #include "host/vm/driver.h"
 #include "shared/base/strbuf.h"
 
-#define MACHINE_VM_MODULE_ABI 1
+#define MACHINE_VM_MODULE_ABI 2
 
 struct machine_vm_module {
     int abi;
@@ -36,6 +36,8 @@ struct mvm_spec {
     char *kernel, *initrd, *cmdline, *data_disk, *config_disk, *console_log;
     struct vm_forward forwards[2];
     struct vm_share *shares;
+    struct vm_remote remote; /* the generic driver's host */
+    char *known_hosts;
 };
 
 /* vm-ops.c */
@@ -52,9 +54,17 @@ int mvm_start(struct machine *m, const struct machine_io *io, bt_err **err);
 int mvm_stop(struct machine *m, const struct machine_io *io, bt_err **err);
 int mvm_kill(struct machine *m, bt_err **err);
 int mvm_upgrade(struct machine *m, const struct machine_io *io, bt_err **err);
-int mvm_remove(void *ctx, const struct machine *m, bt_err **err);
+int mvm_remove(void *ctx, const struct machine *m, bool purge, bt_err **err);
 int mvm_live_state(void *ctx, const struct machine *m, int timeout_ms, enum machine_state *out,
                    bt_err **err);
+
+/* generic.c: the generic driver's machines (provisioning over SSH) */
+bool mgen_is(const struct machine *m);
+int mgen_spec(const struct machine *m, struct mvm_spec *s, bt_err **err);
+int mgen_create(struct machine *m, const struct machine_io *io, bt_err **err);
+int mgen_start(struct machine *m, const struct machine_io *io, bt_err **err);
+int mgen_upgrade(struct machine *m, const struct machine_io *io, bt_err **err);
+int mgen_apply_certs(const struct machine *m, bt_err **err);
 
 /* vm-engine.c: the engine over mutual TLS with the machine's certificates (libcurl) */
 /* GET path at the machine's URL; *status the HTTP status, body appended to *body. */

@@ -40,6 +40,7 @@ void mvm_spec_clear(struct mvm_spec *s)
     free(s->config_disk);
     free(s->console_log);
     free(s->shares);
+    free(s->known_hosts);
     *s = (struct mvm_spec){0};
 }
 
@@ -50,6 +51,8 @@ static bool user_net(const struct machine *m)
 
 int mvm_spec(const struct machine *m, struct mvm_spec *s, bt_err **err)
 {
+    if (mgen_is(m))
+        return mgen_spec(m, s, err);
     *s = (struct mvm_spec){0};
     struct vm_spec *v = &s->spec;
     bt_autofree char *vmlinux = bt_xasprintf("%s/boot2vm/vmlinux", m->dir);
@@ -315,6 +318,8 @@ char *mvm_config_dir(const struct machine *m)
 
 int mvm_create(struct machine *m, const struct machine_io *io, bt_err **err)
 {
+    if (mgen_is(m))
+        return mgen_create(m, io, err);
     bt_autofree char *image = machine_image_dir(err);
     if (!image)
         return -1;
@@ -490,11 +495,13 @@ static int check_certs(const struct machine *m, const struct machine_io *io, bt_
     bt_autofree char *user = machine_user_name();
     bt_autofree char *config = mvm_config_dir(m);
     bt_autofree char *certs = bt_xasprintf("%s/certs", config);
-    return machine_certs_issue_server(certs, m->dir, m->name, m->ip_address, user, err);
+    return machine_certs_issue_server(certs, m->dir, m->name, m->ip_address, NULL, user, err);
 }
 
 int mvm_start(struct machine *m, const struct machine_io *io, bt_err **err)
 {
+    if (mgen_is(m))
+        return mgen_start(m, io, err);
     const struct vm_driver *d = mvm_driver(m, err);
     if (!d)
         return -1;
@@ -603,15 +610,20 @@ int mvm_kill(struct machine *m, bt_err **err)
     return rc;
 }
 
-int mvm_remove(void *ctx, const struct machine *m, bt_err **err)
+int mvm_remove(void *ctx, const struct machine *m, bool purge, bt_err **err)
 {
     (void)ctx;
     const struct vm_driver *d = mvm_driver(m, err);
     if (!d)
         return -1;
+    /* a generic host that create never reached has nothing of Berth's */
+    json_t *drv = json_object_get(m->doc, "Driver");
+    if (mgen_is(m) && !json_is_true(json_object_get(drv, "Touched")))
+        return 0;
     struct mvm_spec s;
     /* a record the spec check refuses (a missing image) still names the domain to remove */
     mvm_spec(m, &s, NULL);
+    s.remote.purge = purge;
     int rc = d->remove(&s.spec, err);
     mvm_spec_clear(&s);
     return rc;
@@ -635,6 +647,8 @@ int mvm_live_state(void *ctx, const struct machine *m, int timeout_ms, enum mach
 
 int mvm_upgrade(struct machine *m, const struct machine_io *io, bt_err **err)
 {
+    if (mgen_is(m))
+        return mgen_upgrade(m, io, err);
     bt_autofree char *image = machine_image_dir(err);
     if (!image)
         return -1;

@@ -19,6 +19,7 @@
 #include "shared/base/log.h"
 #include "shared/base/mem.h"
 #include "shared/base/strbuf.h"
+#include "shared/json/json.h"
 
 struct ssh_paths {
     char *key, *known_hosts;
@@ -30,15 +31,19 @@ static void opts_for(const struct machine *m, struct tp_ssh_opts *o, struct ssh_
      * (which turns host key checks off) says none: the transport's notice is for ssh:// URLs. */
     if (bt_log_get_level() == BT_LOG_INFO)
         bt_log_set_level(BT_LOG_WARN);
-    p->key = bt_xasprintf("%s/id_ed25519", m->dir);
+    /* a generic host: the copy of the user's key create made, or ssh-agent and ~/.ssh's keys */
+    json_t *drv = json_object_get(m->doc, "Driver");
+    const char *key = drv ? bt_json_get_str(drv, "SSHKeyPath", NULL) : NULL;
+    p->key = mgen_is(m) ? (key && *key ? bt_xstrdup(key) : NULL)
+                        : bt_xasprintf("%s/id_ed25519", m->dir);
     p->known_hosts = bt_xasprintf("%s/known_hosts", m->dir);
     *o = (struct tp_ssh_opts){
             .host = m->ip_address,
             .port = m->ssh_port,
             .user = m->ssh_user && *m->ssh_user ? m->ssh_user : "root",
             .identity_file = p->key,
-            .no_agent = true,
-            .no_default_keys = true,
+            .no_agent = p->key != NULL,
+            .no_default_keys = p->key != NULL,
             .known_hosts = p->known_hosts,
             .host_key_policy = TP_HOST_KEY_ACCEPT_NEW,
             .timeout_ms = 30000,

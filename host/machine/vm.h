@@ -23,8 +23,9 @@
 #include "shared/base/err.h"
 
 struct machine_io {
-    FILE *out; /* progress lines */
-    FILE *err; /* warnings (TCG instead of KVM) */
+    FILE *out;  /* progress lines */
+    FILE *err;  /* warnings (TCG instead of KVM) */
+    bool force; /* create --driver generic: provision a host that runs Docker's dockerd */
 };
 
 /* The boot2vm image's directory: $BERTH_VM_IMAGE, else <bin>/../boot2vm (a build tree), else

@@ -31,6 +31,7 @@
 #include <stddef.h>
 
 #include "shared/base/err.h"
+#include "shared/base/strbuf.h"
 
 /* ---- ssh:// URLs ------------------------------------------------------------------------- */
 
@@ -155,6 +156,28 @@ int tp_ssh_conn_resize(struct tp_ssh_conn *c, int cols, int rows, bt_err **err);
 /* Close the fd if the connection still owns it, end the channel and the session, join the
  * thread, free. NULL is allowed. */
 void tp_ssh_conn_free(struct tp_ssh_conn *c);
+
+/* ---- running a command for its output ------------------------------------------------------ */
+
+/* What a command run by tp_ssh_exec() left: its stdout, its stderr (at most 64 KiB) and its
+ * exit status (255 when a signal ended it, -1 when the server reported none). */
+struct tp_ssh_result {
+    struct bt_strbuf out, err;
+    int status;
+};
+#define TP_SSH_RESULT_INIT                 \
+    {                                      \
+        BT_STRBUF_INIT, BT_STRBUF_INIT, -1 \
+    }
+
+/* Dial as tp_ssh_connect() does (the pty options are ignored), run opts' command with `input`
+ * (len bytes, may be 0) as its stdin, and collect its output (at most 64 MiB of stdout) into
+ * *res. A command that exits non-zero is no error here: the caller reads res->status and
+ * res->err. Fails for what the transport itself met (connect, host key, authentication, a
+ * connection lost). */
+int tp_ssh_exec(const struct tp_ssh_opts *opts, const char *input, size_t len,
+                struct tp_ssh_result *res, bt_err **err);
+void tp_ssh_result_clear(struct tp_ssh_result *res);
 
 /* ---- copying files over SFTP (`berth machine scp`) ---------------------------------------- */
 

@@ -12,15 +12,17 @@
 
 extern const struct vm_driver vm_driver_libvirt;
 extern const struct vm_driver vm_driver_qemu;
+extern const struct vm_driver vm_driver_generic;
 
-static const struct vm_driver *const drivers[] = {&vm_driver_libvirt, &vm_driver_qemu};
+static const struct vm_driver *const drivers[] = {&vm_driver_libvirt, &vm_driver_qemu,
+                                                  &vm_driver_generic};
 
 const struct vm_driver *vm_driver_find(const char *name, bt_err **err)
 {
     for (size_t i = 0; i < sizeof(drivers) / sizeof(drivers[0]); i++)
         if (name && strcmp(drivers[i]->name, name) == 0)
             return drivers[i];
-    bt_err_set(err, BT_E_INVALID, "unsupported driver \"%s\" (supported: libvirt, qemu)",
+    bt_err_set(err, BT_E_INVALID, "unsupported driver \"%s\" (supported: libvirt, qemu, generic)",
                name ? name : "");
     return NULL;
 }
@@ -150,6 +152,19 @@ static int check_shares(const struct vm_spec *s, bt_err **err)
     return 0;
 }
 
+/* The generic driver's spec: a name and a host to reach. */
+static int check_remote(const struct vm_remote *r, bt_err **err)
+{
+    if (!r || !r->host || !*r->host || !vm_text_ok(r->host) || strchr(r->host, ' '))
+        return bt_err_set(err, BT_E_INVALID, "the generic driver needs the host's address");
+    if (r->ssh_port < 1 || r->ssh_port > 65535 || r->engine_port < 1 || r->engine_port > 65535)
+        return bt_err_set(err, BT_E_INVALID, "invalid port: 1 to 65535");
+    if ((r->ssh_user && !vm_text_ok(r->ssh_user)) ||
+        (r->identity_file && !vm_text_ok(r->identity_file)))
+        return bt_err_set(err, BT_E_INVALID, "the SSH user or key path holds control characters");
+    return 0;
+}
+
 int vm_spec_check(const struct vm_spec *s, const char *driver, bt_err **err)
 {
     if (!name_ok(s->name))
@@ -157,6 +172,8 @@ int vm_spec_check(const struct vm_spec *s, const char *driver, bt_err **err)
                           "invalid machine name \"%s\": allowed characters are 0-9a-zA-Z . - "
                           "(starting with a letter or digit, at most 64)",
                           s->name ? s->name : "");
+    if (driver && strcmp(driver, "generic") == 0)
+        return check_remote(s->remote, err);
     if (check_path("store directory", s->store_dir, true, err) < 0 ||
         check_path("kernel", s->kernel, true, err) < 0 ||
         check_path("initrd", s->initrd, false, err) < 0 ||

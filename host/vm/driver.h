@@ -44,6 +44,7 @@
 #include <stdint.h>
 
 #include "shared/base/err.h"
+#include "shared/base/strbuf.h"
 
 /* The domain name prefix: machine "dev" is libvirt domain "berth-dev". */
 #define VM_DOMAIN_PREFIX "berth-"
@@ -62,6 +63,30 @@ enum vm_net_mode {
     VM_NET_NONE,   /* no network device */
     VM_NET_BRIDGE, /* host-only: a tap on the Linux bridge spec->bridge (root only) */
     VM_NET_USER,   /* QEMU's user mode (slirp) with forwards from 127.0.0.1 */
+};
+
+/* The generic driver's host: an existing Linux machine reached over SSH, whose engine runs as a
+ * service (driver-generic.c). Paths on that host: */
+#define VM_REMOTE_BIN_DIR  "/usr/local/bin" /* berthd, berth-monitor, berth-init */
+#define VM_REMOTE_ETC_DIR  "/etc/berth"     /* machine (Berth's marker), tls/ */
+#define VM_REMOTE_TLS_DIR  "/etc/berth/tls" /* ca.pem, server.pem, server-key.pem */
+#define VM_REMOTE_DATA_DIR "/var/lib/berth" /* the engine's data root */
+#define VM_REMOTE_SOCKET   "/run/berth.sock"
+#define VM_REMOTE_PIDFILE  "/run/berth.pid"
+#define VM_REMOTE_LOG      "/var/log/berthd.log"
+#define VM_REMOTE_INIT     "/etc/init.d/berthd"
+#define VM_REMOTE_UNIT     "/etc/systemd/system/berthd.service"
+
+struct vm_remote {
+    const char *host;          /* an address or a DNS name */
+    int ssh_port;              /* 1..65535 */
+    const char *ssh_user;      /* root, or a user sudo lets run anything without a password */
+    const char *identity_file; /* the machine's copy of the user's key; NULL: ssh-agent and
+                                  ~/.ssh's default keys */
+    const char *known_hosts;   /* the machine's own: a host key seen first is recorded there,
+                                  a changed one refused */
+    int engine_port;           /* berthd's TLS port: 1..65535 */
+    bool purge;                /* remove: Berth's data (VM_REMOTE_DATA_DIR, /etc/berth) too */
 };
 
 /* A TCP forward of user-mode networking: 127.0.0.1:host_port on the host to guest_port. */
@@ -112,6 +137,8 @@ struct vm_spec {
     enum vm_accel accel;
     enum vm_machine_type machine;
 
+    const struct vm_remote *remote; /* generic only (and required there) */
+
     const char *libvirt_uri; /* libvirt only; NULL: see vm_libvirt_uri() */
     const char *qemu;        /* qemu only; NULL: qemu-system-x86_64 found on PATH */
 };
@@ -149,8 +176,8 @@ struct vm_driver {
     int (*remove)(const struct vm_spec *spec, bt_err **err);
 };
 
-/* The driver called name ("libvirt" or "qemu"); NULL with BT_E_INVALID
- * `unsupported driver "x" (supported: libvirt, qemu)` otherwise. */
+/* The driver called name ("libvirt", "qemu" or "generic"); NULL with BT_E_INVALID
+ * `unsupported driver "x" (supported: libvirt, qemu, generic)` otherwise. */
 const struct vm_driver *vm_driver_find(const char *name, bt_err **err);
 
 /* Check a spec against the rules above, for the driver named (the microvm machine type is the
@@ -164,3 +191,31 @@ const char *vm_libvirt_uri(const char *spec_uri);
 
 /* "berth-" + name; the caller frees. */
 char *vm_domain_name(const char *name);
+
+/* ---- the generic driver's host (driver-generic.c) -------------------------------------------
+ *
+ * The "generic" driver runs no VM: its create writes the engine's service on the host (a
+ * systemd unit where systemd runs, an init script otherwise), start/stop/kill act on that
+ * service, state reads it (MISSING: no service; RUNNING: berthd runs), remove stops it and
+ * deletes the service and Berth's programs (with purge, Berth's data too; nothing else). The
+ * spec needs only name, store_dir and remote. Every call is one SSH session running a script
+ * with `sh -s` (through `sudo -n` for a user other than root). Its failures end with the
+ * script's own words: `berthd did not answer within 30 s: see /var/log/berthd.log`. */
+
+/* SSH options reaching the host (no command set; strings borrowed from r). */
+struct tp_ssh_opts;
+void vm_remote_ssh_opts(const struct vm_remote *r, struct tp_ssh_opts *o);
+
+/* Run `script` on the host as root (sh -s), its output appended to *out (may be NULL). A
+ * non-zero exit fails with `what: <the script's stderr, or its status>`. */
+int vm_remote_run(const struct vm_remote *r, const char *what, const char *script,
+                  struct bt_strbuf *out, bt_err **err);
+/* The same as the SSH user, without sudo. */
+int vm_remote_run_user(const struct vm_remote *r, const char *what, const char *script,
+                       struct bt_strbuf *out, bt_err **err);
+
+/* The service definitions create writes (for tests and docs): berthd's command line, the
+ * init script and the systemd unit of machine `name`. The caller frees. */
+char *vm_remote_engine_args(const struct vm_remote *r);
+char *vm_remote_init_script(const struct vm_remote *r, const char *name);
+char *vm_remote_unit(const struct vm_remote *r, const char *name);

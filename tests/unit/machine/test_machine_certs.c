@@ -177,8 +177,8 @@ static void test_machine_certs_server_names_and_chain(void **state)
     struct fixture *f = *state;
     bt_autoerr bt_err *err = NULL;
     assert_int_equal(machine_certs_bootstrap(f->certs, "alice", false, &err), 0);
-    if (machine_certs_issue_server(f->certs, f->machine, "dev", "192.168.99.100", "alice", &err) <
-        0)
+    if (machine_certs_issue_server(f->certs, f->machine, "dev", "192.168.99.100", NULL, "alice",
+                                   &err) < 0)
         fail_msg("%s", bt_err_msg(err));
     assert_int_equal(file_mode(f->machine, "server-key.pem"), 0600);
     assert_int_equal(file_mode(f->machine, "key.pem"), 0600);
@@ -225,7 +225,7 @@ static void test_machine_certs_server_names_and_chain(void **state)
     assert_false(ok);
     assert_string_equal(why, "x509: certificate signed by unknown authority");
     /* re-issued, it is fine again */
-    assert_int_equal(machine_certs_issue_server(f->certs, f->machine, "dev", "192.168.99.100",
+    assert_int_equal(machine_certs_issue_server(f->certs, f->machine, "dev", "192.168.99.100", NULL,
                                                 "alice", &err),
                      0);
     free(why);
@@ -241,7 +241,7 @@ static void test_machine_certs_openssl_cli_agrees(void **state)
         skip();
     bt_autoerr bt_err *err = NULL;
     assert_int_equal(machine_certs_bootstrap(f->certs, "alice", false, &err), 0);
-    assert_int_equal(machine_certs_issue_server(f->certs, f->machine, "dev", "192.168.99.100",
+    assert_int_equal(machine_certs_issue_server(f->certs, f->machine, "dev", "192.168.99.100", NULL,
                                                 "alice", &err),
                      0);
     bt_autofree char *ok = bt_xasprintf("cd %s && openssl verify -CAfile ca.pem -purpose "

@@ -316,13 +316,33 @@ static void test_machine_store_create_checks_options(void **state)
              "Error creating machine: Invalid hostname specified. Allowed hostname chars are: "
              "0-9a-zA-Z . -"},
             {{.name = "x", .driver = "virtualbox"},
-             "Driver \"virtualbox\" not found. Berth has the drivers \"libvirt\" and \"qemu\""},
+             "Driver \"virtualbox\" not found. Berth has the drivers \"libvirt\", \"qemu\" and "
+             "\"generic\""},
             {{.name = "x", .memory_mb = 64}, "invalid --memory 64: want at least 128 (MB)"},
             {{.name = "x", .hostonly_cidr = "1.2.3.4"},
              "invalid --hostonly-cidr \"1.2.3.4\": want an address and a prefix length "
              "(192.168.99.1/24)"},
             {{.name = "x", .shares = (const char *const[]){"rel:/x", NULL}},
              "invalid --share \"rel:/x\": want HOST:GUEST, both absolute paths"},
+            {{.name = "x", .driver = "generic"},
+             "Error creating machine: generic driver requires the --generic-ip-address option"},
+            {{.name = "x",
+              .driver = "generic",
+              .generic_ip = "10.0.0.1",
+              .generic_ssh_port = 70000},
+             "invalid --generic-ssh-port 70000: want 1 to 65535"},
+            {{.name = "x", .driver = "generic", .generic_ip = "a b"},
+             "invalid --generic-ip-address \"a b\""},
+            {{.name = "x",
+              .driver = "generic",
+              .generic_ip = "10.0.0.1",
+              .generic_ssh_user = "a'b"},
+             "invalid --generic-ssh-user \"a'b\""},
+            {{.name = "x",
+              .driver = "generic",
+              .generic_ip = "10.0.0.1",
+              .generic_ssh_key = "/nonexistent/key"},
+             "Error creating machine: SSH key does not exist: \"/nonexistent/key\""},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         bt_autoerr bt_err *err = NULL;
@@ -330,6 +350,54 @@ static void test_machine_store_create_checks_options(void **state)
         assert_string_equal(bt_err_msg(err), cases[i].msg);
     }
     assert_false(machine_exists(&f->store, "x"));
+}
+
+/* A generic host: its address and ports as given, the key copied, no VM members; a create that
+ * touched the host and failed is resumed for the same host only. */
+static void test_machine_store_generic_record_and_resume(void **state)
+{
+    struct fixture *f = *state;
+    bt_autoerr bt_err *err = NULL;
+    bt_autofree char *key = bt_xasprintf("%s/user_key", f->dir);
+    assert_int_equal(bt_file_write_atomic(key, "KEY", 3, 0600, NULL), 0);
+    struct machine_create_opts o = {.name = "g1",
+                                    .driver = "generic",
+                                    .generic_ip = "10.231.1.2",
+                                    .generic_ssh_port = 2222,
+                                    .generic_ssh_key = key,
+                                    .user = "t"};
+    bt_autoptr(machine) m = machine_create(&f->store, &o, &err);
+    if (!m)
+        fail_msg("%s", bt_err_msg(err));
+    assert_string_equal(m->ip_address, "10.231.1.2");
+    assert_int_equal(m->ssh_port, 2222);
+    assert_int_equal(m->engine_port, 2376);
+    assert_string_equal(m->ssh_user, "root");
+    assert_string_equal(m->network, MACHINE_NET_REMOTE);
+    bt_autofree char *copy = bt_xasprintf("%s/ssh_key", m->dir);
+    assert_string_equal(bt_json_get_str(machine_driver_config(m), "SSHKeyPath", ""), copy);
+    bt_autostrbuf struct bt_strbuf sb = BT_STRBUF_INIT;
+    assert_int_equal(bt_file_read(copy, &sb, 100, NULL), 0);
+    assert_string_equal(bt_strbuf_str(&sb), "KEY");
+    bt_autofree char *url = machine_url(m);
+    assert_string_equal(url, "tcp://10.231.1.2:2376");
+    /* not touched yet: a second create is refused, as for any existing name */
+    assert_false(machine_resumable(m));
+    assert_null(machine_create_resume(&f->store, &o, &err));
+    assert_string_equal(bt_err_msg(err), "Berth machine \"g1\" already exists");
+    bt_err_clear(&err);
+    json_object_set_new(machine_driver_config(m), "Touched", json_true());
+    assert_int_equal(machine_save(m, NULL), 0);
+    bt_autoptr(machine) again = machine_create_resume(&f->store, &o, &err);
+    assert_non_null(again);
+    assert_true(machine_resumable(again));
+    o.generic_ip = "10.231.9.9"; /* another host under that name: refused */
+    assert_null(machine_create_resume(&f->store, &o, &err));
+    assert_string_equal(bt_err_msg(err), "Berth machine \"g1\" already exists");
+    bt_err_clear(&err);
+    o.name = "fresh"; /* no such machine: nothing to resume, no error */
+    assert_null(machine_create_resume(&f->store, &o, &err));
+    assert_null(err);
 }
 
 static void test_machine_store_user_mode_forwards(void **state)
@@ -371,6 +439,8 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_machine_store_create_makes_everything, setup,
                                             teardown),
             cmocka_unit_test_setup_teardown(test_machine_store_create_checks_options, setup,
+                                            teardown),
+            cmocka_unit_test_setup_teardown(test_machine_store_generic_record_and_resume, setup,
                                             teardown),
             cmocka_unit_test_setup_teardown(test_machine_store_user_mode_forwards, setup, teardown),
     };

@@ -129,7 +129,7 @@ static void test_spec_drivers_and_states(void **state)
     assert_null(vm_driver_find("virtualbox", &err));
     assert_int_equal(bt_err_code(err), BT_E_INVALID);
     assert_string_equal(bt_err_msg(err),
-                        "unsupported driver \"virtualbox\" (supported: libvirt, qemu)");
+                        "unsupported driver \"virtualbox\" (supported: libvirt, qemu, generic)");
     assert_string_equal(vm_state_name(VM_STATE_RUNNING), "Running");
     assert_string_equal(vm_state_name(VM_STATE_STOPPED), "Stopped");
     assert_string_equal(vm_state_name(VM_STATE_PAUSED), "Paused");

@@ -1,0 +1,446 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The generic driver's machines (generic.h): provisioning an existing Linux host over SSH, as
+ * named steps that each look at the host first, so a `create` run again after a failure
+ * finishes the job and a second run changes nothing:
+ *
+ *   detect    one script as the SSH user: architecture, distribution, host name, home, uid,
+ *             systemd, apt, a running dockerd, the SHA-256 of Berth's installed programs, the
+ *             packages of remote-host.txt that are missing; makes ~/.berth-staging
+ *   checks    the user is root or sudo works without a password; apt; the architecture is this
+ *             build's; no dockerd runs (unless --force)
+ *   packages  apt-get install of the missing ones (skipped when none is)
+ *   upload    the programs whose SHA-256 differs, the TLS files (the server certificate issued
+ *             for the host's address and name), over SFTP into the staging directory
+ *   install   as root: what changed moved into place atomically, the marker /etc/berth/machine,
+ *             `berthd --version` run once (a library missing says so here)
+ *   service   the driver's create: the systemd unit or init script
+ *   start     the driver's start (a berthd that runs with changed files is restarted), then
+ *             /_ping over mutual TLS; the record is marked provisioned
+ */
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+
+#include "generated/remote-packages.h"
+#include "host/machine/certs.h"
+#include "host/machine/generic.h"
+#include "host/machine/vm-module.h"
+#include "host/transport/transport.h"
+#include "shared/base/cleanup.h"
+#include "shared/base/fd.h"
+#include "shared/base/mem.h"
+#include "shared/base/path.h"
+#include "shared/base/strbuf.h"
+#include "shared/crypto/digest.h"
+#include "shared/fs/file.h"
+#include "shared/fs/self.h"
+#include "shared/json/json.h"
+
+#define STAGING ".berth-staging" /* in the SSH user's home */
+
+static const char *const programs[] = {"berthd", "berth-monitor", "berth-init"};
+static const char *const tls_files[] = {"ca.pem", "server.pem", "server-key.pem"};
+
+static const struct vm_driver *gen_driver(void)
+{
+    return vm_driver_find("generic", NULL);
+}
+
+bool mgen_is(const struct machine *m)
+{
+    return m->driver_name && strcmp(m->driver_name, "generic") == 0;
+}
+
+static void say(const struct machine_io *io, const char *fmt, ...)
+        __attribute__((format(printf, 2, 3)));
+static void say(const struct machine_io *io, const char *fmt, ...)
+{
+    if (!io || !io->out)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(io->out, fmt, ap);
+    va_end(ap);
+    fputc('\n', io->out);
+    fflush(io->out);
+}
+
+int mgen_spec(const struct machine *m, struct mvm_spec *s, bt_err **err)
+{
+    *s = (struct mvm_spec){0};
+    json_t *drv = json_object_get(m->doc, "Driver");
+    const char *key = drv ? bt_json_get_str(drv, "SSHKeyPath", "") : "";
+    s->known_hosts = bt_xasprintf("%s/known_hosts", m->dir);
+    s->remote = (struct vm_remote){.host = m->ip_address,
+                                   .ssh_port = m->ssh_port,
+                                   .ssh_user = m->ssh_user,
+                                   .identity_file = *key ? key : NULL,
+                                   .known_hosts = s->known_hosts,
+                                   .engine_port = m->engine_port};
+    s->spec.name = m->name;
+    s->spec.store_dir = m->dir;
+    s->spec.remote = &s->remote;
+    return vm_spec_check(&s->spec, "generic", err);
+}
+
+/* ---- detect ------------------------------------------------------------------------------ */
+
+static char *detect_script(void)
+{
+    return bt_xasprintf(
+            "umask 077\n"
+            "echo \"arch=$(uname -m)\"\n"
+            "if [ -r /etc/os-release ]; then . /etc/os-release; echo \"os_id=${ID:-}\"; "
+            "echo \"os_like=${ID_LIKE:-}\"; echo \"os_version=${VERSION_ID:-}\"; "
+            "echo \"os_name=${PRETTY_NAME:-}\"; fi\n"
+            "echo \"hostname=$(hostname 2>/dev/null || cat /proc/sys/kernel/hostname)\"\n"
+            "echo \"home=$HOME\"\n"
+            "echo \"uid=$(id -u)\"\n"
+            "[ -d /run/systemd/system ] && echo systemd=1\n"
+            "command -v apt-get >/dev/null && command -v dpkg-query >/dev/null && echo apt=1\n"
+            "for f in /proc/[0-9]*/comm; do\n"
+            "    { read -r c <\"$f\"; } 2>/dev/null || continue\n"
+            "    if [ \"$c\" = dockerd ]; then p=${f#/proc/}; echo \"dockerd=${p%%/comm}\"; "
+            "break; fi\n"
+            "done\n"
+            "for b in berthd berth-monitor berth-init; do\n"
+            "    [ -f " VM_REMOTE_BIN_DIR "/$b ] && echo \"sha_$b=$(sha256sum " VM_REMOTE_BIN_DIR
+            "/$b | cut -d' ' -f1)\"\n"
+            "done\n"
+            "if command -v dpkg-query >/dev/null; then\n"
+            "    for p in %s; do\n"
+            "        dpkg-query -W -f='${db:Status-Abbrev}' \"$p\" 2>/dev/null | grep -q '^ii' "
+            "|| echo \"missing=$p\"\n"
+            "    done\n"
+            "fi\n"
+            "rm -rf \"$HOME/" STAGING "\" && mkdir -m 700 \"$HOME/" STAGING "\"\n",
+            REMOTE_PACKAGES);
+}
+
+static int detect(const struct machine *m, const struct vm_remote *r, struct gen_facts *f,
+                  bt_err **err)
+{
+    bt_autofree char *script = detect_script();
+    bt_autostrbuf struct bt_strbuf out = BT_STRBUF_INIT;
+    if (vm_remote_run_user(r, "detect the host", script, &out, err) < 0)
+        return -1;
+    gen_facts_parse(out.len ? bt_strbuf_str(&out) : "", out.len, f);
+    if (!f->home || f->home[0] != '/' || !gen_word_ok(f->home) || !f->arch)
+        return bt_err_set(err, BT_E_INTERNAL,
+                          "detect the host: its answer lacks the home directory or the "
+                          "architecture (is its login shell a POSIX shell?)");
+    (void)m;
+    return 0;
+}
+
+static int check_host(const struct machine *m, const struct vm_remote *r, const struct gen_facts *f,
+                      const struct machine_io *io, bt_err **err)
+{
+    if (f->uid != 0 && vm_remote_run(r, "run commands as root", "true\n", NULL, err) < 0)
+        return bt_err_wrap(err, "the SSH user \"%s\" is not root and sudo asks for a password",
+                           m->ssh_user);
+    if (gen_facts_check_distro(f, err) < 0)
+        return -1;
+    struct utsname u;
+    uname(&u);
+    if (strcmp(u.machine, f->arch) != 0)
+        return bt_err_set(err, BT_E_UNSUPPORTED,
+                          "the host is %s and this berth has berthd for %s only: build Berth "
+                          "for %s",
+                          f->arch, u.machine, f->arch);
+    if (f->dockerd_pid && !(io && io->force))
+        return bt_err_set(err, BT_E_CONFLICT,
+                          "the host runs Docker's dockerd (pid %d): Berth leaves it alone. Stop "
+                          "it, or run create with --force to install berthd beside it",
+                          f->dockerd_pid);
+    return 0;
+}
+
+static int install_packages(const struct machine *m, const struct vm_remote *r,
+                            const struct gen_facts *f, const struct machine_io *io, bt_err **err)
+{
+    if (!f->missing)
+        return 0;
+    bt_autostrbuf struct bt_strbuf list = BT_STRBUF_INIT;
+    for (size_t i = 0; f->missing[i]; i++) {
+        if (!gen_word_ok(f->missing[i]) || strchr(f->missing[i], ' '))
+            return bt_err_set(err, BT_E_INTERNAL, "detect the host: a strange package name");
+        bt_strbuf_appendf(&list, " '%s'", f->missing[i]);
+    }
+    say(io, "(%s) Installing%s...", m->name, bt_strbuf_str(&list));
+    bt_autofree char *script =
+            bt_xasprintf("export DEBIAN_FRONTEND=noninteractive\n"
+                         "apt-get update -qq >/dev/null || exit 1\n"
+                         "apt-get install -y -qq --no-install-recommends%s >/dev/null\n",
+                         bt_strbuf_str(&list));
+    return vm_remote_run(r, "install berthd's dependencies with apt-get", script, NULL, err);
+}
+
+/* ---- upload and install -------------------------------------------------------------------- */
+
+static char *local_program(const char *name, bt_err **err)
+{
+    bt_autofree char *dir = bt_self_dir();
+    char *path = dir ? bt_xasprintf("%s/%s", dir, name) : NULL;
+    if (!path || !bt_path_exists(path)) {
+        bt_err_set(err, BT_E_NOT_FOUND, "%s is not beside berth (in %s): build it", name,
+                   dir ? dir : "?");
+        free(path);
+        return NULL;
+    }
+    return path;
+}
+
+static bool same_sha(const char *path, const char *remote_sha)
+{
+    if (!remote_sha)
+        return false;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    char d[BT_DIGEST_STR_SIZE];
+    int rc = bt_sha256_fd(fd, d, NULL);
+    bt_fd_close(fd);
+    return rc == 0 && strcmp(bt_digest_hex(d), remote_sha) == 0;
+}
+
+/* The local files to send: the programs that differ from the host's, and the TLS files. */
+static int staged_files(const struct machine *m, const struct gen_facts *f, char ***files,
+                        bt_err **err)
+{
+    const char *shas[] = {f->sha_berthd, f->sha_monitor, f->sha_init};
+    for (size_t i = 0; i < 3; i++) {
+        bt_autofree char *p = local_program(programs[i], err);
+        if (!p)
+            return -1;
+        if (!same_sha(p, shas[i]))
+            bt_strv_push(files, p);
+    }
+    for (size_t i = 0; i < 3; i++) {
+        bt_autofree char *p = bt_xasprintf("%s/%s", m->dir, tls_files[i]);
+        bt_strv_push(files, p);
+    }
+    return 0;
+}
+
+static int upload(const struct vm_remote *r, char **files, bt_err **err)
+{
+    struct tp_ssh_opts o;
+    vm_remote_ssh_opts(r, &o);
+    struct tp_sftp *f = tp_sftp_open(&o, err);
+    if (!f)
+        return bt_err_wrap(err, "copy files to the host");
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && files[i]; i++)
+        rc = tp_sftp_put(f, files[i], STAGING, false, err);
+    tp_sftp_close(f);
+    return rc < 0 ? bt_err_wrap(err, "copy files to the host") : 0;
+}
+
+/* Move what changed into place (as root); prints changed=1 when anything did. */
+static char *install_script(const struct machine *m, const struct gen_facts *f)
+{
+    return bt_xasprintf(
+            "set -e\numask 022\n"
+            "S='%s/" STAGING "'\n"
+            "changed=0\n"
+            "mkdir -p " VM_REMOTE_BIN_DIR " " VM_REMOTE_DATA_DIR "\n"
+            "mkdir -p -m 700 " VM_REMOTE_TLS_DIR "\n"
+            "put() {\n"
+            "    [ -f \"$S/$1\" ] || return 0\n"
+            "    if ! cmp -s \"$S/$1\" \"$2/$1\"; then\n"
+            "        install -m \"$3\" -o root -g root \"$S/$1\" \"$2/.$1.new\"\n"
+            "        mv -f \"$2/.$1.new\" \"$2/$1\"\n"
+            "        changed=1\n"
+            "    fi\n"
+            "}\n"
+            "for b in berthd berth-monitor berth-init; do put $b " VM_REMOTE_BIN_DIR " 755; done\n"
+            "put ca.pem " VM_REMOTE_TLS_DIR " 644\n"
+            "put server.pem " VM_REMOTE_TLS_DIR " 644\n"
+            "put server-key.pem " VM_REMOTE_TLS_DIR " 600\n"
+            "printf 'berth machine \"%%s\" (driver generic)\\n' '%s' >" VM_REMOTE_ETC_DIR
+            "/machine\n"
+            "rm -rf \"$S\"\n"
+            "out=$(" VM_REMOTE_BIN_DIR "/berthd --version 2>&1) || { echo \"berthd does not run "
+            "on this host: $out\" >&2; exit 1; }\n"
+            "echo \"changed=$changed\"\n",
+            f->home, m->name);
+}
+
+static int issue_certs(struct machine *m, const struct gen_facts *f, bt_err **err)
+{
+    bt_autofree char *user = machine_user_name();
+    bt_autofree char *config = mvm_config_dir(m);
+    bt_autofree char *certs = bt_xasprintf("%s/certs", config);
+    const char *host = f->hostname && gen_word_ok(f->hostname) ? f->hostname : NULL;
+    if (host)
+        bt_json_set_str(machine_driver_config(m), "HostName", host);
+    return machine_certs_issue_server(certs, m->dir, m->name, m->ip_address, host, user, err);
+}
+
+static int install(struct machine *m, const struct vm_remote *r, const struct gen_facts *f,
+                   const struct machine_io *io, bool *changed, bt_err **err)
+{
+    bt_autostrv char **files = NULL;
+    say(io, "Copying certs to the local machine directory...");
+    if (issue_certs(m, f, err) < 0 || staged_files(m, f, &files, err) < 0)
+        return -1;
+    say(io, "Copying certs to the remote machine...");
+    if (upload(r, files, err) < 0)
+        return -1;
+    bt_autofree char *script = install_script(m, f);
+    bt_autostrbuf struct bt_strbuf out = BT_STRBUF_INIT;
+    if (vm_remote_run(r, "install berthd", script, &out, err) < 0)
+        return -1;
+    *changed = strstr(out.len ? bt_strbuf_str(&out) : "", "changed=1") != NULL;
+    return 0;
+}
+
+/* ---- the verbs ----------------------------------------------------------------------------- */
+
+static int provision(struct machine *m, const struct mvm_spec *s, const struct machine_io *io,
+                     bool *changed, bt_err **err)
+{
+    struct gen_facts f = {.uid = -1};
+    say(io, "(%s) Waiting for SSH to be available...", m->name);
+    int rc = detect(m, &s->remote, &f, err);
+    if (rc == 0) {
+        say(io, "Detecting the provisioner...");
+        rc = check_host(m, &s->remote, &f, io, err);
+    }
+    if (rc == 0) {
+        /* from here on the host changes: a failure leaves the record for a second create */
+        json_t *drv = machine_driver_config(m);
+        json_object_set_new(drv, "Touched", json_true());
+        bt_json_set_str(drv, "OS", f.os_name ? f.os_name : f.os_id ? f.os_id : "");
+        rc = machine_save(m, err);
+        say(io, "Provisioning with %s...", f.os_name ? f.os_name : f.os_id);
+    }
+    if (rc == 0)
+        rc = install_packages(m, &s->remote, &f, io, err);
+    if (rc == 0)
+        rc = install(m, &s->remote, &f, io, changed, err);
+    gen_facts_clear(&f);
+    return rc;
+}
+
+int mgen_create(struct machine *m, const struct machine_io *io, bt_err **err)
+{
+    struct mvm_spec s;
+    int rc = mgen_spec(m, &s, err);
+    bool changed = false;
+    if (rc == 0)
+        rc = provision(m, &s, io, &changed, err);
+    if (rc == 0) {
+        say(io, "Setting Berth configuration on the remote daemon...");
+        rc = gen_driver()->create(&s.spec, err);
+    }
+    enum vm_state st = VM_STATE_MISSING;
+    if (rc == 0 && changed && gen_driver()->state(&s.spec, &st, err) == 0 &&
+        st == VM_STATE_RUNNING) /* new programs or certificates: the next start uses them */
+        rc = gen_driver()->stop(&s.spec, 15000, NULL, err);
+    if (rc == 0)
+        rc = machine_save(m, err);
+    mvm_spec_clear(&s);
+    return rc;
+}
+
+static bool provisioned(struct machine *m)
+{
+    return json_is_true(json_object_get(machine_driver_config(m), "Provisioned"));
+}
+
+int mgen_start(struct machine *m, const struct machine_io *io, bt_err **err)
+{
+    struct mvm_spec s;
+    const struct vm_driver *d = gen_driver();
+    enum vm_state st = VM_STATE_MISSING;
+    int rc = mgen_spec(m, &s, err);
+    if (rc == 0)
+        rc = d->state(&s.spec, &st, err);
+    if (rc == 0 && st == VM_STATE_RUNNING && provisioned(m))
+        rc = bt_err_set(err, BT_E_NOT_MODIFIED, "Machine \"%s\" is already running.", m->name);
+    if (rc == 0 && st != VM_STATE_RUNNING) {
+        say(io, "Starting \"%s\"...", m->name);
+        rc = d->start(&s.spec, err);
+    }
+    if (rc == 0) {
+        say(io, "Checking connection to Berth...");
+        rc = mvm_engine_wait(m, 30000, err);
+    }
+    if (rc == 0 && !provisioned(m)) {
+        json_object_set_new(machine_driver_config(m), "Provisioned", json_true());
+        rc = machine_save(m, err);
+    }
+    if (rc == 0)
+        say(io, "Machine \"%s\" was started.", m->name);
+    mvm_spec_clear(&s);
+    return rc;
+}
+
+/* Replace the programs on the host with this build's (the engine restarted when it ran; the
+ * containers keep running under their monitors). */
+int mgen_upgrade(struct machine *m, const struct machine_io *io, bt_err **err)
+{
+    struct mvm_spec s;
+    const struct vm_driver *d = gen_driver();
+    enum vm_state st = VM_STATE_MISSING;
+    bool changed = false;
+    int rc = mgen_spec(m, &s, err);
+    if (rc == 0)
+        rc = d->state(&s.spec, &st, err);
+    if (rc == 0)
+        rc = provision(m, &s, io, &changed, err);
+    if (rc == 0 && changed && st == VM_STATE_RUNNING) {
+        say(io, "Restarting the engine of \"%s\"...", m->name);
+        rc = d->stop(&s.spec, 15000, NULL, err);
+        if (rc == 0)
+            rc = d->start(&s.spec, err);
+        if (rc == 0)
+            rc = mvm_engine_wait(m, 30000, err);
+    }
+    mvm_spec_clear(&s);
+    return rc;
+}
+
+/* regenerate-certs on a running host: the TLS files sent and berthd restarted. */
+int mgen_apply_certs(const struct machine *m, bt_err **err)
+{
+    struct mvm_spec s;
+    const struct vm_driver *d = gen_driver();
+    int rc = mgen_spec(m, &s, err);
+    bt_autostrv char **files = NULL;
+    for (size_t i = 0; i < 3; i++) {
+        bt_autofree char *p = bt_xasprintf("%s/%s", m->dir, tls_files[i]);
+        bt_strv_push(&files, p);
+    }
+    struct gen_facts f = {.uid = -1};
+    bt_autostrbuf struct bt_strbuf out = BT_STRBUF_INIT;
+    if (rc == 0)
+        rc = vm_remote_run_user(&s.remote, "prepare the copy",
+                                "umask 077\nrm -rf \"$HOME/" STAGING
+                                "\" && mkdir -m 700 \"$HOME/" STAGING "\" && echo \"home=$HOME\"\n",
+                                &out, err);
+    if (rc == 0) {
+        gen_facts_parse(bt_strbuf_str(&out), out.len, &f);
+        if (!f.home || f.home[0] != '/' || !gen_word_ok(f.home))
+            rc = bt_err_set(err, BT_E_INTERNAL, "the host did not name its home directory");
+    }
+    if (rc == 0)
+        rc = upload(&s.remote, files, err);
+    bt_autofree char *script = rc == 0 ? install_script(m, &f) : NULL;
+    if (rc == 0)
+        rc = vm_remote_run(&s.remote, "install the certificates", script, NULL, err);
+    if (rc == 0)
+        rc = d->stop(&s.spec, 15000, NULL, err);
+    if (rc == 0)
+        rc = d->start(&s.spec, err);
+    if (rc == 0)
+        rc = mvm_engine_wait(m, 30000, err);
+    gen_facts_clear(&f);
+    mvm_spec_clear(&s);
+    return rc;
+}
