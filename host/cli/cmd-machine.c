@@ -949,6 +949,8 @@ static int machine_cmd_upgrade(struct berth_cli *cli, int argc, char **argv)
             machine_unlock(lock);
         if (rc < 0)
             status = berth_fail(cli, err, BERTH_EXIT_FAIL);
+        else if (strcmp(m->driver_name, "generic") == 0)
+            fprintf(cli->out, "Machine \"%s\" runs this build's berthd.\n", names[i]);
         else
             fprintf(cli->out, "Machine \"%s\" runs the Berth VM image %s.\n", names[i],
                     m->image_version && *m->image_version ? m->image_version : "(unversioned)");

@@ -110,11 +110,14 @@ static char *detect_script(void)
             "    [ -f " VM_REMOTE_BIN_DIR "/$b ] && echo \"sha_$b=$(sha256sum " VM_REMOTE_BIN_DIR
             "/$b | cut -d' ' -f1)\"\n"
             "done\n"
+            /* one dpkg-query for all: the installed first, then the wanted */
             "if command -v dpkg-query >/dev/null; then\n"
-            "    for p in %s; do\n"
-            "        dpkg-query -W -f='${db:Status-Abbrev}' \"$p\" 2>/dev/null | grep -q '^ii' "
-            "|| echo \"missing=$p\"\n"
-            "    done\n"
+            "    PKGS='%s'\n"
+            "    { dpkg-query -W -f='${Package} ${db:Status-Abbrev}\\n' $PKGS 2>/dev/null |\n"
+            "        awk '$2 == \"ii\" { print \"ok\", $1 }'\n"
+            "      for p in $PKGS; do echo \"want $p\"; done; } |\n"
+            "        awk '$1 == \"ok\" { ok[$2] = 1 } $1 == \"want\" && !ok[$2] { print "
+            "\"missing=\" $2 }'\n"
             "fi\n"
             "rm -rf \"$HOME/" STAGING "\" && mkdir -m 700 \"$HOME/" STAGING "\"\n",
             REMOTE_PACKAGES);
@@ -270,17 +273,28 @@ static char *install_script(const struct machine *m, const struct gen_facts *f)
             f->home, m->name);
 }
 
+/* The server certificate names the host's address and its own name: issued again when it
+ * does not (a first create, a host renamed), else kept, so a second run changes nothing. */
 static int issue_certs(struct machine *m, const struct gen_facts *f, bt_err **err)
 {
     bt_autofree char *user = machine_user_name();
     bt_autofree char *config = mvm_config_dir(m);
     bt_autofree char *certs = bt_xasprintf("%s/certs", config);
     const char *host = f->hostname && gen_word_ok(f->hostname) ? f->hostname : NULL;
+    json_t *drv = machine_driver_config(m);
+    const char *had = bt_json_get_str(drv, "HostName", NULL);
+    bool ok = false;
+    bt_autofree char *why = NULL;
+    if (host && had && strcmp(host, had) == 0 &&
+        machine_certs_server_ok(m->dir, m->ip_address, &ok, &why, NULL) == 0 && ok)
+        return 0;
     if (host)
-        bt_json_set_str(machine_driver_config(m), "HostName", host);
+        bt_json_set_str(drv, "HostName", host);
     return machine_certs_issue_server(certs, m->dir, m->name, m->ip_address, host, user, err);
 }
 
+/* Upload and install; the service written in the same session, and a running berthd stopped
+ * when its files changed (the next start runs the new ones). */
 static int install(struct machine *m, const struct vm_remote *r, const struct gen_facts *f,
                    const struct machine_io *io, bool *changed, bt_err **err)
 {
@@ -291,7 +305,15 @@ static int install(struct machine *m, const struct vm_remote *r, const struct ge
     say(io, "Copying certs to the remote machine...");
     if (upload(r, files, err) < 0)
         return -1;
-    bt_autofree char *script = install_script(m, f);
+    bt_autofree char *files_script = install_script(m, f);
+    bt_autofree char *service = vm_remote_service_script(r, m->name);
+    bt_autofree char *script =
+            bt_xasprintf("%s%sif [ \"$changed\" = 1 ] && [ -e " VM_REMOTE_PIDFILE " ]; then\n"
+                         "    if [ -d /run/systemd/system ]; then systemctl stop berthd.service; "
+                         "else " VM_REMOTE_INIT " stop; fi\n"
+                         "fi\n",
+                         files_script, service);
+    say(io, "Setting Berth configuration on the remote daemon...");
     bt_autostrbuf struct bt_strbuf out = BT_STRBUF_INIT;
     if (vm_remote_run(r, "install berthd", script, &out, err) < 0)
         return -1;
@@ -334,14 +356,6 @@ int mgen_create(struct machine *m, const struct machine_io *io, bt_err **err)
     bool changed = false;
     if (rc == 0)
         rc = provision(m, &s, io, &changed, err);
-    if (rc == 0) {
-        say(io, "Setting Berth configuration on the remote daemon...");
-        rc = gen_driver()->create(&s.spec, err);
-    }
-    enum vm_state st = VM_STATE_MISSING;
-    if (rc == 0 && changed && gen_driver()->state(&s.spec, &st, err) == 0 &&
-        st == VM_STATE_RUNNING) /* new programs or certificates: the next start uses them */
-        rc = gen_driver()->stop(&s.spec, 15000, NULL, err);
     if (rc == 0)
         rc = machine_save(m, err);
     mvm_spec_clear(&s);
@@ -356,16 +370,19 @@ static bool provisioned(struct machine *m)
 int mgen_start(struct machine *m, const struct machine_io *io, bt_err **err)
 {
     struct mvm_spec s;
-    const struct vm_driver *d = gen_driver();
-    enum vm_state st = VM_STATE_MISSING;
     int rc = mgen_spec(m, &s, err);
-    if (rc == 0)
-        rc = d->state(&s.spec, &st, err);
-    if (rc == 0 && st == VM_STATE_RUNNING && provisioned(m))
-        rc = bt_err_set(err, BT_E_NOT_MODIFIED, "Machine \"%s\" is already running.", m->name);
-    if (rc == 0 && st != VM_STATE_RUNNING) {
-        say(io, "Starting \"%s\"...", m->name);
-        rc = d->start(&s.spec, err);
+    say(io, "Starting \"%s\"...", m->name);
+    if (rc == 0 && gen_driver()->start(&s.spec, err) < 0) {
+        rc = -1;
+        /* running already: done, unless a create is finishing */
+        if (bt_err_is(*err, BT_E_NOT_MODIFIED)) {
+            if (provisioned(m))
+                bt_err_set(err, BT_E_NOT_MODIFIED, "Machine \"%s\" is already running.", m->name);
+            else {
+                bt_err_clear(err);
+                rc = 0;
+            }
+        }
     }
     if (rc == 0) {
         say(io, "Checking connection to Berth...");
@@ -393,15 +410,15 @@ int mgen_upgrade(struct machine *m, const struct machine_io *io, bt_err **err)
     if (rc == 0)
         rc = d->state(&s.spec, &st, err);
     if (rc == 0)
-        rc = provision(m, &s, io, &changed, err);
+        rc = provision(m, &s, io, &changed, err); /* stops the engine when files changed */
     if (rc == 0 && changed && st == VM_STATE_RUNNING) {
         say(io, "Restarting the engine of \"%s\"...", m->name);
-        rc = d->stop(&s.spec, 15000, NULL, err);
-        if (rc == 0)
-            rc = d->start(&s.spec, err);
+        rc = d->start(&s.spec, err);
         if (rc == 0)
             rc = mvm_engine_wait(m, 30000, err);
     }
+    if (rc == 0)
+        rc = machine_save(m, err);
     mvm_spec_clear(&s);
     return rc;
 }

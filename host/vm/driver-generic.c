@@ -214,12 +214,12 @@ static void put_file(struct bt_strbuf *sb, const char *path, const char *mode, c
 
 #define SYSTEMD "[ -d /run/systemd/system ]"
 
-static int gen_create(const struct vm_spec *spec, bt_err **err)
+char *vm_remote_service_script(const struct vm_remote *r, const char *name)
 {
-    bt_autofree char *init = vm_remote_init_script(spec->remote, spec->name);
-    bt_autofree char *unit = vm_remote_unit(spec->remote, spec->name);
+    bt_autofree char *init = vm_remote_init_script(r, name);
+    bt_autofree char *unit = vm_remote_unit(r, name);
     bt_autostrbuf struct bt_strbuf sb = BT_STRBUF_INIT;
-    bt_strbuf_append(&sb, "set -e\numask 022\nif " SYSTEMD "; then\n");
+    bt_strbuf_append(&sb, "umask 022\nif " SYSTEMD "; then\n");
     put_file(&sb, VM_REMOTE_UNIT, "644", unit);
     bt_strbuf_append(&sb, "systemctl daemon-reload\n"
                           "systemctl enable berthd.service >/dev/null 2>&1\n"
@@ -228,14 +228,25 @@ static int gen_create(const struct vm_spec *spec, bt_err **err)
     bt_strbuf_append(&sb, "if command -v update-rc.d >/dev/null; then "
                           "update-rc.d berthd defaults >/dev/null 2>&1 || true; fi\n"
                           "fi\n");
-    return vm_remote_run(spec->remote, "write the engine's service", bt_strbuf_str(&sb), NULL, err);
+    return bt_strbuf_steal(&sb);
 }
 
+static int gen_create(const struct vm_spec *spec, bt_err **err)
+{
+    bt_autofree char *script = vm_remote_service_script(spec->remote, spec->name);
+    bt_autofree char *all = bt_xasprintf("set -e\n%s", script);
+    return vm_remote_run(spec->remote, "write the engine's service", all, NULL, err);
+}
+
+/* Every verb's script starts by telling where the engine is: no service (it prints "missing"
+ * and exits), or running or not (VERB_RUNNING / VERB_STOPPED say what the verb does then). */
+#define VERB_PRELUDE                                                                          \
+    SH_FUNCTIONS                                                                              \
+    "if [ ! -e " VM_REMOTE_INIT " ] && [ ! -e " VM_REMOTE_UNIT " ]; then echo missing; exit " \
+    "0; fi\n"
+
 /* The state as one word on stdout: missing (no service), running, stopped. */
-#define STATE_SCRIPT                                                                     \
-    SH_FUNCTIONS                                                                         \
-    "if [ ! -e " VM_REMOTE_INIT " ] && [ ! -e " VM_REMOTE_UNIT " ]; then echo missing; " \
-    "elif running; then echo running; else echo stopped; fi\n"
+#define STATE_SCRIPT VERB_PRELUDE "if running; then echo running; else echo stopped; fi\n"
 
 static int gen_state(const struct vm_spec *spec, enum vm_state *out, bt_err **err)
 {
@@ -250,31 +261,33 @@ static int gen_state(const struct vm_spec *spec, enum vm_state *out, bt_err **er
     return 0;
 }
 
-static int need_state(const struct vm_spec *spec, bool running, bt_err **err)
+/* Run a verb's script (VERB_PRELUDE first); its first word "missing", "running" or "stopped"
+ * (printed when there was nothing to do) becomes the driver's errors. */
+static int verb(const struct vm_spec *spec, const char *what, const char *script, bt_err **err)
 {
-    enum vm_state st;
-    if (gen_state(spec, &st, err) < 0)
+    bt_autostrbuf struct bt_strbuf sb = BT_STRBUF_INIT;
+    if (vm_remote_run(spec->remote, what, script, &sb, err) < 0)
         return -1;
-    if (st == VM_STATE_MISSING)
+    const char *s = sb.len ? bt_strbuf_str(&sb) : "";
+    if (strncmp(s, "missing", 7) == 0)
         return bt_err_set(err, BT_E_NOT_FOUND,
                           "machine \"%s\": the host has no Berth engine service (not "
                           "provisioned)",
                           spec->name);
-    if (running && st == VM_STATE_RUNNING)
+    if (strncmp(s, "running", 7) == 0)
         return bt_err_set(err, BT_E_NOT_MODIFIED, "machine \"%s\" is already running", spec->name);
-    if (!running && st != VM_STATE_RUNNING)
+    if (strncmp(s, "stopped", 7) == 0)
         return bt_err_set(err, BT_E_NOT_MODIFIED, "machine \"%s\" is already stopped", spec->name);
     return 0;
 }
 
 static int gen_start(const struct vm_spec *spec, bt_err **err)
 {
-    if (need_state(spec, true, err) < 0)
-        return -1;
-    return vm_remote_run(spec->remote, "start the engine",
-                         SH_FUNCTIONS "if " SYSTEMD "; then systemctl start berthd.service && "
-                                      "wait_ping; else " VM_REMOTE_INIT " start; fi\n",
-                         NULL, err);
+    return verb(spec, "start the engine",
+                VERB_PRELUDE "if running; then echo running; exit 0; fi\n"
+                             "if " SYSTEMD "; then systemctl start berthd.service && wait_ping; "
+                             "else " VM_REMOTE_INIT " start; fi\n",
+                err);
 }
 
 static int gen_stop(const struct vm_spec *spec, int timeout_ms, bool *forced, bt_err **err)
@@ -282,22 +295,20 @@ static int gen_stop(const struct vm_spec *spec, int timeout_ms, bool *forced, bt
     (void)timeout_ms; /* the service's own: 15 s, then SIGKILL */
     if (forced)
         *forced = false;
-    if (need_state(spec, false, err) < 0)
-        return -1;
-    return vm_remote_run(spec->remote, "stop the engine",
-                         "if " SYSTEMD "; then systemctl stop berthd.service; else " VM_REMOTE_INIT
-                         " stop; fi\n",
-                         NULL, err);
+    return verb(spec, "stop the engine",
+                VERB_PRELUDE "running || { echo stopped; exit 0; }\n"
+                             "if " SYSTEMD
+                             "; then systemctl stop berthd.service; else " VM_REMOTE_INIT
+                             " stop; fi\n",
+                err);
 }
 
 static int gen_kill(const struct vm_spec *spec, bt_err **err)
 {
-    if (need_state(spec, false, err) < 0)
-        return -1;
-    return vm_remote_run(spec->remote, "kill the engine",
-                         SH_FUNCTIONS "if running; then kill -KILL \"$pid\"; fi\n"
-                                      "rm -f \"$PIDFILE\"\n",
-                         NULL, err);
+    return verb(spec, "kill the engine",
+                VERB_PRELUDE "running || { echo stopped; exit 0; }\n"
+                             "kill -KILL \"$pid\"\nrm -f \"$PIDFILE\"\n",
+                err);
 }
 
 /* Stop the service and the containers (their monitors' children, then the monitors), delete

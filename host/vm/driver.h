@@ -219,3 +219,6 @@ int vm_remote_run_user(const struct vm_remote *r, const char *what, const char *
 char *vm_remote_engine_args(const struct vm_remote *r);
 char *vm_remote_init_script(const struct vm_remote *r, const char *name);
 char *vm_remote_unit(const struct vm_remote *r, const char *name);
+/* The script the driver's create runs (the unit or the init script written, enabled): for a
+ * caller that runs it within a script of its own, saving a session. */
+char *vm_remote_service_script(const struct vm_remote *r, const char *name);

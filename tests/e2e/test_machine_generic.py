@@ -140,6 +140,14 @@ def test_create_and_every_verb(lab, busybox_tar):  # noqa: F811
     assert ok(cli.docker("rh1", "inspect", "-f", "{{.State.Running}} {{.State.StartedAt}}",
                          "keep")).strip() == "true " + started
 
+    # kill: berthd gone at once (the container still runs); restart brings it back
+    ok(cli.machine("kill", "rh1"))
+    assert ok(cli.machine("status", "rh1")).strip() == "Stopped"
+    assert h.run("pgrep -f '^sleep 1000'").returncode == 0
+    ok(cli.machine("restart", "rh1"))
+    assert ok(cli.machine("status", "rh1")).strip() == "Running"
+    assert "already running" in ok(cli.machine("start", "rh1"))
+
     # regenerate-certs: a new server certificate in use, containers untouched
     cert = open(os.path.join(cli.config, "machines", "rh1", "server.pem")).read()
     ok(cli.machine("regenerate-certs", "-f", "rh1"))
@@ -307,3 +315,32 @@ def test_bad_input(lab):  # noqa: F811
     assert r.returncode != 0
     assert "Error creating machine: detect the host" in r.stderr, r.stderr
     assert not os.path.exists(os.path.join(cli.config, "machines", "down"))
+
+
+def test_missing_package_goes_through_apt(lab):  # noqa: F811
+    """A runtime package the host lacks is installed with apt-get; here apt cannot reach a
+    mirror (the host has no way out), so the create stops there, in apt's words, and resumes
+    once the package is there."""
+    h = lab.add_host("apt")
+    cli = Client(lab)
+    # no resolver and no retries on the host: apt fails at once instead of waiting for a
+    # network it cannot have
+    ok(h.run("rm -f /etc/resolv.conf && : >/etc/resolv.conf && printf '%s\\n' "
+             "'Acquire::Retries \"0\";' 'Acquire::http::Timeout \"2\";' "
+             ">/etc/apt/apt.conf.d/99berth-test"))
+    # diffutils as "removed, config files left" in the host's dpkg database (overlay only)
+    ok(h.run("sed -i '/^Package: diffutils$/,/^$/ s/^Status: install ok installed$/"
+             "Status: deinstall ok config-files/' /var/lib/dpkg/status && "
+             "dpkg-query -W -f='${db:Status-Abbrev}' diffutils"))
+    r = cli.create(h, "apt")
+    assert r.returncode != 0
+    assert "(apt) Installing 'diffutils'..." in r.stdout, r.stdout
+    assert "Error creating machine: install berthd's dependencies with apt-get: " in r.stderr, \
+        r.stderr
+    assert not os.path.exists(h.path("/usr/local/bin/berthd"))
+    ok(h.run("sed -i '/^Package: diffutils$/,/^$/ s/^Status: deinstall ok config-files$/"
+             "Status: install ok installed/' /var/lib/dpkg/status"))
+    out = ok(cli.create(h, "apt"))
+    assert "Installing" not in out
+    assert ok(cli.machine("status", "apt")).strip() == "Running"
+    ok(cli.machine("rm", "-y", "apt"))

@@ -68,12 +68,15 @@ def boot(kernel, initrd, accel, timeout):
     p = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     line = None
     try:
-        while time.monotonic() - start < timeout and p.poll() is None and line is None:
+        while time.monotonic() - start < timeout and line is None:
+            exited = p.poll() is not None
             time.sleep(0.1)
             log.seek(0)
             for l in log.read().decode(errors="replace").splitlines():
                 if l.startswith(MARKER):
                     line = l
+            if exited:  # read once more after the exit: a fast guest prints and powers off
+                break
         if line is not None:
             p.wait(timeout=30)  # the guest powers off
     finally:
