@@ -959,7 +959,24 @@ static int machine_cmd_upgrade(struct berth_cli *cli, int argc, char **argv)
     return status;
 }
 
+/* `machine __forward NAME`: the process a VM's start leaves running (forward.c). */
+static int machine_cmd_forward(struct berth_cli *cli, int argc, char **argv)
+{
+    if (argc != 2)
+        return BERTH_EXIT_FAIL;
+    struct machine_store s;
+    store_for(cli, &s);
+    bt_err *err = NULL;
+    bt_autoptr(machine) m = machine_load(&s, argv[1], &err);
+    machine_store_clear(&s);
+    if (!m || machine_vm_forward(m, &err) < 0)
+        return berth_fail(cli, err, BERTH_EXIT_FAIL);
+    return 0;
+}
+
 const struct berth_cmd berth_machine_cmds[] = {
+        {"__forward", "Relay a machine's published ports from 127.0.0.1", machine_cmd_forward,
+         BERTH_GROUP_HIDDEN, NULL},
         {"active", "Print which machine is active", machine_cmd_active, BERTH_GROUP_OTHER, NULL},
         {"config", "Print the connection config for machine", machine_cmd_config, BERTH_GROUP_OTHER,
          NULL},

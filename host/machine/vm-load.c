@@ -130,3 +130,9 @@ int machine_vm_seed_image(const struct machine *m, const char *busybox, const ch
     const struct machine_vm_module *v = load(err);
     return v ? v->seed_image(m, busybox, repo, made, err) : -1;
 }
+
+int machine_vm_forward(struct machine *m, bt_err **err)
+{
+    const struct machine_vm_module *v = load(err);
+    return v ? v->forward(m, err) : -1;
+}

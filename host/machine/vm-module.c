@@ -16,4 +16,5 @@ __attribute__((visibility("default"))) const struct machine_vm_module berth_mach
         .scp = mvm_scp,
         .upgrade = mvm_upgrade,
         .seed_image = mvm_seed_image,
+        .forward = mfwd_run,
 };

@@ -13,7 +13,7 @@
 #include "host/vm/driver.h"
 #include "shared/base/strbuf.h"
 
-#define MACHINE_VM_MODULE_ABI 2
+#define MACHINE_VM_MODULE_ABI 3
 
 struct machine_vm_module {
     int abi;
@@ -28,6 +28,7 @@ struct machine_vm_module {
     int (*upgrade)(struct machine *m, const struct machine_io *io, bt_err **err);
     int (*seed_image)(const struct machine *m, const char *busybox, const char *repo, bool *made,
                       bt_err **err);
+    int (*forward)(struct machine *m, bt_err **err);
 };
 
 /* A machine's vm_spec and the strings it points to. */
@@ -65,6 +66,13 @@ int mgen_create(struct machine *m, const struct machine_io *io, bt_err **err);
 int mgen_start(struct machine *m, const struct machine_io *io, bt_err **err);
 int mgen_upgrade(struct machine *m, const struct machine_io *io, bt_err **err);
 int mgen_apply_certs(const struct machine *m, bt_err **err);
+
+/* forward.c: the VM's published ports on the host's 127.0.0.1 */
+int mfwd_run(struct machine *m, bt_err **err);
+/* Start `berth machine __forward NAME` in the background unless one runs (VMs with a
+ * host-only address only); end it. */
+void mfwd_start(const struct machine *m);
+void mfwd_stop(const struct machine *m);
 
 /* vm-engine.c: the engine over mutual TLS with the machine's certificates (libcurl) */
 /* GET path at the machine's URL; *status the HTTP status, body appended to *body. */

@@ -548,6 +548,7 @@ int mvm_start(struct machine *m, const struct machine_io *io, bt_err **err)
         stage_failed(m, "engine", err);
         goto out;
     }
+    mfwd_start(m); /* published ports on 127.0.0.1 too */
     say(io, "Machine \"%s\" was started.", m->name);
     rc = 0;
 out:
@@ -584,6 +585,8 @@ int mvm_stop(struct machine *m, const struct machine_io *io, bt_err **err)
         if (env && atoi(env) > 0)
             seconds = atoi(env);
         bool forced = false;
+        if (!mgen_is(m))
+            mfwd_stop(m);
         rc = d->stop(&s.spec, seconds * 1000, &forced, err);
         if (rc == 0 && forced && io && io->err)
             fprintf(io->err, "(%s) The guest did not power off within %d s: forced off.\n", m->name,
@@ -604,6 +607,8 @@ int mvm_kill(struct machine *m, bt_err **err)
     int rc = mvm_spec(m, &s, err);
     if (rc == 0)
         rc = running_or_not_modified(m, d, &s.spec, err);
+    if (rc == 0 && !mgen_is(m))
+        mfwd_stop(m);
     if (rc == 0)
         rc = d->kill(&s.spec, err);
     mvm_spec_clear(&s);
@@ -620,6 +625,7 @@ int mvm_remove(void *ctx, const struct machine *m, bool purge, bt_err **err)
     json_t *drv = json_object_get(m->doc, "Driver");
     if (mgen_is(m) && !json_is_true(json_object_get(drv, "Touched")))
         return 0;
+    mfwd_stop(m);
     struct mvm_spec s;
     /* a record the spec check refuses (a missing image) still names the domain to remove */
     mvm_spec(m, &s, NULL);

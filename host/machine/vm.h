@@ -70,6 +70,11 @@ int machine_vm_scp(const struct machine_store *s, const char *src, const char *d
 /* `machine upgrade`: copy the newest image into the machine (and restart it when it runs). */
 int machine_vm_upgrade(struct machine *m, const struct machine_io *io, bt_err **err);
 
+/* `berth machine __forward NAME` (started by a VM's start, ended by stop, kill, rm): relay
+ * 127.0.0.1:PORT to the VM's PORT for every TCP port its containers publish, until SIGTERM
+ * (forward.c). */
+int machine_vm_forward(struct machine *m, bt_err **err);
+
 /* `berth quickstart`'s first image: a busybox root file system made from this host's static
  * busybox (Debian's busybox-static), imported as REPO:latest over TLS unless the engine has it
  * already (*made says). No registry is needed. */

@@ -19,6 +19,7 @@ import stat
 import subprocess
 import sys
 import tempfile
+import time
 
 import pytest
 
@@ -237,6 +238,35 @@ def test_berth_runs_a_container(machines, m1):
     assert r.returncode == 0, r.stderr
 
 
+def forwarder_pid(machines, name):
+    """The pid of the machine's `berth machine __forward NAME` when it runs, else None."""
+    try:
+        pid = int(open(os.path.join(machines.dir(name), "forward.pid")).read())
+        argv = open("/proc/%d/cmdline" % pid, "rb").read().split(b"\0")
+    except (OSError, ValueError):
+        return None
+    return pid if b"__forward" in argv and name.encode() in argv else None
+
+
+def test_published_port_on_localhost(machines, m1):
+    """Beyond Toolbox: a port published in the VM answers on the host's 127.0.0.1 too."""
+    r = machines.docker("m1", "run", "-d", "--name", "web", "-p", "8090:80", "busybox", "httpd",
+                        "-f", "-p", "80", "-h", "/etc")
+    assert r.returncode == 0, r.stderr
+    assert forwarder_pid(machines, "m1")
+    deadline = time.monotonic() + 15
+    while True:
+        r = machines.sb.run(["curl", "-sS", "--max-time", "5", "http://127.0.0.1:8090/passwd"])
+        if r.returncode == 0 or time.monotonic() > deadline:
+            break
+        time.sleep(0.3)
+    assert r.returncode == 0 and r.stdout.startswith("root:"), r.stdout + r.stderr
+    # and at the VM's address, as in Toolbox
+    r = machines.sb.run(["curl", "-sS", "--max-time", "5", "http://%s:8090/passwd" % IP])
+    assert r.stdout.startswith("root:"), r.stdout + r.stderr
+    assert machines.docker("m1", "rm", "-f", "web").returncode == 0
+
+
 def test_home_is_shared(machines, m1):
     with open(os.path.join(machines.home, "shared.txt"), "w") as f:
         f.write("from the host\n")
@@ -309,6 +339,7 @@ def test_stop_start_keeps_data_and_ip(machines, m1):
     r = machines.ok("machine", "stop", "m1", timeout=120)
     assert 'Stopping "m1"...' in r.stdout and 'Machine "m1" was stopped.' in r.stdout
     assert machines.ok("machine", "status", "m1").stdout == "Stopped\n"
+    assert forwarder_pid(machines, "m1") is None
     r = machines.berth("machine", "env", "m1")
     assert r.returncode == 1 and "Host is not running" in r.stderr
     r = machines.ok("machine", "stop", "m1")
@@ -316,6 +347,7 @@ def test_stop_start_keeps_data_and_ip(machines, m1):
     r = machines.ok("machine", "start", "m1", timeout=300)
     assert 'Machine "m1" was started.' in r.stdout
     assert machines.ok("machine", "ip", "m1").stdout == IP + "\n"
+    assert forwarder_pid(machines, "m1")
     e = machines.env()
     e.update(machines.machine_env("m1"))
     # the image and the stopped container survived on the data disk
