@@ -69,8 +69,11 @@ static int check_generic(const struct machine_create_opts *o, bt_err **err)
         return bt_err_set(err, BT_E_INVALID,
                           "Error creating machine: generic driver requires the "
                           "--generic-ip-address option");
-    if (!gen_word_ok(o->generic_ip) || strpbrk(o->generic_ip, " /@"))
-        return bt_err_set(err, BT_E_INVALID, "invalid --generic-ip-address \"%s\"", o->generic_ip);
+    if (!gen_hostname_ok(o->generic_ip))
+        return bt_err_set(err, BT_E_INVALID,
+                          "invalid --generic-ip-address \"%s\": want an IPv4 address or a DNS "
+                          "name",
+                          o->generic_ip);
     if (o->generic_ssh_user &&
         (!gen_word_ok(o->generic_ssh_user) || strpbrk(o->generic_ssh_user, " @:/")))
         return bt_err_set(err, BT_E_INVALID, "invalid --generic-ssh-user \"%s\"",
@@ -333,6 +336,21 @@ struct machine *machine_create_resume(const struct machine_store *s,
     bt_autoptr(machine) m = machine_load(s, o->name, NULL);
     if (!m || !machine_resumable(m) || strcmp(m->ip_address, o->generic_ip) != 0) {
         bt_err_set(err, BT_E_CONFLICT, "Berth machine \"%s\" already exists", o->name);
+        return NULL;
+    }
+    /* the unfinished create goes on with its own options: other ones are refused by name */
+    const char *user = o->generic_ssh_user && *o->generic_ssh_user ? o->generic_ssh_user : "root";
+    int ssh_port = o->generic_ssh_port ? o->generic_ssh_port : MACHINE_SSH_PORT;
+    int engine_port = o->generic_engine_port ? o->generic_engine_port : MACHINE_ENGINE_PORT;
+    const char *differs = strcmp(m->ssh_user, user) != 0  ? "--generic-ssh-user"
+                          : m->ssh_port != ssh_port       ? "--generic-ssh-port"
+                          : m->engine_port != engine_port ? "--generic-engine-port"
+                                                          : NULL;
+    if (differs) {
+        bt_err_set(err, BT_E_CONFLICT,
+                   "Berth machine \"%s\" is half-provisioned with another %s: run create with "
+                   "the options it was made with, or `berth machine rm %s` first",
+                   o->name, differs, o->name);
         return NULL;
     }
     return bt_steal_ptr(&m);

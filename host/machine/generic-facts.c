@@ -44,6 +44,7 @@ static void one(struct gen_facts *f, const char *k, size_t kn, const char *v, si
             {"sha_berthd", offsetof(struct gen_facts, sha_berthd)},
             {"sha_berth-monitor", offsetof(struct gen_facts, sha_monitor)},
             {"sha_berth-init", offsetof(struct gen_facts, sha_init)},
+            {"marker", offsetof(struct gen_facts, marker)},
     };
     for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
         if (strlen(strs[i].key) == kn && memcmp(strs[i].key, k, kn) == 0) {
@@ -98,6 +99,7 @@ void gen_facts_clear(struct gen_facts *f)
     free(f->sha_berthd);
     free(f->sha_monitor);
     free(f->sha_init);
+    free(f->marker);
     bt_strv_free(f->missing);
     *f = (struct gen_facts){.uid = -1};
 }
@@ -144,4 +146,26 @@ bool gen_word_ok(const char *s)
         if (*p < 0x20 || *p == 0x7f || *p == '\'' || *p == '\\')
             return false;
     return true;
+}
+
+bool gen_hostname_ok(const char *s)
+{
+    if (!s || !*s || strlen(s) > 253 || s[0] == '.' || s[0] == '-')
+        return false;
+    size_t label = 0;
+    for (const char *p = s; *p; p++) {
+        bool alnum =
+                (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9');
+        if (*p == '.') {
+            if (label == 0 || p[-1] == '-')
+                return false;
+            label = 0;
+        } else if (alnum || (*p == '-' && label > 0)) {
+            if (++label > 63)
+                return false;
+        } else {
+            return false;
+        }
+    }
+    return label > 0 && s[strlen(s) - 1] != '-';
 }

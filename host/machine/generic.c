@@ -119,6 +119,8 @@ static char *detect_script(void)
             "        awk '$1 == \"ok\" { ok[$2] = 1 } $1 == \"want\" && !ok[$2] { print "
             "\"missing=\" $2 }'\n"
             "fi\n"
+            "[ -r " VM_REMOTE_ETC_DIR "/machine ] && echo \"marker=$(head -n 1 " VM_REMOTE_ETC_DIR
+            "/machine)\"\n"
             "rm -rf \"$HOME/" STAGING "\" && mkdir -m 700 \"$HOME/" STAGING "\"\n",
             REMOTE_PACKAGES);
 }
@@ -139,6 +141,20 @@ static int detect(const struct machine *m, const struct vm_remote *r, struct gen
     return 0;
 }
 
+/* The marker /etc/berth/machine: which machine of which client (its CA) owns the host. */
+static char *marker(const struct machine *m)
+{
+    bt_autofree char *ca = bt_xasprintf("%s/ca.pem", m->dir);
+    char d[BT_DIGEST_STR_SIZE] = "";
+    int fd = open(ca, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        bt_sha256_fd(fd, d, NULL);
+        bt_fd_close(fd);
+    }
+    return bt_xasprintf("berth machine %s, driver generic, ca %.16s", m->name,
+                        *d ? bt_digest_hex(d) : "?");
+}
+
 static int check_host(const struct machine *m, const struct vm_remote *r, const struct gen_facts *f,
                       const struct machine_io *io, bt_err **err)
 {
@@ -154,11 +170,20 @@ static int check_host(const struct machine *m, const struct vm_remote *r, const 
                           "the host is %s and this berth has berthd for %s only: build Berth "
                           "for %s",
                           f->arch, u.machine, f->arch);
-    if (f->dockerd_pid && !(io && io->force))
+    bool force = (io && io->force) ||
+                 json_is_true(json_object_get(json_object_get(m->doc, "Driver"), "Force"));
+    if (f->dockerd_pid && !force)
         return bt_err_set(err, BT_E_CONFLICT,
                           "the host runs Docker's dockerd (pid %d): Berth leaves it alone. Stop "
                           "it, or run create with --force to install berthd beside it",
                           f->dockerd_pid);
+    bt_autofree char *mark = marker(m);
+    if (f->marker && *f->marker && strcmp(f->marker, mark) != 0 && !force)
+        return bt_err_set(err, BT_E_CONFLICT,
+                          "the host is already a Berth machine of another name or client "
+                          "(/etc/berth/machine: \"%s\"): run create with --force to take it "
+                          "over",
+                          f->marker);
     return 0;
 }
 
@@ -169,8 +194,12 @@ static int install_packages(const struct machine *m, const struct vm_remote *r,
         return 0;
     bt_autostrbuf struct bt_strbuf list = BT_STRBUF_INIT;
     for (size_t i = 0; f->missing[i]; i++) {
-        if (!gen_word_ok(f->missing[i]) || strchr(f->missing[i], ' '))
-            return bt_err_set(err, BT_E_INTERNAL, "detect the host: a strange package name");
+        bt_autofree char *word = bt_xasprintf(" %s ", f->missing[i]);
+        if (!gen_word_ok(f->missing[i]) || strchr(f->missing[i], ' ') ||
+            !strstr(" " REMOTE_PACKAGES " ", word))
+            return bt_err_set(err, BT_E_INTERNAL,
+                              "detect the host: a package Berth did not ask about: \"%s\"",
+                              f->missing[i]);
         bt_strbuf_appendf(&list, " '%s'", f->missing[i]);
     }
     say(io, "(%s) Installing%s...", m->name, bt_strbuf_str(&list));
@@ -243,34 +272,44 @@ static int upload(const struct vm_remote *r, char **files, bt_err **err)
     return rc < 0 ? bt_err_wrap(err, "copy files to the host") : 0;
 }
 
-/* Move what changed into place (as root); prints changed=1 when anything did. */
+/* Move what changed into place (as root), a new berthd only once it ran on the host; prints
+ * changed=1 when anything changed. stale=1 when the running berthd is not the installed one
+ * (replaced by this run or an interrupted one). */
 static char *install_script(const struct machine *m, const struct gen_facts *f)
 {
+    bt_autofree char *mark = marker(m);
     return bt_xasprintf(
             "set -e\numask 022\n"
             "S='%s/" STAGING "'\n"
+            "trap 'rm -rf \"$S\"' EXIT\n"
             "changed=0\n"
             "mkdir -p " VM_REMOTE_BIN_DIR " " VM_REMOTE_DATA_DIR "\n"
             "mkdir -p -m 700 " VM_REMOTE_TLS_DIR "\n"
             "put() {\n"
             "    [ -f \"$S/$1\" ] || return 0\n"
-            "    if ! cmp -s \"$S/$1\" \"$2/$1\"; then\n"
-            "        install -m \"$3\" -o root -g root \"$S/$1\" \"$2/.$1.new\"\n"
-            "        mv -f \"$2/.$1.new\" \"$2/$1\"\n"
-            "        changed=1\n"
+            "    cmp -s \"$S/$1\" \"$2/$1\" && return 0\n"
+            "    install -m \"$3\" -o root -g root \"$S/$1\" \"$2/.$1.new\"\n"
+            "    if [ \"$1\" = berthd ] && ! out=$(\"$2/.$1.new\" --version 2>&1); then\n"
+            "        rm -f \"$2/.$1.new\"\n"
+            "        echo \"berthd does not run on this host: $out\" >&2\n"
+            "        exit 1\n"
             "    fi\n"
+            "    mv -f \"$2/.$1.new\" \"$2/$1\"\n"
+            "    changed=1\n"
             "}\n"
-            "for b in berthd berth-monitor berth-init; do put $b " VM_REMOTE_BIN_DIR " 755; done\n"
+            "put berthd " VM_REMOTE_BIN_DIR " 755\n"
+            "put berth-monitor " VM_REMOTE_BIN_DIR " 755\n"
+            "put berth-init " VM_REMOTE_BIN_DIR " 755\n"
             "put ca.pem " VM_REMOTE_TLS_DIR " 644\n"
             "put server.pem " VM_REMOTE_TLS_DIR " 644\n"
             "put server-key.pem " VM_REMOTE_TLS_DIR " 600\n"
-            "printf 'berth machine \"%%s\" (driver generic)\\n' '%s' >" VM_REMOTE_ETC_DIR
-            "/machine\n"
-            "rm -rf \"$S\"\n"
-            "out=$(" VM_REMOTE_BIN_DIR "/berthd --version 2>&1) || { echo \"berthd does not run "
-            "on this host: $out\" >&2; exit 1; }\n"
+            "echo '%s' >" VM_REMOTE_ETC_DIR "/machine\n"
+            "stale=$changed\n"
+            "pid=$(cat " VM_REMOTE_PIDFILE " 2>/dev/null || true)\n"
+            "case $(readlink \"/proc/${pid:-0}/exe\" 2>/dev/null) in *' (deleted)') stale=1 ;; "
+            "esac\n"
             "echo \"changed=$changed\"\n",
-            f->home, m->name);
+            f->home, mark);
 }
 
 /* The server certificate names the host's address and its own name: issued again when it
@@ -280,7 +319,7 @@ static int issue_certs(struct machine *m, const struct gen_facts *f, bt_err **er
     bt_autofree char *user = machine_user_name();
     bt_autofree char *config = mvm_config_dir(m);
     bt_autofree char *certs = bt_xasprintf("%s/certs", config);
-    const char *host = f->hostname && gen_word_ok(f->hostname) ? f->hostname : NULL;
+    const char *host = gen_hostname_ok(f->hostname) ? f->hostname : NULL;
     json_t *drv = machine_driver_config(m);
     const char *had = bt_json_get_str(drv, "HostName", NULL);
     bool ok = false;
@@ -308,16 +347,19 @@ static int install(struct machine *m, const struct vm_remote *r, const struct ge
     bt_autofree char *files_script = install_script(m, f);
     bt_autofree char *service = vm_remote_service_script(r, m->name);
     bt_autofree char *script =
-            bt_xasprintf("%s%sif [ \"$changed\" = 1 ] && [ -e " VM_REMOTE_PIDFILE " ]; then\n"
+            bt_xasprintf("%s%sif [ \"$stale\" = 1 ] && [ -e " VM_REMOTE_PIDFILE " ]; then\n"
                          "    if [ -d /run/systemd/system ]; then systemctl stop berthd.service; "
                          "else " VM_REMOTE_INIT " stop; fi\n"
+                         "    echo stopped=1\n"
                          "fi\n",
                          files_script, service);
     say(io, "Setting Berth configuration on the remote daemon...");
     bt_autostrbuf struct bt_strbuf out = BT_STRBUF_INIT;
     if (vm_remote_run(r, "install berthd", script, &out, err) < 0)
         return -1;
-    *changed = strstr(out.len ? bt_strbuf_str(&out) : "", "changed=1") != NULL;
+    /* "stopped": the engine must start again (its files changed, now or in a run that
+     * failed after replacing them) */
+    *changed = strstr(out.len ? bt_strbuf_str(&out) : "", "stopped=1") != NULL;
     return 0;
 }
 
@@ -332,11 +374,16 @@ static int provision(struct machine *m, const struct mvm_spec *s, const struct m
     if (rc == 0) {
         say(io, "Detecting the provisioner...");
         rc = check_host(m, &s->remote, &f, io, err);
+        if (rc < 0) /* the host stays as it was: the staging directory goes */
+            vm_remote_run_user(&s->remote, "clean up", "rm -rf \"$HOME/" STAGING "\"\n", NULL,
+                               NULL);
     }
     if (rc == 0) {
         /* from here on the host changes: a failure leaves the record for a second create */
         json_t *drv = machine_driver_config(m);
         json_object_set_new(drv, "Touched", json_true());
+        if (io && io->force)
+            json_object_set_new(drv, "Force", json_true());
         bt_json_set_str(drv, "OS", f.os_name ? f.os_name : f.os_id ? f.os_id : "");
         rc = machine_save(m, err);
         say(io, "Provisioning with %s...", f.os_name ? f.os_name : f.os_id);

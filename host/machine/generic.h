@@ -26,6 +26,7 @@ struct gen_facts {
     char *sha_monitor;
     char *sha_init;
     char **missing; /* packages of remote-host.txt not installed (NULL-terminated, or NULL) */
+    char *marker;   /* the first line of /etc/berth/machine, NULL when there is none */
 };
 
 /* Parse the script's output. Unknown keys and lines without '=' are ignored; values are taken
@@ -38,6 +39,10 @@ void gen_facts_clear(struct gen_facts *f);
  * BT_E_UNSUPPORTED otherwise: `unsupported distribution "Fedora Linux 39": Berth installs
  * berthd's dependencies with apt (Debian, Ubuntu)`. */
 int gen_facts_check_distro(const struct gen_facts *f, bt_err **err);
+
+/* A DNS name by RFC 1123 (letters, digits, '-' and '.', labels of 1..63, at most 253) or an
+ * IPv4 address: what may name a host in a certificate, a URL and `machine env`'s output. */
+bool gen_hostname_ok(const char *s);
 
 /* Is a word safe inside '...' of a shell script and in a path: no quote, no control
  * character, no newline, not empty. */

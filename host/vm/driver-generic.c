@@ -25,6 +25,7 @@ void vm_remote_ssh_opts(const struct vm_remote *r, struct tp_ssh_opts *o)
             .known_hosts = r->known_hosts,
             .host_key_policy = TP_HOST_KEY_ACCEPT_NEW,
             .timeout_ms = 30000,
+            .keepalive_s = 15,
     };
 }
 
@@ -196,6 +197,8 @@ char *vm_remote_unit(const struct vm_remote *r, const char *name)
                         "KillMode=process\n"
                         "Delegate=yes\n"
                         "Restart=on-failure\n"
+                        "StandardOutput=append:" VM_REMOTE_LOG "\n"
+                        "StandardError=inherit\n"
                         "TimeoutStopSec=15\n"
                         "\n"
                         "[Install]\n"
@@ -307,7 +310,11 @@ static int gen_kill(const struct vm_spec *spec, bt_err **err)
 {
     return verb(spec, "kill the engine",
                 VERB_PRELUDE "running || { echo stopped; exit 0; }\n"
-                             "kill -KILL \"$pid\"\nrm -f \"$PIDFILE\"\n",
+                             /* systemd would restart a berthd killed under it (on-failure):
+                              * its stop job first, then the kill */
+                             "if " SYSTEMD "; then systemctl stop --no-block berthd.service; "
+                             "systemctl kill -s KILL berthd.service; "
+                             "else kill -KILL \"$pid\"; fi\nrm -f \"$PIDFILE\"\n",
                 err);
 }
 
@@ -338,11 +345,19 @@ static int gen_remove(const struct vm_spec *spec, bt_err **err)
                      "    " VM_REMOTE_BIN_DIR "/berth-monitor*) mons=\"$mons ${d#/proc/}\" ;;\n"
                      "    esac\n"
                      "done\n"
-                     "for p in $mons; do\n"
-                     "    for c in $(cat /proc/\"$p\"/task/*/children 2>/dev/null); do "
-                     "kill -KILL \"$c\" 2>/dev/null; done\n"
-                     "done\n"
-                     "if [ -n \"$mons\" ]; then sleep 0.5; kill -KILL $mons 2>/dev/null; fi\n"
+                     "ctrs=\n"
+                     "for p in $mons; do ctrs=\"$ctrs $(cat /proc/\"$p\"/task/*/children "
+                     "2>/dev/null)\"; done\n"
+                     "if [ -n \"$mons\" ]; then\n"
+                     "    kill -TERM $ctrs 2>/dev/null\n"
+                     "    i=0\n"
+                     "    alive() { for c; do kill -0 \"$c\" 2>/dev/null && return 0; done; "
+                     "return 1; }\n"
+                     "    while [ $i -lt 20 ] && alive $ctrs; do sleep 0.1; i=$((i + 1)); done\n"
+                     "    kill -KILL $ctrs 2>/dev/null\n"
+                     "    sleep 0.3\n"
+                     "    kill -KILL $mons 2>/dev/null\n"
+                     "fi\n"
                      "rm -f " VM_REMOTE_BIN_DIR "/berthd " VM_REMOTE_BIN_DIR
                      "/berth-monitor " VM_REMOTE_BIN_DIR "/berth-init " VM_REMOTE_SOCKET
                      " " VM_REMOTE_PIDFILE "\n"
@@ -356,7 +371,8 @@ static int gen_remove(const struct vm_spec *spec, bt_err **err)
                               "done\n"
                               "for d in " VM_REMOTE_DATA_DIR " /run/berth; do\n"
                               "    [ -d \"$d\" ] || continue\n"
-                              "    find \"$d\" -mindepth 1 -maxdepth 1 -exec rm -rf {} +\n"
+                              "    find \"$d\" -mindepth 1 -maxdepth 1 -exec rm -rf "
+                              "--one-file-system {} +\n"
                               "    rmdir \"$d\" 2>/dev/null || true\n"
                               "done\n"
                               "rm -rf " VM_REMOTE_ETC_DIR " " VM_REMOTE_LOG "\n");

@@ -101,7 +101,8 @@ def test_create_and_every_verb(lab, busybox_tar):  # noqa: F811
     assert ok(h.run("stat -c %a /etc/berth/tls/server-key.pem")).strip() == "600"
     init = open(h.path("/etc/init.d/berthd")).read()
     assert "--tlsverify" in init and "tcp://0.0.0.0:2376" in init
-    assert 'machine "rh1"' in open(h.path("/etc/berth/machine")).read()
+    assert open(h.path("/etc/berth/machine")).read().startswith(
+        "berth machine rh1, driver generic, ca ")
 
     assert ls_row(cli, "rh1") == "rh1 generic Running tcp://%s:2376" % h.ip
     assert ok(cli.machine("status", "rh1")).strip() == "Running"
@@ -196,6 +197,15 @@ def test_tls_needs_the_machines_certificates(lab):  # noqa: F811
     cert, key = other.issue("intruder")
     r = lab.client(["curl", "-sS", "--cacert", d + "/ca.pem", "--cert", cert, "--key", key, url])
     assert r.returncode != 0 and r.stdout != "OK"
+    # another machine (another name, or another client's CA) on the same host: refused, the
+    # first keeps working
+    r = cli.create(h, "tls2")
+    assert r.returncode != 0
+    assert "the host is already a Berth machine of another name or client" in r.stderr, r.stderr
+    assert not os.path.exists(os.path.join(cli.config, "machines", "tls2"))
+    r = lab.client(["curl", "-sS", "--cacert", d + "/ca.pem", "--cert", d + "/cert.pem", "--key",
+                    d + "/key.pem", url])
+    assert ok(r) == "OK"
     # and plain HTTP is not served
     r = lab.client(["curl", "-sS", "http://%s:2376/_ping" % h.ip])
     assert r.stdout != "OK"
@@ -263,8 +273,10 @@ def test_dockerd_left_alone_unless_forced_and_purge(lab):  # noqa: F811
     # nothing half-made: no record, nothing on the host
     assert not os.path.exists(os.path.join(cli.config, "machines", "dk"))
     assert not os.path.exists(h.path("/usr/local/bin/berthd"))
-    # with --force Berth installs beside it
+    assert not os.path.exists(h.path("/root/.berth-staging"))
+    # with --force Berth installs beside it, and later verbs remember the choice
     ok(cli.create(h, "dk", "--force"))
+    ok(cli.machine("upgrade", "dk"))
     assert ok(cli.docker("dk", "volume", "create", "v1")).strip() == "v1"
     assert os.path.isdir(os.path.join(h.data_dir, "volumes", "v1"))
     # rm --purge: Berth's data on the host goes too, dockerd stays
@@ -307,7 +319,12 @@ def test_bad_input(lab):  # noqa: F811
     assert "generic driver requires the --generic-ip-address option" in r.stderr
     r = cli.machine("create", "--driver", "generic", "--generic-ip-address", "10.231.77.2",
                     "--generic-ssh-key", "/nonexistent", "nokey")
-    assert 'SSH key does not exist: "/nonexistent"' in r.stderr
+    assert r.returncode != 0 and 'SSH key does not exist: "/nonexistent"' in r.stderr
+    for bad in ("1.2.3.4,IP:9.9.9.9", "host;reboot", "::1", "a..b"):
+        r = cli.machine("create", "--driver", "generic", "--generic-ip-address", bad, "badip")
+        assert r.returncode != 0
+        assert ('invalid --generic-ip-address "%s": want an IPv4 address or a DNS name' % bad
+                in r.stderr), r.stderr
     # a host nobody answers at: a clear error, no record left
     h = lab.add_host("down")
     h.stop_sshd()

@@ -105,6 +105,20 @@ static void test_machine_generic_words(void **state)
     assert_false(gen_word_ok("/home/o'brien"));
     assert_false(gen_word_ok("a\nb"));
     assert_false(gen_word_ok("a\\b"));
+    /* names for certificates, URLs and `machine env`: RFC 1123 names and IPv4 addresses */
+    assert_true(gen_hostname_ok("10.231.1.2"));
+    assert_true(gen_hostname_ok("web-1.example.com"));
+    assert_true(gen_hostname_ok("a"));
+    assert_false(gen_hostname_ok("1.2.3.4,IP:9.9.9.9"));
+    assert_false(gen_hostname_ok("host;reboot"));
+    assert_false(gen_hostname_ok("$(id)"));
+    assert_false(gen_hostname_ok("::1"));
+    assert_false(gen_hostname_ok("a..b"));
+    assert_false(gen_hostname_ok("-a"));
+    assert_false(gen_hostname_ok("a-"));
+    assert_false(gen_hostname_ok(".a"));
+    assert_false(gen_hostname_ok(""));
+    assert_false(gen_hostname_ok(NULL));
 }
 
 /* The service runs berthd with mutual TLS only on the engine port, keeps containers running

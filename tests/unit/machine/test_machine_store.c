@@ -332,7 +332,7 @@ static void test_machine_store_create_checks_options(void **state)
               .generic_ssh_port = 70000},
              "invalid --generic-ssh-port 70000: want 1 to 65535"},
             {{.name = "x", .driver = "generic", .generic_ip = "a b"},
-             "invalid --generic-ip-address \"a b\""},
+             "invalid --generic-ip-address \"a b\": want an IPv4 address or a DNS name"},
             {{.name = "x",
               .driver = "generic",
               .generic_ip = "10.0.0.1",
