@@ -54,20 +54,6 @@ bool mgen_is(const struct machine *m)
     return m->driver_name && strcmp(m->driver_name, "generic") == 0;
 }
 
-static void say(const struct machine_io *io, const char *fmt, ...)
-        __attribute__((format(printf, 2, 3)));
-static void say(const struct machine_io *io, const char *fmt, ...)
-{
-    if (!io || !io->out)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vfprintf(io->out, fmt, ap);
-    va_end(ap);
-    fputc('\n', io->out);
-    fflush(io->out);
-}
-
 int mgen_spec(const struct machine *m, struct mvm_spec *s, bt_err **err)
 {
     *s = (struct mvm_spec){0};
@@ -202,7 +188,7 @@ static int install_packages(const struct machine *m, const struct vm_remote *r,
                               f->missing[i]);
         bt_strbuf_appendf(&list, " '%s'", f->missing[i]);
     }
-    say(io, "(%s) Installing%s...", m->name, bt_strbuf_str(&list));
+    mvm_say(io, "(%s) Installing%s...", m->name, bt_strbuf_str(&list));
     bt_autofree char *script =
             bt_xasprintf("export DEBIAN_FRONTEND=noninteractive\n"
                          "apt-get update -qq >/dev/null || exit 1\n"
@@ -338,10 +324,10 @@ static int install(struct machine *m, const struct vm_remote *r, const struct ge
                    const struct machine_io *io, bool *changed, bt_err **err)
 {
     bt_autostrv char **files = NULL;
-    say(io, "Copying certs to the local machine directory...");
+    mvm_say(io, "Copying certs to the local machine directory...");
     if (issue_certs(m, f, err) < 0 || staged_files(m, f, &files, err) < 0)
         return -1;
-    say(io, "Copying certs to the remote machine...");
+    mvm_say(io, "Copying certs to the remote machine...");
     if (upload(r, files, err) < 0)
         return -1;
     bt_autofree char *files_script = install_script(m, f);
@@ -353,7 +339,7 @@ static int install(struct machine *m, const struct vm_remote *r, const struct ge
                          "    echo stopped=1\n"
                          "fi\n",
                          files_script, service);
-    say(io, "Setting Berth configuration on the remote daemon...");
+    mvm_say(io, "Setting Berth configuration on the remote daemon...");
     bt_autostrbuf struct bt_strbuf out = BT_STRBUF_INIT;
     if (vm_remote_run(r, "install berthd", script, &out, err) < 0)
         return -1;
@@ -369,10 +355,10 @@ static int provision(struct machine *m, const struct mvm_spec *s, const struct m
                      bool *changed, bt_err **err)
 {
     struct gen_facts f = {.uid = -1};
-    say(io, "(%s) Waiting for SSH to be available...", m->name);
+    mvm_say(io, "(%s) Waiting for SSH to be available...", m->name);
     int rc = detect(m, &s->remote, &f, err);
     if (rc == 0) {
-        say(io, "Detecting the provisioner...");
+        mvm_say(io, "Detecting the provisioner...");
         rc = check_host(m, &s->remote, &f, io, err);
         if (rc < 0) /* the host stays as it was: the staging directory goes */
             vm_remote_run_user(&s->remote, "clean up", "rm -rf \"$HOME/" STAGING "\"\n", NULL,
@@ -386,7 +372,7 @@ static int provision(struct machine *m, const struct mvm_spec *s, const struct m
             json_object_set_new(drv, "Force", json_true());
         bt_json_set_str(drv, "OS", f.os_name ? f.os_name : f.os_id ? f.os_id : "");
         rc = machine_save(m, err);
-        say(io, "Provisioning with %s...", f.os_name ? f.os_name : f.os_id);
+        mvm_say(io, "Provisioning with %s...", f.os_name ? f.os_name : f.os_id);
     }
     if (rc == 0)
         rc = install_packages(m, &s->remote, &f, io, err);
@@ -418,7 +404,7 @@ int mgen_start(struct machine *m, const struct machine_io *io, bt_err **err)
 {
     struct mvm_spec s;
     int rc = mgen_spec(m, &s, err);
-    say(io, "Starting \"%s\"...", m->name);
+    mvm_say(io, "Starting \"%s\"...", m->name);
     if (rc == 0 && gen_driver()->start(&s.spec, err) < 0) {
         rc = -1;
         /* running already: done, unless a create is finishing */
@@ -432,7 +418,7 @@ int mgen_start(struct machine *m, const struct machine_io *io, bt_err **err)
         }
     }
     if (rc == 0) {
-        say(io, "Checking connection to Berth...");
+        mvm_say(io, "Checking connection to Berth...");
         rc = mvm_engine_wait(m, 30000, err);
     }
     if (rc == 0 && !provisioned(m)) {
@@ -440,7 +426,7 @@ int mgen_start(struct machine *m, const struct machine_io *io, bt_err **err)
         rc = machine_save(m, err);
     }
     if (rc == 0)
-        say(io, "Machine \"%s\" was started.", m->name);
+        mvm_say(io, "Machine \"%s\" was started.", m->name);
     mvm_spec_clear(&s);
     return rc;
 }
@@ -459,7 +445,7 @@ int mgen_upgrade(struct machine *m, const struct machine_io *io, bt_err **err)
     if (rc == 0)
         rc = provision(m, &s, io, &changed, err); /* stops the engine when files changed */
     if (rc == 0 && changed && st == VM_STATE_RUNNING) {
-        say(io, "Restarting the engine of \"%s\"...", m->name);
+        mvm_say(io, "Restarting the engine of \"%s\"...", m->name);
         rc = d->start(&s.spec, err);
         if (rc == 0)
             rc = mvm_engine_wait(m, 30000, err);

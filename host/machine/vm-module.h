@@ -42,6 +42,9 @@ struct mvm_spec {
 };
 
 /* vm-ops.c */
+/* A progress line to io->out (docker-machine's words), flushed; nothing without io->out. */
+void mvm_say(const struct machine_io *io, const char *fmt, ...)
+        __attribute__((format(printf, 2, 3)));
 int mvm_spec(const struct machine *m, struct mvm_spec *s, bt_err **err);
 void mvm_spec_clear(struct mvm_spec *s);
 const struct vm_driver *mvm_driver(const struct machine *m, bt_err **err);

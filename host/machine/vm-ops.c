@@ -29,6 +29,18 @@
 /* The image files a machine boots, in NAME/boot2vm/. */
 static const char *const image_files[] = {"vmlinux", "vmlinuz", "initrd.img", "manifest.json"};
 
+void mvm_say(const struct machine_io *io, const char *fmt, ...)
+{
+    if (!io || !io->out)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(io->out, fmt, ap);
+    va_end(ap);
+    fputc('\n', io->out);
+    fflush(io->out);
+}
+
 /* ---- the spec ---------------------------------------------------------------------------- */
 
 void mvm_spec_clear(struct mvm_spec *s)
@@ -259,20 +271,6 @@ int mvm_copy_image(struct machine *m, const char *from, bt_err **err)
 
 /* ---- create ------------------------------------------------------------------------------ */
 
-static void say(const struct machine_io *io, const char *fmt, ...)
-        __attribute__((format(printf, 2, 3)));
-static void say(const struct machine_io *io, const char *fmt, ...)
-{
-    if (!io || !io->out)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vfprintf(io->out, fmt, ap);
-    va_end(ap);
-    fputc('\n', io->out);
-    fflush(io->out);
-}
-
 static int decide_accel(struct machine *m, const struct machine_io *io, bt_err **err)
 {
     const char *forced = getenv("BERTH_VM_ACCEL");
@@ -326,18 +324,18 @@ int mvm_create(struct machine *m, const struct machine_io *io, bt_err **err)
     const struct vm_driver *d = mvm_driver(m, err);
     if (!d)
         return -1;
-    say(io, "(%s) Copying %s to %s/boot2vm...", m->name, image, m->dir);
+    mvm_say(io, "(%s) Copying %s to %s/boot2vm...", m->name, image, m->dir);
     if (mvm_copy_image(m, image, err) < 0)
         return -1;
     if (decide_accel(m, io, err) < 0)
         return -1;
-    say(io, "(%s) Creating disk image (%lld MB)...", m->name, (long long)m->disk_size_mb);
+    mvm_say(io, "(%s) Creating disk image (%lld MB)...", m->name, (long long)m->disk_size_mb);
     bt_autofree char *disk = bt_xasprintf("%s/disk.qcow2", m->dir);
     if (!bt_path_exists(disk) && vm_data_disk_create(disk, (uint64_t)m->disk_size_mb, err) < 0)
         return -1;
     if (machine_save(m, err) < 0)
         return -1;
-    say(io, "(%s) Creating VM (%s, %s)...", m->name, d->name, m->accel);
+    mvm_say(io, "(%s) Creating VM (%s, %s)...", m->name, d->name, m->accel);
     struct mvm_spec s;
     int rc = mvm_spec(m, &s, err);
     if (rc == 0)
@@ -491,7 +489,7 @@ static int check_certs(const struct machine *m, const struct machine_io *io, bt_
         return -1;
     if (ok)
         return 0;
-    say(io, "(%s) Regenerating the engine's certificate: %s", m->name, why ? why : "");
+    mvm_say(io, "(%s) Regenerating the engine's certificate: %s", m->name, why ? why : "");
     bt_autofree char *user = machine_user_name();
     bt_autofree char *config = mvm_config_dir(m);
     bt_autofree char *certs = bt_xasprintf("%s/certs", config);
@@ -521,7 +519,7 @@ int mvm_start(struct machine *m, const struct machine_io *io, bt_err **err)
         bt_err_set(err, BT_E_NOT_MODIFIED, "Machine \"%s\" is already running.", m->name);
         goto out;
     }
-    say(io, "Starting \"%s\"...", m->name);
+    mvm_say(io, "Starting \"%s\"...", m->name);
     if (!user_net(m) && vm_bridge_ensure(VM_DEFAULT_BRIDGE, m->hostonly_cidr, err) < 0) {
         bt_err_wrap(err, "Error starting machine \"%s\": host-only network", m->name);
         goto out;
@@ -535,12 +533,12 @@ int mvm_start(struct machine *m, const struct machine_io *io, bt_err **err)
     }
     if (wait_marker(m, &a, "boot", "berth-stage: init", kvm ? 15 : 60, NULL, err) < 0)
         goto out;
-    say(io, "(%s) Waiting for an IP...", m->name);
+    mvm_say(io, "(%s) Waiting for an IP...", m->name);
     if (wait_marker(m, &a, "network", "berth-stage: network", 30, &net, err) < 0)
         goto out;
     if (wait_marker(m, &a, "sshd", "berth-stage: sshd", 30, NULL, err) < 0)
         goto out;
-    say(io, "(%s) Waiting for the engine...", m->name);
+    mvm_say(io, "(%s) Waiting for the engine...", m->name);
     if (wait_marker(m, &a, "engine", "berth-stage: engine", 60, NULL, err) < 0)
         goto out;
     /* the engine as the client reaches it: over the network, with mutual TLS */
@@ -549,7 +547,7 @@ int mvm_start(struct machine *m, const struct machine_io *io, bt_err **err)
         goto out;
     }
     mfwd_start(m); /* published ports on 127.0.0.1 too */
-    say(io, "Machine \"%s\" was started.", m->name);
+    mvm_say(io, "Machine \"%s\" was started.", m->name);
     rc = 0;
 out:
     mvm_spec_clear(&s);
@@ -579,7 +577,7 @@ int mvm_stop(struct machine *m, const struct machine_io *io, bt_err **err)
     if (rc == 0)
         rc = running_or_not_modified(m, d, &s.spec, err);
     if (rc == 0) {
-        say(io, "Stopping \"%s\"...", m->name);
+        mvm_say(io, "Stopping \"%s\"...", m->name);
         int seconds = 30;
         const char *env = getenv("BERTH_MACHINE_STOP_TIMEOUT");
         if (env && atoi(env) > 0)
@@ -592,7 +590,7 @@ int mvm_stop(struct machine *m, const struct machine_io *io, bt_err **err)
             fprintf(io->err, "(%s) The guest did not power off within %d s: forced off.\n", m->name,
                     seconds);
         if (rc == 0)
-            say(io, "Machine \"%s\" was stopped.", m->name);
+            mvm_say(io, "Machine \"%s\" was stopped.", m->name);
     }
     mvm_spec_clear(&s);
     return rc;
@@ -664,7 +662,7 @@ int mvm_upgrade(struct machine *m, const struct machine_io *io, bt_err **err)
     bool was_running = st == VM_STATE_RUNNING || st == VM_STATE_PAUSED;
     if (was_running && mvm_stop(m, io, err) < 0)
         return -1;
-    say(io, "(%s) Copying %s to %s/boot2vm...", m->name, image, m->dir);
+    mvm_say(io, "(%s) Copying %s to %s/boot2vm...", m->name, image, m->dir);
     if (mvm_copy_image(m, image, err) < 0 || machine_save(m, err) < 0)
         return -1;
     if (was_running)
