@@ -361,3 +361,42 @@ def test_missing_package_goes_through_apt(lab):  # noqa: F811
     assert "Installing" not in out
     assert ok(cli.machine("status", "apt")).strip() == "Running"
     ok(cli.machine("rm", "-y", "apt"))
+
+
+def add_user(h, name, sudo):
+    """A user of the host who logs in with the lab's key; sudo without a password or none."""
+    ok(h.run("useradd -m -s /bin/sh {n} && usermod -p '*' {n} && "
+             "mkdir -m 700 /home/{n}/.ssh && cp /root/.ssh/authorized_keys /home/{n}/.ssh/ && "
+             "chown -R {n}: /home/{n}/.ssh".format(n=name)))
+    if sudo:
+        ok(h.run("echo '%s ALL=(ALL) NOPASSWD: ALL' >/etc/sudoers.d/%s && chmod 440 "
+                 "/etc/sudoers.d/%s" % (name, name, name)))
+
+
+def test_a_user_with_sudo(lab):  # noqa: F811
+    if not os.path.exists("/usr/bin/sudo"):
+        pytest.skip("sudo is not installed (installer/install-deps.sh)")
+    h = lab.add_host("su")
+    cli = Client(lab)
+    # sudo looks its host's name up: as on a real host, /etc/hosts has it (else each sudo
+    # waits for DNS servers this host cannot reach)
+    ok(h.run("echo '127.0.1.1 %s' >>/etc/hosts" % h.name))
+    add_user(h, "deploy", sudo=True)
+    add_user(h, "guest", sudo=False)
+    # no sudo rights: refused before anything changes
+    r = cli.create(h, "nosudo", "--generic-ssh-user", "guest")
+    assert r.returncode != 0
+    assert 'the SSH user "guest" is not root and sudo asks for a password' in r.stderr, r.stderr
+    assert not os.path.exists(os.path.join(cli.config, "machines", "nosudo"))
+    assert not os.path.exists(h.path("/home/guest/.berth-staging"))
+    # with sudo: provisioned through `sudo -n`, files staged in the user's home
+    ok(cli.create(h, "su", "--generic-ssh-user", "deploy"))
+    assert ok(h.run("stat -c %U /usr/local/bin/berthd /etc/berth/tls/server-key.pem")).split() \
+        == ["root", "root"]
+    assert not os.path.exists(h.path("/home/deploy/.berth-staging"))
+    assert ok(cli.docker("su", "version", "--format", "{{.Server.Os}}")).strip() == "linux"
+    assert ok(cli.machine("ssh", "su", "id", "-un")).strip() == "deploy"
+    ok(cli.machine("stop", "su"))
+    ok(cli.machine("start", "su"))
+    ok(cli.machine("rm", "-y", "--purge", "su"))
+    assert not os.path.exists(h.path("/usr/local/bin/berthd"))
