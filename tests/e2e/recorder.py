@@ -139,7 +139,12 @@ class Recorder:
         reader = RequestReader(self.record)
         try:
             while True:
-                data = client.recv(65536)
+                try:
+                    data = client.recv(65536)
+                except ConnectionResetError:
+                    # the client closed with bytes of the answer unread (a CLI that exits on an
+                    # error line before the stream's last chunk): its end, not a relay failure
+                    break
                 if not data:
                     break
                 reader.feed(data)
