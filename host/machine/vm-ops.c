@@ -637,15 +637,28 @@ int mvm_live_state(void *ctx, const struct machine *m, int timeout_ms, enum mach
                    bt_err **err)
 {
     (void)ctx;
-    (void)timeout_ms;
     enum vm_state st;
-    if (mvm_vm_state(m, &st, err) < 0) {
+    int rc;
+    if (mgen_is(m)) { /* a remote host: ls --timeout bounds each stage of the SSH dial */
+        struct mvm_spec s;
+        rc = mgen_spec(m, &s, err);
+        s.remote.timeout_ms = timeout_ms;
+        if (rc == 0)
+            rc = mvm_driver(m, err)->state(&s.spec, &st, err);
+        mvm_spec_clear(&s);
+    } else {
+        rc = mvm_vm_state(m, &st, err);
+    }
+    if (rc < 0) {
         *out = MACHINE_STATE_ERROR;
         return -1;
     }
     *out = mvm_state_of(st);
     if (st == VM_STATE_MISSING)
-        return bt_err_set(err, BT_E_NOT_FOUND, "the VM of machine \"%s\" does not exist", m->name);
+        return bt_err_set(err, BT_E_NOT_FOUND,
+                          mgen_is(m) ? "the host of machine \"%s\" has no Berth engine service"
+                                     : "the VM of machine \"%s\" does not exist",
+                          m->name);
     return 0;
 }
 

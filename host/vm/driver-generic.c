@@ -24,7 +24,7 @@ void vm_remote_ssh_opts(const struct vm_remote *r, struct tp_ssh_opts *o)
             .no_default_keys = r->identity_file != NULL,
             .known_hosts = r->known_hosts,
             .host_key_policy = TP_HOST_KEY_ACCEPT_NEW,
-            .timeout_ms = 30000,
+            .timeout_ms = r->timeout_ms > 0 ? r->timeout_ms : 30000,
             .keepalive_s = 15,
     };
 }

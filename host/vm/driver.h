@@ -86,6 +86,7 @@ struct vm_remote {
     const char *known_hosts;   /* the machine's own: a host key seen first is recorded there,
                                   a changed one refused */
     int engine_port;           /* berthd's TLS port: 1..65535 */
+    int timeout_ms;            /* each stage of an SSH dial; 0: 30 s (`ls --timeout` sets it) */
     bool purge;                /* remove: Berth's data (VM_REMOTE_DATA_DIR, /etc/berth) too */
 };
 

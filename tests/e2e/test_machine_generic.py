@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import threading
+import time
 
 import pytest
 
@@ -400,3 +401,21 @@ def test_a_user_with_sudo(lab):  # noqa: F811
     ok(cli.machine("start", "su"))
     ok(cli.machine("rm", "-y", "--purge", "su"))
     assert not os.path.exists(h.path("/usr/local/bin/berthd"))
+
+
+def test_ls_bounds_an_unreachable_host(lab):  # noqa: F811
+    """A host that drops SSH packets costs `ls` its --timeout, not the dial's 30 s."""
+    h = lab.add_host("gone")
+    cli = Client(lab)
+    ok(cli.create(h, "gone"))
+    ok(h.run("nft add table inet berthtest && nft add chain inet berthtest input "
+             "'{ type filter hook input priority 0; }' && "
+             "nft add rule inet berthtest input tcp dport 22 drop"))
+    t = time.monotonic()
+    r = cli.machine("ls", "--timeout", "2", "--format", "{{.Name}} {{.State}} {{.Error}}")
+    elapsed = time.monotonic() - t
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("gone Error "), r.stdout
+    assert elapsed < 8, elapsed
+    ok(h.run("nft delete table inet berthtest"))
+    ok(cli.machine("rm", "-y", "gone"))
