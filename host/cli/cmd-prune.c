@@ -50,7 +50,8 @@ static int prune(struct berth_cli *cli, int argc, char **argv, bool images)
     while (filters && filters[nf])
         nf++;
     const char **fl = bt_xzalloc((nf + 2) * sizeof(char *));
-    memcpy(fl, filters, nf * sizeof(char *));
+    if (nf) /* filters is NULL without --filter */
+        memcpy(fl, filters, nf * sizeof(char *));
     free(filters);
     if (images)
         fl[nf] = all ? "dangling=false" : "dangling=true";

@@ -2,6 +2,7 @@
 """The container lifecycle through docker-py (Debian's python3-docker), as Python tools drive
 it: top (with ps options), pause and unpause (the status docker-py reads), and commit with a
 message, an author, changes and the pause it does by default."""
+import time
 import uuid
 
 import pytest
@@ -22,6 +23,12 @@ def ctr(client):
     name = "py-%s" % uuid.uuid4().hex[:10]
     c = client.containers.run("busybox", ["sh", "-c", "echo made > /made; exec sleep 1000"],
                               name=name, detach=True, network_mode="none")
+    # the shell writes /made after the start returned: wait for it (a slow machine, or the
+    # sanitizer build, commits before it otherwise)
+    deadline = time.monotonic() + 30
+    while c.exec_run(["test", "-f", "/made"]).exit_code != 0:
+        assert time.monotonic() < deadline, "the container never wrote /made"
+        time.sleep(0.05)
     yield c
     c.remove(force=True)
 

@@ -5,6 +5,7 @@
  * thread starts it again. A user's stop or kill cancels that; a user's start begins afresh.
  * When berthd starts, the containers the policy restarts then are started (ctr_manager_open).
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -71,7 +72,12 @@ int64_t ctr_time_parse(const char *s)
     const char *rest = s ? strptime(s, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
     if (!rest)
         return 0;
-    int64_t ns = (int64_t)timegm(&tm) * 1000000000;
+    int64_t secs = (int64_t)timegm(&tm);
+    /* Go's zero time (0001-01-01, a container never started) and anything else beyond what
+     * int64 nanoseconds hold (1678 to 2262) is no time */
+    if (secs <= INT64_MIN / 1000000000 + 1 || secs >= INT64_MAX / 1000000000 - 1)
+        return 0;
+    int64_t ns = secs * 1000000000;
     if (*rest == '.') {
         int64_t frac = 0, scale = 100000000;
         for (rest++; *rest >= '0' && *rest <= '9'; rest++, scale /= 10)

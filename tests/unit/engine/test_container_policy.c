@@ -7,6 +7,7 @@
 
 #include <cmocka.h>
 
+#include "guest/engine/container/container-internal.h"
 #include "guest/engine/container/policy.h"
 #include "shared/base/cleanup.h"
 #include "shared/json/json.h"
@@ -215,16 +216,26 @@ static void test_health_output(void **state)
                              "b");
 }
 
+/* Times in the records (StartedAt, FinishedAt): RFC 3339 to nanoseconds; Go's zero time (a
+ * container never started) and anything int64 nanoseconds cannot hold are no time (0). */
+static void test_time_parse(void **state)
+{
+    (void)state;
+    assert_true(ctr_time_parse("2026-11-29T23:00:00.5Z") == 1795993200500000000LL);
+    assert_true(ctr_time_parse("1970-01-01T00:00:01Z") == 1000000000LL);
+    assert_true(ctr_time_parse("0001-01-01T00:00:00Z") == 0);
+    assert_true(ctr_time_parse("9999-12-31T23:59:59Z") == 0);
+    assert_true(ctr_time_parse("") == 0);
+    assert_true(ctr_time_parse(NULL) == 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_backoff),
-            cmocka_unit_test(test_policy_parse),
-            cmocka_unit_test(test_restart_wanted),
-            cmocka_unit_test(test_checks),
-            cmocka_unit_test(test_health_config),
-            cmocka_unit_test(test_health_machine),
-            cmocka_unit_test(test_health_after_start_period),
+            cmocka_unit_test(test_backoff),        cmocka_unit_test(test_time_parse),
+            cmocka_unit_test(test_policy_parse),   cmocka_unit_test(test_restart_wanted),
+            cmocka_unit_test(test_checks),         cmocka_unit_test(test_health_config),
+            cmocka_unit_test(test_health_machine), cmocka_unit_test(test_health_after_start_period),
             cmocka_unit_test(test_health_output),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
