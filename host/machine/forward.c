@@ -19,7 +19,6 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "host/machine/vm-module.h"
@@ -277,13 +276,6 @@ static void serve(struct fwd *f, int timeout_ms)
             relay_open(f, f->ls[i].fd, f->ls[i].port);
 }
 
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int mfwd_run(struct machine *m, bt_err **err)
 {
     struct fwd *f = bt_xzalloc(sizeof(*f));
@@ -300,11 +292,11 @@ int mfwd_run(struct machine *m, bt_err **err)
     signal(SIGPIPE, SIG_IGN);
     long long next = 0;
     while (!stopping) {
-        if (now_ms() >= next) {
+        if (mvm_now_ms() >= next) {
             look(f);
-            next = now_ms() + LOOK_MS;
+            next = mvm_now_ms() + LOOK_MS;
         }
-        long long left = next - now_ms();
+        long long left = next - mvm_now_ms();
         serve(f, left > 0 ? (int)left : 0);
     }
     while (f->nrs)

@@ -8,15 +8,17 @@
  *             systemd, apt, a running dockerd, the SHA-256 of Berth's installed programs, the
  *             packages of remote-host.txt that are missing; makes ~/.berth-staging
  *   checks    the user is root or sudo works without a password; apt; the architecture is this
- *             build's; no dockerd runs (unless --force)
+ *             build's; no dockerd runs and no other machine's marker is there (unless --force)
  *   packages  apt-get install of the missing ones (skipped when none is)
  *   upload    the programs whose SHA-256 differs, the TLS files (the server certificate issued
  *             for the host's address and name), over SFTP into the staging directory
- *   install   as root: what changed moved into place atomically, the marker /etc/berth/machine,
- *             `berthd --version` run once (a library missing says so here)
- *   service   the driver's create: the systemd unit or init script
- *   start     the driver's start (a berthd that runs with changed files is restarted), then
- *             /_ping over mutual TLS; the record is marked provisioned
+ *   install   one root script: what changed moved into place atomically (a new berthd only
+ *             once it ran there: a library missing says so), the marker /etc/berth/machine,
+ *             the service (vm_remote_service_script: systemd unit or init script), and a
+ *             running berthd stopped when its program was replaced (now or by an interrupted
+ *             run)
+ *   start     the driver's start, then /_ping over mutual TLS; the record is marked
+ *             provisioned
  */
 #include <fcntl.h>
 #include <stdarg.h>
@@ -40,6 +42,9 @@
 #include "shared/json/json.h"
 
 #define STAGING ".berth-staging" /* in the SSH user's home */
+/* Shell: an empty staging directory, and the home it is in printed as home=... */
+#define FRESH_STAGING \
+    "rm -rf \"$HOME/" STAGING "\" && mkdir -m 700 \"$HOME/" STAGING "\" && echo \"home=$HOME\"\n"
 
 static const char *const programs[] = {"berthd", "berth-monitor", "berth-init"};
 static const char *const tls_files[] = {"ca.pem", "server.pem", "server-key.pem"};
@@ -83,7 +88,6 @@ static char *detect_script(void)
             "echo \"os_like=${ID_LIKE:-}\"; echo \"os_version=${VERSION_ID:-}\"; "
             "echo \"os_name=${PRETTY_NAME:-}\"; fi\n"
             "echo \"hostname=$(hostname 2>/dev/null || cat /proc/sys/kernel/hostname)\"\n"
-            "echo \"home=$HOME\"\n"
             "echo \"uid=$(id -u)\"\n"
             "[ -d /run/systemd/system ] && echo systemd=1\n"
             "command -v apt-get >/dev/null && command -v dpkg-query >/dev/null && echo apt=1\n"
@@ -106,39 +110,49 @@ static char *detect_script(void)
             "\"missing=\" $2 }'\n"
             "fi\n"
             "[ -r " VM_REMOTE_ETC_DIR "/machine ] && echo \"marker=$(head -n 1 " VM_REMOTE_ETC_DIR
-            "/machine)\"\n"
-            "rm -rf \"$HOME/" STAGING "\" && mkdir -m 700 \"$HOME/" STAGING "\"\n",
+            "/machine)\"\n" FRESH_STAGING,
             REMOTE_PACKAGES);
 }
 
-static int detect(const struct machine *m, const struct vm_remote *r, struct gen_facts *f,
-                  bt_err **err)
+/* The SSH user's home as the host printed it: absolute and safe inside '...'. */
+static bool home_ok(const struct gen_facts *f)
+{
+    return f->home && f->home[0] == '/' && gen_word_ok(f->home);
+}
+
+static int detect(const struct vm_remote *r, struct gen_facts *f, bt_err **err)
 {
     bt_autofree char *script = detect_script();
     bt_autostrbuf struct bt_strbuf out = BT_STRBUF_INIT;
     if (vm_remote_run_user(r, "detect the host", script, &out, err) < 0)
         return -1;
     gen_facts_parse(out.len ? bt_strbuf_str(&out) : "", out.len, f);
-    if (!f->home || f->home[0] != '/' || !gen_word_ok(f->home) || !f->arch)
+    if (!home_ok(f) || !f->arch)
         return bt_err_set(err, BT_E_INTERNAL,
                           "detect the host: its answer lacks the home directory or the "
                           "architecture (is its login shell a POSIX shell?)");
-    (void)m;
     return 0;
+}
+
+/* The SHA-256 of a local file into d ("sha256:HEX"); false when it cannot be read. */
+static bool file_sha256(const char *path, char d[BT_DIGEST_STR_SIZE])
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    int rc = bt_sha256_fd(fd, d, NULL);
+    bt_fd_close(fd);
+    return rc == 0;
 }
 
 /* The marker /etc/berth/machine: which machine of which client (its CA) owns the host. */
 static char *marker(const struct machine *m)
 {
     bt_autofree char *ca = bt_xasprintf("%s/ca.pem", m->dir);
-    char d[BT_DIGEST_STR_SIZE] = "";
-    int fd = open(ca, O_RDONLY | O_CLOEXEC);
-    if (fd >= 0) {
-        bt_sha256_fd(fd, d, NULL);
-        bt_fd_close(fd);
-    }
+    char d[BT_DIGEST_STR_SIZE];
+    bool ok = file_sha256(ca, d);
     return bt_xasprintf("berth machine %s, driver generic, ca %.16s", m->name,
-                        *d ? bt_digest_hex(d) : "?");
+                        ok ? bt_digest_hex(d) : "?");
 }
 
 static int check_host(const struct machine *m, const struct vm_remote *r, const struct gen_facts *f,
@@ -214,15 +228,17 @@ static char *local_program(const char *name, bt_err **err)
 
 static bool same_sha(const char *path, const char *remote_sha)
 {
-    if (!remote_sha)
-        return false;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return false;
     char d[BT_DIGEST_STR_SIZE];
-    int rc = bt_sha256_fd(fd, d, NULL);
-    bt_fd_close(fd);
-    return rc == 0 && strcmp(bt_digest_hex(d), remote_sha) == 0;
+    return remote_sha && file_sha256(path, d) && strcmp(bt_digest_hex(d), remote_sha) == 0;
+}
+
+/* The machine's TLS files for the host (ca.pem, server.pem, server-key.pem), pushed on *files. */
+static void push_tls_files(const struct machine *m, char ***files)
+{
+    for (size_t i = 0; i < sizeof(tls_files) / sizeof(tls_files[0]); i++) {
+        bt_autofree char *p = bt_xasprintf("%s/%s", m->dir, tls_files[i]);
+        bt_strv_push(files, p);
+    }
 }
 
 /* The local files to send: the programs that differ from the host's, and the TLS files. */
@@ -237,10 +253,7 @@ static int staged_files(const struct machine *m, const struct gen_facts *f, char
         if (!same_sha(p, shas[i]))
             bt_strv_push(files, p);
     }
-    for (size_t i = 0; i < 3; i++) {
-        bt_autofree char *p = bt_xasprintf("%s/%s", m->dir, tls_files[i]);
-        bt_strv_push(files, p);
-    }
+    push_tls_files(m, files);
     return 0;
 }
 
@@ -321,7 +334,7 @@ static int issue_certs(struct machine *m, const struct gen_facts *f, bt_err **er
 /* Upload and install; the service written in the same session, and a running berthd stopped
  * when its files changed (the next start runs the new ones). */
 static int install(struct machine *m, const struct vm_remote *r, const struct gen_facts *f,
-                   const struct machine_io *io, bool *changed, bt_err **err)
+                   const struct machine_io *io, bool *stopped, bt_err **err)
 {
     bt_autostrv char **files = NULL;
     mvm_say(io, "Copying certs to the local machine directory...");
@@ -334,29 +347,27 @@ static int install(struct machine *m, const struct vm_remote *r, const struct ge
     bt_autofree char *service = vm_remote_service_script(r, m->name);
     bt_autofree char *script =
             bt_xasprintf("%s%sif [ \"$stale\" = 1 ] && [ -e " VM_REMOTE_PIDFILE " ]; then\n"
-                         "    if [ -d /run/systemd/system ]; then systemctl stop berthd.service; "
-                         "else " VM_REMOTE_INIT " stop; fi\n"
-                         "    echo stopped=1\n"
+                         "    " VM_REMOTE_SERVICE_STOP "    echo stopped=1\n"
                          "fi\n",
                          files_script, service);
     mvm_say(io, "Setting Berth configuration on the remote daemon...");
     bt_autostrbuf struct bt_strbuf out = BT_STRBUF_INIT;
     if (vm_remote_run(r, "install berthd", script, &out, err) < 0)
         return -1;
-    /* "stopped": the engine must start again (its files changed, now or in a run that
-     * failed after replacing them) */
-    *changed = strstr(out.len ? bt_strbuf_str(&out) : "", "stopped=1") != NULL;
+    /* stopped: the engine must start again (its files changed, now or in a run that failed
+     * after replacing them) */
+    *stopped = strstr(out.len ? bt_strbuf_str(&out) : "", "stopped=1") != NULL;
     return 0;
 }
 
 /* ---- the verbs ----------------------------------------------------------------------------- */
 
 static int provision(struct machine *m, const struct mvm_spec *s, const struct machine_io *io,
-                     bool *changed, bt_err **err)
+                     bool *stopped, bt_err **err)
 {
     struct gen_facts f = {.uid = -1};
     mvm_say(io, "(%s) Waiting for SSH to be available...", m->name);
-    int rc = detect(m, &s->remote, &f, err);
+    int rc = detect(&s->remote, &f, err);
     if (rc == 0) {
         mvm_say(io, "Detecting the provisioner...");
         rc = check_host(m, &s->remote, &f, io, err);
@@ -377,7 +388,7 @@ static int provision(struct machine *m, const struct mvm_spec *s, const struct m
     if (rc == 0)
         rc = install_packages(m, &s->remote, &f, io, err);
     if (rc == 0)
-        rc = install(m, &s->remote, &f, io, changed, err);
+        rc = install(m, &s->remote, &f, io, stopped, err);
     gen_facts_clear(&f);
     return rc;
 }
@@ -386,9 +397,9 @@ int mgen_create(struct machine *m, const struct machine_io *io, bt_err **err)
 {
     struct mvm_spec s;
     int rc = mgen_spec(m, &s, err);
-    bool changed = false;
+    bool stopped = false; /* the start that follows starts it again */
     if (rc == 0)
-        rc = provision(m, &s, io, &changed, err);
+        rc = provision(m, &s, io, &stopped, err);
     if (rc == 0)
         rc = machine_save(m, err);
     mvm_spec_clear(&s);
@@ -438,13 +449,13 @@ int mgen_upgrade(struct machine *m, const struct machine_io *io, bt_err **err)
     struct mvm_spec s;
     const struct vm_driver *d = gen_driver();
     enum vm_state st = VM_STATE_MISSING;
-    bool changed = false;
+    bool stopped = false;
     int rc = mgen_spec(m, &s, err);
     if (rc == 0)
         rc = d->state(&s.spec, &st, err);
     if (rc == 0)
-        rc = provision(m, &s, io, &changed, err); /* stops the engine when files changed */
-    if (rc == 0 && changed && st == VM_STATE_RUNNING) {
+        rc = provision(m, &s, io, &stopped, err); /* stops the engine when files changed */
+    if (rc == 0 && stopped && st == VM_STATE_RUNNING) {
         mvm_say(io, "Restarting the engine of \"%s\"...", m->name);
         rc = d->start(&s.spec, err);
         if (rc == 0)
@@ -463,20 +474,15 @@ int mgen_apply_certs(const struct machine *m, bt_err **err)
     const struct vm_driver *d = gen_driver();
     int rc = mgen_spec(m, &s, err);
     bt_autostrv char **files = NULL;
-    for (size_t i = 0; i < 3; i++) {
-        bt_autofree char *p = bt_xasprintf("%s/%s", m->dir, tls_files[i]);
-        bt_strv_push(&files, p);
-    }
+    push_tls_files(m, &files);
     struct gen_facts f = {.uid = -1};
     bt_autostrbuf struct bt_strbuf out = BT_STRBUF_INIT;
     if (rc == 0)
-        rc = vm_remote_run_user(&s.remote, "prepare the copy",
-                                "umask 077\nrm -rf \"$HOME/" STAGING
-                                "\" && mkdir -m 700 \"$HOME/" STAGING "\" && echo \"home=$HOME\"\n",
-                                &out, err);
+        rc = vm_remote_run_user(&s.remote, "prepare the copy", "umask 077\n" FRESH_STAGING, &out,
+                                err);
     if (rc == 0) {
         gen_facts_parse(bt_strbuf_str(&out), out.len, &f);
-        if (!f.home || f.home[0] != '/' || !gen_word_ok(f.home))
+        if (!home_ok(&f))
             rc = bt_err_set(err, BT_E_INTERNAL, "the host did not name its home directory");
     }
     if (rc == 0)

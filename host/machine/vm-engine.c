@@ -92,7 +92,7 @@ int mvm_engine_post(const struct machine *m, const char *path, const char *type,
     return request(m, path, type, data, len, timeout_ms, status, body, err);
 }
 
-static long long now_ms(void)
+long long mvm_now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -101,12 +101,12 @@ static long long now_ms(void)
 
 int mvm_engine_wait(const struct machine *m, int timeout_ms, bt_err **err)
 {
-    long long deadline = now_ms() + timeout_ms;
+    long long deadline = mvm_now_ms() + timeout_ms;
     for (;;) {
         bt_err *e = NULL;
         bt_autostrbuf struct bt_strbuf body = BT_STRBUF_INIT;
         long status = 0;
-        long long left = deadline - now_ms();
+        long long left = deadline - mvm_now_ms();
         if (mvm_engine_get(m, "/_ping", (int)(left < 2000 ? (left > 100 ? left : 100) : 2000),
                            &status, &body, &e) == 0 &&
             status == 200 && strcmp(bt_strbuf_str(&body), "OK") == 0) {
@@ -116,7 +116,7 @@ int mvm_engine_wait(const struct machine *m, int timeout_ms, bt_err **err)
         if (!e)
             bt_err_set(&e, BT_E_UNAVAILABLE, "GET /_ping answered %ld \"%.80s\"", status,
                        bt_strbuf_str(&body));
-        if (now_ms() + 200 >= deadline) {
+        if (mvm_now_ms() + 200 >= deadline) {
             bt_err_move(err, &e);
             return bt_err_wrap(err, "the engine did not answer over TLS within %d s",
                                timeout_ms / 1000);

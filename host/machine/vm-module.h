@@ -48,7 +48,9 @@ void mvm_say(const struct machine_io *io, const char *fmt, ...)
 int mvm_spec(const struct machine *m, struct mvm_spec *s, bt_err **err);
 void mvm_spec_clear(struct mvm_spec *s);
 const struct vm_driver *mvm_driver(const struct machine *m, bt_err **err);
-int mvm_vm_state(const struct machine *m, enum vm_state *out, bt_err **err);
+/* The driver's state of the VM; timeout_ms bounds each stage of a generic host's SSH dial
+ * (0: the dial's own 30 s). */
+int mvm_vm_state(const struct machine *m, int timeout_ms, enum vm_state *out, bt_err **err);
 enum machine_state mvm_state_of(enum vm_state s);
 char *mvm_config_dir(const struct machine *m);
 int mvm_copy_image(struct machine *m, const char *from, bt_err **err);
@@ -76,6 +78,9 @@ int mfwd_run(struct machine *m, bt_err **err);
  * host-only address only); end it. */
 void mfwd_start(const struct machine *m);
 void mfwd_stop(const struct machine *m);
+
+/* vm-engine.c: CLOCK_MONOTONIC in milliseconds (deadlines here and in forward.c) */
+long long mvm_now_ms(void);
 
 /* vm-engine.c: the engine over mutual TLS with the machine's certificates (libcurl) */
 /* GET path at the machine's URL; *status the HTTP status, body appended to *body. */

@@ -173,13 +173,14 @@ enum machine_state mvm_state_of(enum vm_state s)
     return MACHINE_STATE_ERROR;
 }
 
-int mvm_vm_state(const struct machine *m, enum vm_state *out, bt_err **err)
+int mvm_vm_state(const struct machine *m, int timeout_ms, enum vm_state *out, bt_err **err)
 {
     const struct vm_driver *d = mvm_driver(m, err);
     if (!d)
         return -1;
     struct mvm_spec s;
     int rc = mvm_spec(m, &s, err);
+    s.remote.timeout_ms = timeout_ms; /* a generic host's SSH dial; the VM drivers answer locally */
     if (rc == 0)
         rc = d->state(&s.spec, out, err);
     mvm_spec_clear(&s);
@@ -638,18 +639,7 @@ int mvm_live_state(void *ctx, const struct machine *m, int timeout_ms, enum mach
 {
     (void)ctx;
     enum vm_state st;
-    int rc;
-    if (mgen_is(m)) { /* a remote host: ls --timeout bounds each stage of the SSH dial */
-        struct mvm_spec s;
-        rc = mgen_spec(m, &s, err);
-        s.remote.timeout_ms = timeout_ms;
-        if (rc == 0)
-            rc = mvm_driver(m, err)->state(&s.spec, &st, err);
-        mvm_spec_clear(&s);
-    } else {
-        rc = mvm_vm_state(m, &st, err);
-    }
-    if (rc < 0) {
+    if (mvm_vm_state(m, timeout_ms, &st, err) < 0) {
         *out = MACHINE_STATE_ERROR;
         return -1;
     }
@@ -670,7 +660,7 @@ int mvm_upgrade(struct machine *m, const struct machine_io *io, bt_err **err)
     if (!image)
         return -1;
     enum vm_state st;
-    if (mvm_vm_state(m, &st, err) < 0)
+    if (mvm_vm_state(m, 0, &st, err) < 0)
         return -1;
     bool was_running = st == VM_STATE_RUNNING || st == VM_STATE_PAUSED;
     if (was_running && mvm_stop(m, io, err) < 0)

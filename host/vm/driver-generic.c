@@ -299,11 +299,7 @@ static int gen_stop(const struct vm_spec *spec, int timeout_ms, bool *forced, bt
     if (forced)
         *forced = false;
     return verb(spec, "stop the engine",
-                VERB_PRELUDE "running || { echo stopped; exit 0; }\n"
-                             "if " SYSTEMD
-                             "; then systemctl stop berthd.service; else " VM_REMOTE_INIT
-                             " stop; fi\n",
-                err);
+                VERB_PRELUDE "running || { echo stopped; exit 0; }\n" VM_REMOTE_SERVICE_STOP, err);
 }
 
 static int gen_kill(const struct vm_spec *spec, bt_err **err)

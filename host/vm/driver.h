@@ -76,6 +76,11 @@ enum vm_net_mode {
 #define VM_REMOTE_LOG      "/var/log/berthd.log"
 #define VM_REMOTE_INIT     "/etc/init.d/berthd"
 #define VM_REMOTE_UNIT     "/etc/systemd/system/berthd.service"
+/* Shell: stop the engine through its service (systemd's where systemd runs, else the init
+ * script's), for the driver's stop and for scripts that stop it on the way. */
+#define VM_REMOTE_SERVICE_STOP                                                                \
+    "if [ -d /run/systemd/system ]; then systemctl stop berthd.service; else " VM_REMOTE_INIT \
+    " stop; fi\n"
 
 struct vm_remote {
     const char *host;          /* an address or a DNS name */
